@@ -1,0 +1,39 @@
+# One venv in the repo, the three projects installed editable, everything pinned by constraints.txt.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROJECTS := shared unit_agent leader
+PYTEST_ARGS ?=
+
+.PHONY: install test lint dist bench clean run
+
+install: $(STAMP)
+
+$(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml unit_agent/pyproject.toml leader/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required ($(PYTHON))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
+		-e ./shared -e ./unit_agent -e ./leader -r requirements-dev.txt
+	@touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+dist: install
+	rm -rf dist
+	for p in $(PROJECTS); do $(BIN)/python -m build -q --wheel --no-isolation --outdir dist ./$$p || exit 1; done
+	@ls dist
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) dist build .run .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	find . -name '*.egg-info' -prune -exec rm -rf {} +

@@ -1,0 +1,254 @@
+"""Bodies and answers of the leader's `/api`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .base import Scalar, Wire
+from .errors import BadRequest
+from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
+
+Presence = Literal["online", "offline", "unknown"]
+OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
+StepStatus = Literal["pending", "running", "ok", "failed"]
+Trigger = Literal["ui", "api", "schedule", "profile"]
+FINISHED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "cancelled", "interrupted"})
+
+
+def _check_units(units: list[str] | None, field: str = "$.units") -> None:
+    if units is None:
+        return
+    for i, unit in enumerate(units):
+        check_unit(unit, f"{field}[{i}]")
+    if len(set(units)) != len(units):
+        raise BadRequest(f"Duplicate unit names at `{field}`.")
+
+
+class UnitCreate(Wire):
+    name: str
+    address: str | None = None
+    port: int = 4999
+    model: str | None = None
+
+    def validate(self) -> UnitCreate:
+        check_unit(self.name, "$.name")
+        if not 0 < self.port < 65536:
+            raise BadRequest("Invalid port at `$.port`: 1-65535.")
+        if self.address is not None:
+            check_value(self.address, "$.address", 253)
+        return self
+
+
+class UnitPatch(Wire):
+    address: str | None = None
+    port: int | None = None
+    model: str | None = None
+    active: bool | None = None
+
+
+class Unit(Wire):
+    name: str
+    address: str
+    port: int
+    model: str | None
+    active: bool
+    presence: Presence
+    last_seen: str | None
+
+
+class ExperimentCreate(Wire):
+    name: str
+    description: str = ""
+
+    def validate(self) -> ExperimentCreate:
+        check_experiment(self.name, "$.name")
+        check_value(self.description, "$.description", 5000)
+        return self
+
+
+class ExperimentPatch(Wire):
+    description: str | None = None
+
+
+class Experiment(Wire):
+    name: str
+    description: str
+    created_at: str
+    units: list[str] = []
+
+
+class AssignmentsPut(Wire):
+    units: list[str]
+
+    def validate(self) -> AssignmentsPut:
+        _check_units(self.units)
+        return self
+
+
+class Assignment(Wire):
+    unit: str
+    experiment: str
+    assigned_at: str
+    unassigned_at: str | None = None
+
+
+class JobStartRequest(Wire):
+    units: list[str] | None = None
+    options: dict[str, Scalar] = {}
+    args: list[str] = []
+    env: dict[str, str] = {}
+
+    def validate(self) -> JobStartRequest:
+        _check_units(self.units)
+        for key, value in self.options.items():
+            check_option_key(key, f"$.options.{key[:40]}")
+            check_value(value, f"$.options.{key}")
+        for i, arg in enumerate(self.args):
+            check_value(arg, f"$.args[{i}]")
+        return self
+
+
+class JobStopRequest(Wire):
+    units: list[str] | None = None
+
+    def validate(self) -> JobStopRequest:
+        _check_units(self.units)
+        return self
+
+
+class SettingsPatch(Wire):
+    settings: dict[str, Scalar]
+    units: list[str] | None = None
+
+    def validate(self) -> SettingsPatch:
+        _check_units(self.units)
+        if not self.settings:
+            raise BadRequest("No settings given at `$.settings`.")
+        for key, value in self.settings.items():
+            check_setting(key, f"$.settings.{key[:40]}")
+            check_value(value, f"$.settings.{key}")
+        return self
+
+
+class OperationStep(Wire):
+    unit: str
+    status: StepStatus
+    detail: str = ""
+    updated_at: str | None = None
+
+
+class OperationLine(Wire):
+    seq: int
+    time: str
+    level: str
+    text: str
+    unit: str | None = None
+
+
+class Operation(Wire):
+    id: str
+    kind: str
+    status: OperationStatus
+    trigger: Trigger
+    params: dict[str, Any]
+    targets: list[str]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    steps: list[OperationStep] = []
+
+
+class OperationAnswer(Wire):
+    operation: Operation
+
+
+class RunningJob(Wire):
+    unit: str
+    job_name: str
+    experiment: str
+    state: str
+    settings: dict[str, Any] = {}
+
+
+class JobState(Wire):
+    unit: str
+    experiment: str
+    job: str
+    state: str
+    timestamp: str
+
+
+class LogEntry(Wire):
+    timestamp: str
+    unit: str
+    experiment: str
+    job: str | None
+    source: str
+    level: str
+    message: str
+
+
+class LogsPage(Wire):
+    logs: list[LogEntry]
+    next: str | None = None
+
+
+class TimeSeries(Wire):
+    series: str
+    columns: list[str]
+    units: dict[str, list[list[float | None]]]
+
+
+class ExportRequest(Wire):
+    experiments: list[str]
+    datasets: list[str] = []
+
+    def validate(self) -> ExportRequest:
+        if not self.experiments:
+            raise BadRequest("No experiments given at `$.experiments`.")
+        for i, exp in enumerate(self.experiments):
+            check_experiment(exp, f"$.experiments[{i}]")
+        return self
+
+
+class ConfigFilePut(Wire):
+    content: str
+    sha256: str | None = None
+
+
+class ConfigFile(Wire):
+    name: str
+    content: str
+    sha256: str
+    updated_at: str | None = None
+
+
+class TokenCreate(Wire):
+    name: str
+
+    def validate(self) -> TokenCreate:
+        check_value(self.name, "$.name", 100)
+        if not self.name.strip():
+            raise BadRequest("Empty token name at `$.name`.")
+        return self
+
+
+class Token(Wire):
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None = None
+
+
+class TokenCreated(Token):
+    token: str = ""
+
+
+class HealthAnswer(Wire):
+    status: str
+    version: str
+    schema_version: int
+
+
+def settings_field(name: str) -> str:
+    return check_setting(name, "setting")
