@@ -1,4 +1,7 @@
-"""An embedded MQTT broker (amqtt) for machines without mosquitto: `python -m tests.support.embedded_broker PORT`."""
+"""An embedded MQTT broker (amqtt) for machines without mosquitto.
+
+python -m tests.support.embedded_broker PORT
+"""
 
 from __future__ import annotations
 

@@ -54,7 +54,9 @@ def http_ok(url: str) -> bool:
 class Proc:
     """A child process in its own process group with its output in a log file."""
 
-    def __init__(self, argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None):
+    def __init__(
+        self, argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ):
         self.argv = list(argv)
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -112,9 +114,12 @@ def running(
     proc = Proc(argv, log, env)
     try:
         if health_url or port:
+
             def ready() -> bool:
                 if not proc.alive():
-                    raise RuntimeError(f"{argv[0]} exited with {proc.popen.returncode}:\n{proc.output()[-3000:]}")
+                    raise RuntimeError(
+                        f"{argv[0]} exited with {proc.popen.returncode}:\n{proc.output()[-3000:]}"
+                    )
                 return http_ok(health_url) if health_url else port_open("127.0.0.1", port or 0)
 
             wait_for(ready, timeout, 0.05, f"{argv[0]} to be ready")

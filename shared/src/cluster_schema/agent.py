@@ -44,7 +44,9 @@ class StopJobsRequest(Wire):
     all_jobs: bool = False
 
     def validate(self) -> StopJobsRequest:
-        if not (self.job_name or self.experiment or self.job_source or self.job_id is not None or self.all_jobs):
+        if not (
+            self.job_name or self.experiment or self.job_source or self.job_id is not None or self.all_jobs
+        ):
             raise BadRequest(
                 "Nothing to stop: give at least one of `$.job_name`, `$.experiment`, `$.job_source`, "
                 "`$.job_id` or `$.all_jobs`."

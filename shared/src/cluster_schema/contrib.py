@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import Scalar, Wire
+import msgspec
+
+from .base import Scalar
 
 SettingType = Literal["numeric", "string", "boolean", "json"]
 AutomationKind = Literal["temperature", "dosing", "led"]
 
 
-class PublishedSetting(Wire):
+class Descriptor(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Descriptors are files we author, not messages from peers: a misspelt key is an error, not noise."""
+
+
+class PublishedSetting(Descriptor):
     key: str
     type: SettingType
     display: bool = True
@@ -21,7 +27,7 @@ class PublishedSetting(Wire):
     default: Scalar = None
 
 
-class JobOption(Wire):
+class JobOption(Descriptor):
     key: str
     type: SettingType
     default: Scalar = None
@@ -30,7 +36,7 @@ class JobOption(Wire):
     description: str = ""
 
 
-class JobDescriptor(Wire):
+class JobDescriptor(Descriptor):
     job_name: str
     display_name: str
     description: str
@@ -39,7 +45,7 @@ class JobDescriptor(Wire):
     published_settings: list[PublishedSetting] = []
 
 
-class AutomationField(Wire):
+class AutomationField(Descriptor):
     key: str
     label: str
     type: SettingType = "numeric"
@@ -49,7 +55,7 @@ class AutomationField(Wire):
     disabled: bool = False
 
 
-class AutomationDescriptor(Wire):
+class AutomationDescriptor(Descriptor):
     automation_name: str
     display_name: str
     description: str
@@ -57,7 +63,7 @@ class AutomationDescriptor(Wire):
     published_settings: list[PublishedSetting] = []
 
 
-class ChartDescriptor(Wire):
+class ChartDescriptor(Descriptor):
     """A time series the leader ingests and charts.
 
     `mqtt_topic` is relative to `pioreactor/<unit>/<exp>/` (e.g. `od_reading/ods`); `payload_key` is a

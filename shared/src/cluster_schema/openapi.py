@@ -30,7 +30,9 @@ def document(title: str, version: str, routes: list[Route]) -> dict[str, Any]:
     for r in routes:
         types.update(t for t in (r.request, r.response) if t is not None)
     ordered = sorted(types, key=repr)
-    schemas_list, components = msgspec.json.schema_components(ordered, ref_template="#/components/schemas/{name}")
+    schemas_list, components = msgspec.json.schema_components(
+        ordered, ref_template="#/components/schemas/{name}"
+    )
     schema_of = dict(zip(ordered, schemas_list, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:

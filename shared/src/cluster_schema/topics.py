@@ -47,7 +47,10 @@ def setting_topic(unit: str, experiment: str, job: str, setting: str) -> str:
     if setting.startswith("$"):
         raise BadRequest("Invalid setting name at `setting`: may not start with '$'.")
     return _join(
-        segment(unit, "unit"), segment(experiment, "experiment"), segment(job, "job"), segment(setting, "setting")
+        segment(unit, "unit"),
+        segment(experiment, "experiment"),
+        segment(job, "job"),
+        segment(setting, "setting"),
     )
 
 
@@ -59,7 +62,9 @@ def log_topic(unit: str, experiment: str, source: str, level: str) -> str:
     level = level.lower()
     if level not in LOG_LEVELS:
         raise BadRequest(f"Invalid log level at `level`: one of {', '.join(LOG_LEVELS)}.")
-    return _join(segment(unit, "unit"), segment(experiment, "experiment"), "logs", segment(source, "source"), level)
+    return _join(
+        segment(unit, "unit"), segment(experiment, "experiment"), "logs", segment(source, "source"), level
+    )
 
 
 def presence_topic(unit: str) -> str:
