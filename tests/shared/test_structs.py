@@ -91,6 +91,15 @@ def test_bad_body_names_the_field_path() -> None:
     assert body["error"] == "invalid_field"
 
 
+def test_dict_value_path_names_the_key() -> None:
+    with pytest.raises(BadRequest) as exc:
+        codec.decode(agent.RunJobRequest, b'{"options": {"duration": 5, "target_rpm": [500]}}')
+    assert exc.value.message.endswith("- at `$.options.target_rpm`"), exc.value.message
+    with pytest.raises(BadRequest) as exc:
+        codec.decode(leader.SettingsPatch, b'{"settings": {"a": 1, "b": {"x": 1}}}')
+    assert "`$.settings.b`" in exc.value.message
+
+
 def test_missing_required_field_is_named() -> None:
     with pytest.raises(BadRequest) as exc:
         codec.decode(agent.SettingsUpdateRequest, b"{}")
