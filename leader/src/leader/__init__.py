@@ -1,3 +1,37 @@
-"""The leader of a Pioreactor cluster."""
+"""The leader of a Pioreactor cluster: `create_app()` builds the web app (`flask --app leader ...`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
 
 __version__ = "0.1.0"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Config: defaults < the TOML file in `LEADER_CONFIG` < `LEADER_*` env (see leader.config).
+
+    `test_config` replaces file and environment (tests). The instance folder (relative paths, default
+    files) is `LEADER_INSTANCE_PATH` or Flask's default.
+    """
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LEADER_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from . import api, auth, cli, config, db, errors, extensions
+
+    config.load(app, test_config)
+    db.init_app(app)
+    if app.config.get("AUTO_MIGRATE", True):
+        db.migrate.init_db(app.config["DATABASE"])
+    errors.init_app(app)
+    auth.init_app(app)
+    extensions.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

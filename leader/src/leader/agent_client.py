@@ -1,0 +1,183 @@
+"""HTTP client of the unit agents' `/unit_api`.
+
+One `requests.Session` per process keeps connections to every agent alive between operations; every request
+has a connect and a read timeout, both cut to what is left of the caller's deadline. Task answers (202) are
+followed on `/unit_api/task_results/<id>` until they complete, fail, or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+import requests
+from requests.adapters import HTTPAdapter
+
+from cluster_schema import codec
+from cluster_schema.agent import TaskAnswer, TaskResult
+
+from . import cluster_token
+
+T = TypeVar("T")
+
+# Polling a task result: start fast (most tasks finish in well under a second), back off to this.
+POLL_FIRST, POLL_MAX = 0.02, 0.5
+
+
+class AgentError(Exception):
+    """A unit could not do what was asked; the message is the step's detail."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+@dataclass(frozen=True)
+class UnitAddress:
+    name: str
+    address: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"http://{host}:{self.port}"
+
+
+class AgentClient:
+    def __init__(self, token_file: str, connect_timeout: float = 3.0, read_timeout: float = 10.0) -> None:
+        self.token_file = token_file
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.session = requests.Session()
+        # a connection pool per agent, a few connections each (one operation = one request per agent)
+        adapter = HTTPAdapter(pool_connections=512, pool_maxsize=8, max_retries=0)
+        self.session.mount("http://", adapter)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AgentClient:
+        return cls(
+            config["CLUSTER_TOKEN_FILE"], config["AGENT_CONNECT_TIMEOUT"], config["AGENT_READ_TIMEOUT"]
+        )
+
+    def request(
+        self,
+        unit: UnitAddress,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        deadline: float | None = None,
+        token: str | None = None,
+    ) -> requests.Response:
+        """One request; raises AgentError for no answer, a refused token or an error status."""
+        read = self.read_timeout
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AgentError("no answer before the deadline", timeout=True)
+            read = min(read, left)
+        headers = {"Authorization": f"Bearer {token or cluster_token.read(self.token_file)}"}
+        data = None
+        if body is not None:
+            data = codec.encode(body)
+            headers["Content-Type"] = "application/json"
+        url = unit.base_url + path
+        try:
+            resp = self.session.request(
+                method, url, data=data, headers=headers, timeout=(min(self.connect_timeout, read), read)
+            )
+        except requests.ConnectTimeout:
+            raise AgentError(
+                f"agent at {unit.base_url} did not accept a connection in time", timeout=True
+            ) from None
+        except requests.ReadTimeout:
+            raise AgentError(
+                f"agent at {unit.base_url} did not answer in {read:.1f}s", timeout=True
+            ) from None
+        except requests.ConnectionError as exc:
+            raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
+        if resp.status_code == 401:
+            raise AgentError("agent refused the cluster token (401)")
+        if resp.status_code >= 400 and not (resp.status_code == 404 and "/task_results/" in path):
+            raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}")
+        return resp
+
+    def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:
+        return _decode(type_, self.request(unit, "GET", path, deadline=deadline))
+
+    def run_task(
+        self,
+        unit: UnitAddress,
+        method: str,
+        path: str,
+        body: Any,
+        result_type: type[T],
+        *,
+        deadline: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> T:
+        """Submit a task and follow it to its result."""
+        resp = self.request(unit, method, path, body, deadline=deadline)
+        if resp.status_code != 202:
+            raise AgentError(f"agent answered {resp.status_code} where a task (202) was expected")
+        task = _decode(TaskAnswer, resp)
+        return self.follow(unit, task, result_type, deadline=deadline, cancelled=cancelled)
+
+    def follow(
+        self,
+        unit: UnitAddress,
+        task: TaskAnswer,
+        result_type: type[T],
+        *,
+        deadline: float,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> T:
+        delay = POLL_FIRST
+        path = task.result_url_path or f"/unit_api/task_results/{task.task_id}"
+        while True:
+            resp = self.request(unit, "GET", path, deadline=deadline)
+            if resp.status_code == 404:
+                raise AgentError(f"agent no longer knows task {task.task_id} (it may have restarted)")
+            answer = _decode(TaskResult, resp)
+            if answer.status == "complete":
+                try:
+                    return msgspec.convert(answer.result, result_type)
+                except msgspec.ValidationError as exc:
+                    raise AgentError(f"agent sent an unexpected task result: {exc}") from None
+            if answer.status == "failed":
+                raise AgentError(f"task failed on the unit: {answer.error or 'no reason given'}")
+            if cancelled is not None and cancelled():
+                raise AgentError("cancelled while the unit was still working")
+            if time.monotonic() + delay >= deadline:
+                raise AgentError("the unit's task did not finish before the deadline", timeout=True)
+            time.sleep(delay)  # polling an HTTP resource; not waiting on a local event
+            delay = min(delay * 2, POLL_MAX)
+
+
+def _decode(type_: type[T], resp: requests.Response) -> T:
+    try:
+        return msgspec.json.decode(resp.content, type=type_)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise AgentError(f"agent sent an answer we cannot read: {exc}") from None
+
+
+def _message(resp: requests.Response) -> str:
+    try:
+        data = resp.json()
+        if isinstance(data, dict) and "message" in data:
+            return str(data["message"])[:300]
+    except ValueError:
+        pass
+    return resp.text[:300] or resp.reason
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for known in ("Connection refused", "Name or service not known", "No route to host", "Connection reset"):
+        if known in text:
+            return known.lower()
+    return text[:200]

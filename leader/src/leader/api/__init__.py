@@ -1,0 +1,39 @@
+"""`/api`: one parent blueprint; every module of this package that defines `bp` is nested under it.
+
+To add a concern, create `leader/api/<concern>.py` with `bp = Blueprint("<concern>", __name__)` and,
+for the OpenAPI document, `ROUTES: list[Route]`. Nothing else needs editing. Credentials are checked for
+every route (see `leader.auth`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+from flask import Blueprint, Flask
+
+from cluster_schema.openapi import Route
+
+from .. import auth
+
+
+def modules() -> list[ModuleType]:
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if isinstance(getattr(module, "bp", None), Blueprint):
+            found.append(module)
+    return found
+
+
+def routes() -> list[Route]:
+    return [route for module in modules() for route in getattr(module, "ROUTES", [])]
+
+
+def init_app(app: Flask) -> None:
+    api = Blueprint("api", __name__, url_prefix="/api")
+    api.before_request(auth.check_credentials)
+    for module in modules():
+        api.register_blueprint(module.bp)
+    app.register_blueprint(api)

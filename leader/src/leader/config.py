@@ -1,0 +1,82 @@
+"""Leader configuration: defaults, then the TOML file named by `LEADER_CONFIG`, then `LEADER_*` variables.
+
+Every setting below may be written in the file as `NAME = value` (top level) and overridden by the
+environment variable `LEADER_NAME` (the value is parsed as JSON when it parses, else taken as a string),
+e.g. `LEADER_SECRET_KEY`, `LEADER_DATABASE`, `LEADER_HUEY_DB`, `LEADER_CLUSTER_TOKEN_FILE`,
+`LEADER_MQTT_URL`, `LEADER_OPERATION_DEADLINE`. Relative paths are relative to the instance folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # Signs UI sessions. Required outside development (LEADER_SECRET_KEY).
+    "SECRET_KEY": None,
+    # The leader's store (LEADER_DATABASE) and Huey's queue, a separate file (LEADER_HUEY_DB).
+    "DATABASE": "leader.sqlite",
+    "HUEY_DB": "huey.sqlite",
+    # A file holding the cluster token the agents accept (LEADER_CLUSTER_TOKEN_FILE); created when missing.
+    "CLUSTER_TOKEN_FILE": "cluster_token",
+    # The MQTT broker the worker ingests from (LEADER_MQTT_URL).
+    "MQTT_URL": "mqtt://127.0.0.1:1883",
+    # Agent requests: seconds to connect and to read one answer (LEADER_AGENT_CONNECT_TIMEOUT, ..._READ_...).
+    "AGENT_CONNECT_TIMEOUT": 3.0,
+    "AGENT_READ_TIMEOUT": 10.0,
+    # Port of an agent when a unit is added without one (LEADER_AGENT_PORT).
+    "AGENT_PORT": 4999,
+    # Overall deadline of one operation's fan-out in seconds (LEADER_OPERATION_DEADLINE).
+    "OPERATION_DEADLINE": 60.0,
+    # Most agents one fan-out talks to at once (LEADER_FANOUT_WORKERS).
+    "FANOUT_WORKERS": 128,
+    # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
+    "WORKER_THREADS": 4,
+    # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
+    "CONTRIB_DIR": "",
+    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
+    "SSE_POLL": 0.2,
+}
+
+# Values that are only acceptable on a developer's machine.
+_PLACEHOLDER_KEYS = {None, "", "dev", "change-me", "changeme", "secret"}
+
+
+def app_env() -> str:
+    """`APP_ENV`, read from the environment only: development must be chosen explicitly."""
+    return os.environ.get("APP_ENV", "production").strip().lower()
+
+
+def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    app.config.update(DEFAULTS)
+    if test_config is None:
+        path = os.environ.get("LEADER_CONFIG")
+        if path:
+            app.config.from_file(path, load=tomllib.load, text=False)
+        app.config.from_prefixed_env("LEADER")
+    else:
+        app.config.update(test_config)
+    app.config["APP_ENV"] = app_env()
+    for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
+        app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
+    if not app.config["CONTRIB_DIR"]:
+        app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")
+    check_secret_key(app)
+
+
+def check_secret_key(app: Flask) -> None:
+    if app.config["SECRET_KEY"] in _PLACEHOLDER_KEYS:
+        if app.config["APP_ENV"] != "development":
+            raise RuntimeError(
+                "No real SECRET_KEY configured: set LEADER_SECRET_KEY (or SECRET_KEY in the LEADER_CONFIG "
+                "file) to a long random value: `python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
+        app.config["SECRET_KEY"] = "development-only-key"  # noqa: S105
+        log.warning("APP_ENV=development: using a throw-away SECRET_KEY")

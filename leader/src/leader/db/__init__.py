@@ -1,0 +1,81 @@
+"""The leader's store: one SQLite file (WAL, busy timeout, foreign keys), versioned by ordered migrations.
+
+How to add to it
+----------------
+* A migration: add `leader/src/leader/db/migrations/NNNN_short_name.sql` (four digits, applied in order,
+  each in one transaction; `PRAGMA user_version` records the highest applied number). Never edit an applied
+  file; add a new one. Numbers 0001-0049 belong to the core, 0050 and up to MQTT ingest.
+* A data-access module: `leader/src/leader/db/<concern>.py` with plain functions taking the connection
+  first, e.g. `def add(db: sqlite3.Connection, ...) -> ...`. Callers pass `get_db()` (inside a request or
+  app context) or a connection from `connect(path)` (threads, CLI). Group writes that belong together in
+  `with transaction(db):`. Rows come back as `sqlite3.Row`; convert to Structs in the module.
+* An API blueprint: a module `leader/src/leader/api/<concern>.py` defining `bp = Blueprint(...)` (no
+  url_prefix needed: it is nested under `/api`) and optionally `ROUTES: list[cluster_schema.openapi.Route]`
+  for the OpenAPI document. Every module of `leader.api` that defines `bp` is registered automatically;
+  every route requires credentials unless its view is decorated with `leader.auth.public`.
+
+Timestamps are stored as ISO 8601 UTC text with milliseconds and a `Z` (`now()`), which sorts as time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in autocommit mode; `transaction()` opens explicit write transactions."""
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a power cut loses at most the last commits
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE takes the write lock up front: two writers wait (busy timeout), never fail."""
+    if db.in_transaction:  # nested use joins the outer transaction
+        yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def get_db() -> sqlite3.Connection:
+    """The connection of the current app context (request, CLI command or worker task)."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    from . import migrate
+
+    app.teardown_appcontext(close_db)
+    migrate.init_app(app)

@@ -1,0 +1,37 @@
+"""Every error leaves as the contract's `{"error", "message"}` body."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from cluster_schema.errors import ApiError, ErrorBody
+
+from .http import json_response
+
+log = logging.getLogger(__name__)
+
+
+def _api_error(exc: ApiError) -> Response:
+    return json_response(exc.body(), exc.status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    status = exc.code or 500
+    return json_response(ErrorBody(error=code, message=exc.description or exc.name), status)
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return json_response(
+        ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,26 @@
+"""Objects shared by the app's requests and tasks, kept in `app.extensions`."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from huey import SqliteHuey
+
+from .agent_client import AgentClient
+
+
+def huey() -> SqliteHuey:
+    return current_app.extensions["leader.huey"]
+
+
+def agents() -> AgentClient:
+    return current_app.extensions["leader.agents"]
+
+
+def init_app(app: Flask) -> None:
+    from . import tasks
+
+    # Huey's queue is its own SQLite file; web processes only enqueue, the worker process consumes.
+    queue = SqliteHuey("leader", filename=app.config["HUEY_DB"], results=False, utc=True)
+    tasks.register(queue, app)
+    app.extensions["leader.huey"] = queue
+    app.extensions["leader.agents"] = AgentClient.from_config(app.config)
