@@ -1,4 +1,4 @@
-"""A real MQTT broker for tests: mosquitto on a free port, or amqtt when no mosquitto binary exists."""
+"""A real MQTT broker: mosquitto on a free port, or amqtt (embedded) when no mosquitto binary exists."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ MOSQUITTO = shutil.which("mosquitto") or next(
 class Broker:
     """Restartable broker. Persistence is on so QoS-1 sessions survive a restart (ingest tests need it)."""
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    def __init__(self, workdir: Path, port: int | None = None, *, embedded: bool | None = None):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.workdir = workdir
-        self.kind = "mosquitto" if MOSQUITTO else "amqtt (embedded; no mosquitto binary found)"
+        self.embedded = not MOSQUITTO if embedded is None else embedded
+        self.kind = "amqtt (embedded; no mosquitto binary found)" if self.embedded else "mosquitto"
         self.proc: Proc | None = None
         workdir.mkdir(parents=True, exist_ok=True)
 
@@ -30,7 +31,7 @@ class Broker:
         return f"mqtt://{self.host}:{self.port}"
 
     def _argv(self) -> list[str]:
-        if MOSQUITTO:
+        if not self.embedded and MOSQUITTO:
             conf = self.workdir / "mosquitto.conf"
             # Running as root, mosquitto would drop to the `mosquitto` user and fail to write here;
             # the queue/in-flight limits are raised deliberately (defaults drop QoS-1 bursts).
@@ -51,7 +52,7 @@ class Broker:
                     """)
             )
             return [MOSQUITTO, "-c", str(conf)]
-        return [sys.executable, "-m", "tests.support.embedded_broker", str(self.port)]
+        return [sys.executable, str(Path(__file__).with_name("embedded_broker.py")), str(self.port)]
 
     def start(self) -> Broker:
         self.proc = Proc(self._argv(), self.workdir / "broker.log")

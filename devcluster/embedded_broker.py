@@ -1,6 +1,6 @@
 """An embedded MQTT broker (amqtt) for machines without mosquitto.
 
-python -m tests.support.embedded_broker PORT
+python devcluster/embedded_broker.py PORT
 """
 
 from __future__ import annotations

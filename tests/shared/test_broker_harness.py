@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from tests.support.broker import Broker
 from tests.support.procs import wait_for
@@ -46,3 +48,13 @@ def test_broker_restart_keeps_port(fresh_broker: Broker) -> None:
     assert info.is_published()  # PUBACK from the restarted broker
     c.loop_stop()
     c.disconnect()
+
+
+def test_embedded_broker_fallback_works(tmp_path: Path) -> None:
+    """The fallback for machines without mosquitto: retained QoS-1 messages reach a late subscriber."""
+    pytest.importorskip("amqtt", reason="amqtt (the embedded broker) is not installed")
+    broker = Broker(tmp_path, embedded=True).start()
+    try:
+        test_broker_delivers_retained_message(broker)
+    finally:
+        broker.stop()
