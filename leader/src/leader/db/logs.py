@@ -1,0 +1,122 @@
+"""Logs ingested from `pioreactor/<unit>/<exp>/logs/<source>/<level>`: insert, keyset pages, pruning.
+
+A page is newest first and continues with an opaque cursor naming the last row's (ts, id); the next
+page is an index range scan from there, never an OFFSET, so page 1,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cluster_schema.errors import BadRequest
+from cluster_schema.leader import LogEntry, LogsPage
+from cluster_schema.topics import LOG_LEVELS
+
+MAX_LIMIT = 1000
+PRUNE_CHUNK = 10_000  # rows per pruning transaction, so the ingest never waits long
+COLUMNS = ("timestamp", "unit", "experiment", "job", "source", "level", "message")
+
+_INSERT = (
+    "INSERT OR IGNORE INTO logs (ts, unit, experiment, job, source, level, message, dedupe) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def insert_many(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows as `leader.ingest.parse` makes them; a row whose dedupe key is stored already is skipped."""
+    conn.executemany(_INSERT, rows)
+
+
+def iso_ms(ts_ms: int) -> str:
+    seconds, ms = divmod(int(ts_ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+
+
+def encode_cursor(ts_ms: int, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{ts_ms}:{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        ts_ms, row_id = raw.split(":")
+        return int(ts_ms), int(row_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("Invalid cursor at `before`: pass the `next` value of a previous page.") from None
+
+
+def level_number(name: str, field: str = "min_level") -> int:
+    try:
+        return LOG_LEVELS.index(name.lower())
+    except ValueError:
+        raise BadRequest(f"Invalid log level at `{field}`: one of {', '.join(LOG_LEVELS)}.") from None
+
+
+def page(
+    conn: sqlite3.Connection,
+    *,
+    experiment: str | None = None,
+    unit: str | None = None,
+    job: str | None = None,
+    min_level: str | None = None,
+    before: str | None = None,
+    limit: int = 100,
+) -> LogsPage:
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    where: list[str] = []
+    args: list[Any] = []
+    for column, value in (("experiment", experiment), ("unit", unit), ("job", job)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if min_level is not None:
+        where.append("level >= ?")
+        args.append(level_number(min_level))
+    if before is not None:
+        ts_ms, row_id = decode_cursor(before)
+        # `ts <= ?` is the index range; the OR only breaks ties within one millisecond
+        where.append("ts <= ? AND (ts < ? OR id < ?)")
+        args += [ts_ms, ts_ms, row_id]
+    sql = "SELECT id, ts, unit, experiment, job, source, level, message FROM logs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+    rows = conn.execute(sql, [*args, limit + 1]).fetchall()
+    entries = [
+        LogEntry(
+            timestamp=iso_ms(r[1]),
+            unit=r[2],
+            experiment=r[3],
+            job=r[4],
+            source=r[5],
+            level=LOG_LEVELS[r[6]],
+            message=r[7],
+        )
+        for r in rows[:limit]
+    ]
+    cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) if len(rows) > limit else None
+    return LogsPage(logs=entries, next=cursor)
+
+
+def rows_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
+    """Oldest first, in COLUMNS order."""
+    cur = conn.execute(
+        "SELECT ts, unit, experiment, job, source, level, message FROM logs "
+        "WHERE experiment = ? ORDER BY ts, id",
+        (experiment,),
+    )
+    for ts_ms, unit, exp, job, source, level, message in cur:
+        yield (iso_ms(ts_ms), unit, exp, job or "", source, LOG_LEVELS[level], message)
+
+
+def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
+    """Delete up to `limit` logs older than `older_than` (epoch seconds); answers how many."""
+    return conn.execute(
+        "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ? LIMIT ?)",
+        (int(older_than * 1000), limit),
+    ).rowcount

@@ -1,0 +1,63 @@
+"""Unit presence: the agent's own retained `online` / last-will `offline` (or `lost`), and last seen.
+
+`presence_for(conn, units)` gives the `presence` and `last_seen` fields of `/api/units`: presence is
+`online`, `offline` (the agent said offline, or its last will said lost) or `unknown` (never heard of);
+`last_seen` is the time of the latest live (not retained) message from the unit on any ingested topic.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+
+import msgspec
+
+
+class UnitPresence(msgspec.Struct, frozen=True):
+    presence: str  # online | offline | unknown (the contract's values)
+    last_seen: str | None
+    status: str | None  # as the agent published it: online | offline | lost
+
+
+UNKNOWN = UnitPresence("unknown", None, None)
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+
+
+def apply_presence(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, float]]) -> None:
+    """Rows (unit, status, at)."""
+    conn.executemany(
+        "INSERT INTO presence (unit, status, changed_at) VALUES (?, ?, ?) ON CONFLICT (unit) "
+        "DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at",
+        rows,
+    )
+
+
+def touch(conn: sqlite3.Connection, seen: Mapping[str, float]) -> None:
+    """Advance last_seen for each unit to its newest live message (never backwards)."""
+    conn.executemany(
+        "INSERT INTO presence (unit, last_seen) VALUES (?, ?) ON CONFLICT (unit) "
+        "DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)",
+        seen.items(),
+    )
+
+
+def presence_for(conn: sqlite3.Connection, units: Iterable[str]) -> dict[str, UnitPresence]:
+    """Presence of each named unit (`unknown` for a unit never heard from)."""
+    names = list(units)
+    out = dict.fromkeys(names, UNKNOWN)
+    for i in range(0, len(names), 500):
+        chunk = names[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for unit, status, last_seen in conn.execute(
+            f"SELECT unit, status, last_seen FROM presence WHERE unit IN ({marks})",  # noqa: S608
+            chunk,
+        ):
+            presence = "online" if status == "online" else "offline" if status else "unknown"
+            out[unit] = UnitPresence(presence, _iso(last_seen), status)
+    return out

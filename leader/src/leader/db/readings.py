@@ -1,0 +1,83 @@
+"""Time-series readings per (series, experiment, unit): insert, server-side buckets, export, pruning.
+
+The table is clustered on (series, experiment, unit, ts), so one unit's range is one contiguous scan and
+SQLite's GROUP BY reduces it to the requested number of points (average, min and max per bucket).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+COLUMNS = ["t", "avg", "min", "max"]
+MAX_POINTS = 10_000
+PRUNE_CHUNK = 10_000
+
+_INSERT = "INSERT OR IGNORE INTO readings (series, experiment, unit, ts, value) VALUES (?, ?, ?, ?, ?)"
+
+
+def insert_many(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows (series, experiment, unit, ts, value); a reading already stored (same ts) is skipped."""
+    conn.executemany(_INSERT, rows)
+
+
+def units(conn: sqlite3.Connection, series: str, experiment: str) -> list[str]:
+    """Units with readings of this series: a skip scan over the key, one index probe per unit."""
+    found: list[str] = []
+    last = ""
+    while True:
+        row = conn.execute(
+            "SELECT unit FROM readings WHERE series = ? AND experiment = ? AND unit > ? "
+            "ORDER BY unit LIMIT 1",
+            (series, experiment, last),
+        ).fetchone()
+        if row is None:
+            return found
+        last = row[0]
+        found.append(last)
+
+
+def buckets(
+    conn: sqlite3.Connection,
+    series: str,
+    experiment: str,
+    unit: str,
+    since: float,
+    until: float,
+    points: int,
+) -> list[list[float | None]]:
+    """At most `points` rows [t, avg, min, max] covering [since, until]; raw readings when they fit.
+
+    `t` is a bucket's start (epoch seconds) or, for raw readings, the reading's own time.
+    """
+    key = (series, experiment, unit, since, until)
+    where = "series = ? AND experiment = ? AND unit = ? AND ts >= ? AND ts <= ?"
+    (count,) = conn.execute(f"SELECT count(*) FROM readings WHERE {where}", key).fetchone()  # noqa: S608
+    if count <= points:
+        rows = conn.execute(f"SELECT ts, value FROM readings WHERE {where} ORDER BY ts", key)  # noqa: S608
+        return [[ts, v, v, v] for ts, v in rows]
+    width = (until - since) / points or 1.0
+    rows = conn.execute(
+        "SELECT min(CAST((ts - ?) / ? AS INTEGER), ?) AS b, avg(value), min(value), max(value) "  # noqa: S608
+        f"FROM readings WHERE {where} GROUP BY b ORDER BY b",
+        (since, width, points - 1, *key),
+    )
+    return [[since + b * width, avg, lo, hi] for b, avg, lo, hi in rows]
+
+
+def rows_for_export(conn: sqlite3.Connection, series: str, experiment: str) -> Iterator[tuple[Any, ...]]:
+    """(unit, ts, value), per unit oldest first."""
+    yield from conn.execute(
+        "SELECT unit, ts, value FROM readings WHERE series = ? AND experiment = ? ORDER BY unit, ts",
+        (series, experiment),
+    )
+
+
+def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
+    """Delete up to `limit` readings older than `older_than` (epoch seconds); answers how many."""
+    return conn.execute(
+        "DELETE FROM readings WHERE (series, experiment, unit, ts) IN "
+        "(SELECT series, experiment, unit, ts FROM readings WHERE ts < ? LIMIT ?)",
+        (older_than, limit),
+    ).rowcount

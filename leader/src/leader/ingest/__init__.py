@@ -1,0 +1,1 @@
+"""MQTT ingest (runs in the leader worker): see client.py, writer.py, parse.py."""

@@ -1,0 +1,224 @@
+"""Turn one MQTT message into rows for the store.
+
+`Router.route(topic, payload, received_at)` answers a list of `(kind, row)` pairs; the row tuples are in
+the column order the data-access modules insert (see `leader.db.logs`, `readings`, `job_states`,
+`presence`). A payload that does not decode raises `Malformed`; a topic the router has no use for raises
+`Unknown`. Both are counted and logged by the caller, never fatal.
+
+Settings and readings are routed by the contrib descriptors: the published settings of known jobs and
+automations, and the `mqtt_topic` / `payload_key` of chart descriptors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDescriptor
+from cluster_schema.mqtt import AgentPresence, LogEvent
+from cluster_schema.topics import JOB_STATES, LOG_LEVELS
+
+LOG, STATE, SETTING, READING, PRESENCE = "log", "state", "setting", "reading", "presence"
+PRESENCE_STATES = ("online", "offline", "lost")
+
+Record = tuple[str, tuple[Any, ...]]
+
+_log_decoder = msgspec.json.Decoder(LogEvent)
+_presence_decoder = msgspec.json.Decoder(AgentPresence)
+_json = msgspec.json.Decoder()
+_encode = msgspec.json.Encoder().encode
+_LEVEL_NO = {name: i for i, name in enumerate(LOG_LEVELS)}
+_STATES = frozenset(JOB_STATES)
+
+
+class Malformed(ValueError):
+    """The topic is one we ingest but the payload is not what it should be."""
+
+
+class Unknown(ValueError):
+    """The topic is not one the router stores."""
+
+
+def level_number(level: str) -> int:
+    return _LEVEL_NO[level]
+
+
+def parse_time(text: str, default: float) -> float:
+    """Pioreactor's ISO timestamps (`...T04:49:19.895Z`) as epoch seconds; `default` when absent."""
+    if not text:
+        return default
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError as exc:
+        raise Malformed(f"bad timestamp {text[:40]!r}") from exc
+
+
+def log_dedupe_key(topic: str, payload: bytes) -> int:
+    """A signed 64-bit digest of the message: QoS 1 may deliver a log twice, the store keeps one.
+
+    Two log lines identical in topic, text and millisecond timestamp are stored once - an accepted cost.
+    """
+    h = hashlib.blake2b(topic.encode(), digest_size=8)
+    h.update(b"\0")
+    h.update(payload)
+    return int.from_bytes(h.digest(), "big", signed=True)
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _coerce_setting(raw: bytes, type_: str) -> Any:
+    """Pioreactor publishes settings as text: numbers, Python-style booleans, JSON or plain strings.
+
+    The descriptor's type is a hint, not a gate: real pio publishes some `numeric` settings as JSON
+    objects (`relative_intensity_of_ir_led`), and the value is worth keeping as sent.
+    """
+    text = raw.decode("utf-8", "replace")
+    if type_ == "boolean" and text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    if type_ == "numeric":
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    if type_ != "string":
+        try:
+            return _json.decode(raw)
+        except msgspec.DecodeError:
+            pass
+    return text
+
+
+class Series(msgspec.Struct, frozen=True):
+    key: str
+    path: tuple[str, ...]
+    scale: float = 1.0
+
+
+class Router:
+    def __init__(
+        self,
+        charts: Iterable[ChartDescriptor] = (),
+        jobs: Iterable[JobDescriptor] = (),
+        automations: Iterable[tuple[str, AutomationDescriptor]] = (),
+    ) -> None:
+        self.charts = list(charts)
+        self.readings: dict[str, list[Series]] = {}
+        for chart in self.charts:
+            path = tuple(p for p in chart.payload_key.split(".") if p)
+            self.readings.setdefault(chart.mqtt_topic.strip("/"), []).append(
+                Series(chart.key, path, chart.scale)
+            )
+        # (job, setting) -> setting type
+        self.settings: dict[tuple[str, str], str] = {}
+        for job in jobs:
+            for s in job.published_settings:
+                self.settings[(job.job_name, s.key)] = s.type
+        for kind, automation in automations:  # published by the `<kind>_automation` job
+            for s in automation.published_settings:
+                self.settings.setdefault((f"{kind}_automation", s.key), s.type)
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters (QoS 1) that bring everything this router stores."""
+        from cluster_schema import topics
+
+        subs = [topics.ALL_LOGS, topics.ALL_STATES, topics.ALL_PRESENCE]
+        subs += sorted({f"{topics.ROOT}/+/+/{job}/{setting}" for job, setting in self.settings})
+        subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings)
+        return list(dict.fromkeys(subs))
+
+    def route(self, topic: str, payload: bytes, received_at: float) -> list[Record]:
+        parts = topic.split("/")
+        if len(parts) < 4 or parts[0] != "pioreactor" or not parts[1]:
+            raise Unknown(topic)
+        unit, exp = parts[1], parts[2]
+        if exp == "$agent" and len(parts) == 4 and parts[3] == "presence":
+            return self._presence(unit, payload, received_at)
+        if not exp or unit.startswith("$"):
+            raise Unknown(topic)
+        rest = parts[3:]
+        out: list[Record] = []
+        if rest[0] == "logs" and len(rest) == 3:
+            return [self._log(topic, unit, exp, rest[1], rest[2], payload, received_at)]
+        if len(rest) == 2 and rest[1] == "$state":
+            state = payload.decode("utf-8", "replace").strip()
+            if state not in _STATES:
+                raise Malformed(f"unknown job state {state[:40]!r}")
+            return [(STATE, (unit, exp, rest[0], state, received_at))]
+        if len(rest) == 2 and (setting_type := self.settings.get((rest[0], rest[1]))) is not None:
+            # an empty retained payload clears the setting (the job ended)
+            value = None if not payload else _encode(_coerce_setting(payload, setting_type)).decode()
+            out.append((SETTING, (unit, exp, rest[0], rest[1], value, received_at)))
+        series = self.readings.get("/".join(rest))
+        if series and payload:  # an empty payload is a cleared retained reading
+            out += self._readings(series, unit, exp, payload, received_at)
+        if not out and not (series or (len(rest) == 2 and (rest[0], rest[1]) in self.settings)):
+            raise Unknown(topic)
+        return out
+
+    def _log(
+        self, topic: str, unit: str, exp: str, source: str, level: str, payload: bytes, received_at: float
+    ) -> Record:
+        level = level.lower()
+        if level not in _LEVEL_NO:
+            raise Unknown(topic)
+        try:
+            event = _log_decoder.decode(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise Malformed(str(exc)) from None
+        ts_ms = round(parse_time(event.timestamp, received_at) * 1000)
+        row = (
+            ts_ms,
+            unit,
+            exp,
+            event.task or None,
+            event.source or source,
+            _LEVEL_NO[level],
+            event.message,
+            log_dedupe_key(topic, payload),
+        )
+        return (LOG, row)
+
+    def _readings(
+        self, series: list[Series], unit: str, exp: str, payload: bytes, received_at: float
+    ) -> list[Record]:
+        try:
+            doc = _json.decode(payload)
+        except msgspec.DecodeError as exc:
+            raise Malformed(str(exc)) from None
+        ts = received_at
+        if isinstance(doc, dict) and isinstance(doc.get("timestamp"), str):
+            ts = parse_time(doc["timestamp"], received_at)
+        out: list[Record] = []
+        for s in series:
+            value = _dig(doc, s.path) if s.path else doc
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise Malformed(f"no number at `{'.'.join(s.path) or '$'}` for series {s.key}")
+            out.append((READING, (s.key, exp, unit, ts, float(value) * s.scale)))
+        return out
+
+    def _presence(self, unit: str, payload: bytes, received_at: float) -> list[Record]:
+        text = payload.strip()
+        if not text:  # a cleared retained presence says nothing
+            return []
+        if text.startswith(b"{"):
+            try:
+                msg = _presence_decoder.decode(payload)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise Malformed(str(exc)) from None
+            status: str = msg.status
+            at = parse_time(msg.timestamp, received_at)
+        else:
+            status, at = text.decode("utf-8", "replace"), received_at
+        if status not in PRESENCE_STATES:
+            raise Malformed(f"unknown presence {status[:40]!r}")
+        return [(PRESENCE, (unit, status, at))]

@@ -1,0 +1,202 @@
+"""The batch writer: one thread turns queued MQTT messages into rows and commits them in batches.
+
+A batch is committed when it holds `batch_size` messages or `flush_interval` seconds after its first
+message, whichever comes first - never one transaction per message. Each message carries an `ack`
+callable that the writer calls only after the batch holding it has committed: with the MQTT client in
+manual-ack mode a message is acknowledged to the broker once it is on disk, so a crash before the commit
+means the broker delivers it again, and the store's dedupe keys make that second delivery a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+from leader.db import job_states, logs, presence, readings
+
+from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+
+log = logging.getLogger("leader.ingest")
+
+
+class Message(NamedTuple):
+    topic: str
+    payload: bytes
+    received_at: float
+    retained: bool = False
+    ack: Callable[[], None] | None = None
+
+
+class Stats:
+    """Counters, written by the writer thread only."""
+
+    def __init__(self) -> None:
+        self.committed = 0  # messages whose batch committed
+        self.malformed = 0
+        self.unknown = 0
+        self.batches = 0
+        self.db_errors = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        router: Router,
+        *,
+        batch_size: int = 1000,
+        flush_interval: float = 0.05,
+        retention_days: float | None = None,
+        prune_every: float = 3600.0,
+    ) -> None:
+        self._connect = connect
+        self.router = router
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.retention_days = retention_days
+        self.prune_every = prune_every
+        self.stats = Stats()
+        self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._stopping = threading.Event()
+
+    def put(self, message: Message) -> None:
+        self._queue.put(message)
+
+    def start(self) -> BatchWriter:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then end the thread."""
+        self._stopping.set()
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        conn = self._connect()
+        conn.isolation_level = None  # explicit BEGIN/COMMIT below
+        next_prune = time.monotonic() + 5.0
+        try:
+            while True:
+                batch, done = self._collect()
+                if batch:
+                    self._commit_with_retry(conn, batch)
+                if done:
+                    return
+                if self.retention_days and time.monotonic() >= next_prune:
+                    self.prune(conn, time.time() - self.retention_days * 86400)
+                    next_prune = time.monotonic() + self.prune_every
+        finally:
+            conn.close()
+
+    def _collect(self) -> tuple[list[Message], bool]:
+        get = self._queue.get
+        try:
+            first = get(timeout=1.0)
+        except queue.Empty:
+            return [], False
+        if first is None:
+            return [], True
+        batch = [first]
+        deadline = time.monotonic() + self.flush_interval
+        while len(batch) < self.batch_size:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _commit_with_retry(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
+        delay = 0.05
+        while True:
+            try:
+                self.write(conn, batch)
+                break
+            except sqlite3.Error as exc:
+                # nothing was acknowledged: retry; if we die meanwhile, the broker redelivers
+                self.stats.db_errors += 1
+                log.warning("ingest commit failed (%s); retrying %d messages", exc, len(batch))
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if self._stopping.wait(delay):
+                    return
+                delay = min(delay * 2, 2.0)
+        for message in batch:
+            if message.ack is not None:
+                message.ack()
+
+    def write(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
+        """Route and store one batch in one transaction (no acks: see _commit_with_retry)."""
+        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], READING: [], PRESENCE: []}
+        seen: dict[str, float] = {}
+        route = self.router.route
+        stats = self.stats
+        for topic, payload, received_at, retained, _ack in batch:
+            try:
+                for kind, row in route(topic, payload, received_at):
+                    rows[kind].append(row)
+            except Unknown:
+                stats.unknown += 1
+                log.warning("ingest: no use for topic %s", topic)
+                continue
+            except Malformed as exc:
+                stats.malformed += 1
+                log.warning("ingest: malformed payload on %s: %s", topic, exc)
+                continue
+            except Exception:  # a parser bug must not stop the ingest: count it like bad input
+                stats.malformed += 1
+                log.exception("ingest: cannot parse message on %s", topic)
+                continue
+            if not retained:  # a retained message is old news: it says nothing about being alive now
+                unit = topic.split("/", 2)[1]
+                if not unit.startswith("$") and received_at > seen.get(unit, 0.0):
+                    seen[unit] = received_at
+        conn.execute("BEGIN IMMEDIATE")
+        if rows[LOG]:
+            logs.insert_many(conn, rows[LOG])
+        if rows[READING]:
+            readings.insert_many(conn, rows[READING])
+        if rows[STATE]:
+            job_states.apply_states(conn, rows[STATE])
+        if rows[SETTING]:
+            job_states.apply_settings(conn, rows[SETTING])
+        if rows[PRESENCE]:
+            presence.apply_presence(conn, rows[PRESENCE])
+        if seen:
+            presence.touch(conn, seen)
+        conn.execute("COMMIT")
+        stats.committed += len(batch)
+        stats.batches += 1
+
+    def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
+        """Drop logs and readings older than the retention, in short transactions."""
+        try:
+            for prune, chunk in ((logs.prune, logs.PRUNE_CHUNK), (readings.prune, readings.PRUNE_CHUNK)):
+                while True:
+                    conn.execute("BEGIN IMMEDIATE")
+                    n = prune(conn, older_than, chunk)
+                    conn.execute("COMMIT")
+                    if n < chunk:
+                        break
+        except sqlite3.Error as exc:
+            log.warning("ingest: pruning failed (%s); will retry", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")

@@ -1,0 +1,49 @@
+"""Ingest fixtures: a migrated store, the repository's contrib descriptors, the real pio capture."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leader.db import connect
+from leader.db.migrate import init_db
+from leader.ingest import descriptors
+from leader.ingest.parse import Router
+from leader.ingest.writer import Message
+
+REPO = Path(__file__).resolve().parents[2]
+CAPTURE = REPO / "tests" / "fixtures" / "pio-26.11.1-mqtt-capture.txt"
+
+
+def capture_messages() -> list[Message]:
+    """`<epoch> <qos> <topic> <payload...>` lines as messages (the payload may be empty or hold spaces)."""
+    out = []
+    for line in CAPTURE.read_text().splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) < 3:
+            continue
+        payload = parts[3] if len(parts) == 4 else ""
+        out.append(Message(parts[2], payload.encode(), float(parts[0])))
+    return out
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    path = str(tmp_path / "leader.sqlite")
+    init_db(path)
+    return path
+
+
+@pytest.fixture
+def db(db_path: str) -> Iterator[sqlite3.Connection]:
+    conn = connect(db_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def router() -> Router:
+    return descriptors.router(REPO / "contrib")

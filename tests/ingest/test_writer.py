@@ -1,0 +1,128 @@
+"""The batch writer on a real SQLite store: the whole capture, dedupe, acks after commit, pruning."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from leader.db import connect, job_states, logs, presence, readings
+from leader.ingest.parse import Router
+from leader.ingest.writer import BatchWriter, Message
+from tests.support.procs import wait_for
+
+from .conftest import capture_messages
+
+
+def write_capture(db_path: str, router: Router) -> BatchWriter:
+    writer = BatchWriter(lambda: connect(db_path), router)
+    conn = connect(db_path)
+    messages = capture_messages()
+    for i in range(0, len(messages), 300):
+        writer.write(conn, messages[i : i + 300])
+    conn.close()
+    return writer
+
+
+def test_capture_lands_in_the_store(db_path: str, db: sqlite3.Connection, router: Router) -> None:
+    writer = write_capture(db_path, router)
+    assert writer.stats.malformed == 0
+    n_logs = sum("/logs/" in m.topic for m in capture_messages())
+    assert db.execute("SELECT count(*) FROM logs").fetchone()[0] == n_logs
+    # the capture ends with every job disconnected; stirring went through sleeping and lost
+    states = {(s.unit, s.job): s.state for s in job_states.states(db, "exp1")}
+    assert states[("unit1", "stirring")] == "disconnected"
+    seen = {r[0] for r in db.execute("SELECT to_state FROM job_state_transitions WHERE job = 'stirring'")}
+    assert {"init", "ready", "sleeping", "disconnected", "lost"} <= seen
+    assert job_states.running_jobs(db, "exp1") == []
+    od = readings.buckets(db, "od", "exp1", "unit1", 0, 2e9, 1000)
+    assert len(od) >= 10 and all(0.0 < row[1] < 1.0 for row in od)
+    page = logs.page(db, experiment="exp1", min_level="error")
+    assert page.logs and {e.level for e in page.logs} <= {"error", "critical"}
+    # every unit that spoke live has a last_seen
+    p = presence.presence_for(db, ["unit1", "nobody"])
+    assert p["unit1"].last_seen is not None and p["unit1"].presence == "unknown"
+    assert p["nobody"].presence == "unknown" and p["nobody"].last_seen is None
+
+
+def test_redelivery_is_stored_once(db_path: str, db: sqlite3.Connection, router: Router) -> None:
+    write_capture(db_path, router)
+    write_capture(db_path, router)  # the broker delivered everything a second time
+    n_logs = sum("/logs/" in m.topic for m in capture_messages())
+    assert db.execute("SELECT count(*) FROM logs").fetchone()[0] == n_logs
+    n_od = sum(m.topic.endswith("od_reading/od2") and bool(m.payload) for m in capture_messages())
+    assert db.execute("SELECT count(*) FROM readings WHERE series = 'od'").fetchone()[0] == n_od
+
+
+def test_running_jobs_with_settings(db: sqlite3.Connection, db_path: str, router: Router) -> None:
+    w = BatchWriter(lambda: connect(db_path), router)
+    t = time.time()
+    w.write(
+        db,
+        [
+            Message("pioreactor/u1/e1/stirring/$state", b"init", t),
+            Message("pioreactor/u1/e1/stirring/target_rpm", b"500.0", t),
+            Message("pioreactor/u1/e1/stirring/$state", b"ready", t),
+            Message("pioreactor/u2/e1/stirring/$state", b"lost", t),
+            Message("pioreactor/u1/e2/stirring/$state", b"ready", t),
+            Message("pioreactor/u1/e1/od_reading/$state", b"sleeping", t),
+            Message("pioreactor/u1/$agent/presence", b"online", t, retained=True),
+        ],
+    )
+    running = job_states.running_jobs(db, "e1")
+    assert [(j.unit, j.job_name, j.state) for j in running] == [
+        ("u1", "od_reading", "sleeping"),
+        ("u1", "stirring", "ready"),
+    ]
+    assert running[1].settings == {"target_rpm": 500.0}
+    # a job's lost is a job state; the agent's presence is separate
+    p = presence.presence_for(db, ["u1", "u2"])
+    assert p["u1"].presence == "online" and p["u1"].last_seen is not None
+    assert p["u2"].presence == "unknown"
+    w.write(db, [Message("pioreactor/u1/$agent/presence", b"lost", t + 1)])
+    after = presence.presence_for(db, ["u1"])["u1"]
+    assert (after.presence, after.status) == ("offline", "lost")
+    assert after.last_seen is not None and after.last_seen > p["u1"].last_seen
+
+
+def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router: Router) -> None:
+    acked: list[int] = []
+    conn = connect(db_path)
+    writer = BatchWriter(lambda: connect(db_path), router, batch_size=50, flush_interval=0.02).start()
+    try:
+        payload = '{{"message":"m{}","level":"INFO","task":"t","timestamp":""}}'
+        for i in range(200):
+            writer.put(
+                Message(
+                    "pioreactor/u1/e1/logs/app/info",
+                    payload.format(i).encode(),
+                    1000.0 + i,
+                    ack=lambda i=i: acked.append(i),
+                )
+            )
+        writer.put(Message("pioreactor/u1/e1/logs/app/info", b"garbage", 1.0, ack=lambda: acked.append(-1)))
+        writer.put(Message("pioreactor/u1/e1/pwms/dc", b"{}", 1.0, ack=lambda: acked.append(-2)))
+        wait_for(lambda: len(acked) == 202, 5, what="acks")
+        # acked in arrival order, each only once its row is committed
+        assert acked == [*range(200), -1, -2]
+        assert conn.execute("SELECT count(*) FROM logs").fetchone()[0] == 200
+        assert writer.stats.malformed == 1 and writer.stats.unknown == 1 and writer.stats.batches >= 4
+    finally:
+        writer.stop()
+        conn.close()
+
+
+def test_pruning_respects_retention(db: sqlite3.Connection, db_path: str, router: Router) -> None:
+    w = BatchWriter(lambda: connect(db_path), router, retention_days=1)
+    now = time.time()
+    old, new = now - 3 * 86400, now - 3600
+    msgs = [
+        Message("pioreactor/u1/e1/logs/app/info", f'{{"message":"{i}","level":"INFO"}}'.encode(), ts)
+        for i, ts in enumerate([old, new])
+    ] + [
+        Message("pioreactor/u1/e1/od_reading/od2", f'{{"od":0.5,"timestamp":"{iso}"}}'.encode(), 0)
+        for iso in (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) for t in (old, new))
+    ]
+    w.write(db, msgs)
+    w.prune(db, now - 86400)
+    assert [r[0] for r in db.execute("SELECT message FROM logs")] == ["1"]
+    assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 1
