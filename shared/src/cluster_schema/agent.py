@@ -128,6 +128,8 @@ class AgentRunningJob(Wire):
     job_source: str | None
     pid: int | None
     started_at: str | None
+    state: str | None = None  # the job's `$state` as last seen on MQTT (or in the registry)
+    settings: dict[str, Any] = {}
 
 
 class JobSettings(Wire):
@@ -136,11 +138,45 @@ class JobSettings(Wire):
 
 # Results of agent tasks (the `result` of a complete TaskResult).
 class RunJobResult(Wire):
+    """`finished`: the process exited 0 before reaching `ready` (one-shot jobs: led_intensity, add_media…)."""
+
     job_name: str
-    state: Literal["ready", "already_running", "failed"]
+    state: Literal["ready", "already_running", "failed", "finished"]
     pid: int | None = None
     exit_code: int | None = None
     output_tail: str = ""
+    experiment: str | None = None
+    job_id: int | None = None
+
+
+class Calibration(Wire):
+    device: str
+    name: str
+    active: bool = False
+    created_at: str | None = None
+    content: str | None = None  # the calibration's YAML text (GET of one device only)
+
+
+class Calibrations(Wire):
+    calibrations: list[Calibration] = []
+
+
+class ActiveCalibrationResult(Wire):
+    device: str
+    name: str
+    active: bool
+
+
+class Plugin(Wire):
+    name: str
+    version: str = ""
+    description: str = ""
+    homepage: str = ""
+    source: str = ""
+
+
+class Plugins(Wire):
+    plugins: list[Plugin] = []
 
 
 class StopJobsResult(Wire):
