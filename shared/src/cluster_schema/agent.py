@@ -200,3 +200,10 @@ class CommandResult(Wire):
 
 def unit_field(unit: str) -> str:
     return check_unit(unit, "unit")
+
+
+class ClusterTokenPut(Wire):
+    """PUT /unit_api/cluster_token (authenticated with the current token): the agent stores `token` as its
+    cluster token (atomically) and accepts it from then on; the leader switches after every agent took it."""
+
+    token: str
