@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from cluster_schema import codec
 from cluster_schema.agent import TaskAnswer, TaskResult
@@ -54,7 +55,9 @@ class AgentClient:
         self.read_timeout = read_timeout
         self.session = requests.Session()
         # a connection pool per agent, a few connections each (one operation = one request per agent)
-        adapter = HTTPAdapter(pool_connections=512, pool_maxsize=8, max_retries=0)
+        # one retry, only for a connection that could not be made (nothing was sent, so no double action)
+        retry = Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0)
+        adapter = HTTPAdapter(pool_connections=512, pool_maxsize=8, max_retries=retry)
         self.session.mount("http://", adapter)
 
     @classmethod

@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
 
     # Huey's queue is its own SQLite file; web processes only enqueue, the worker process consumes.
     queue = SqliteHuey("leader", filename=app.config["HUEY_DB"], results=False, utc=True)
+    # tests: run each operation inside the request that queued it (huey's immediate mode)
+    queue.immediate = bool(app.config.get("HUEY_IMMEDIATE", False))
     tasks.register(queue, app)
     app.extensions["leader.huey"] = queue
     app.extensions["leader.agents"] = AgentClient.from_config(app.config)

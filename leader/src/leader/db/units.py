@@ -15,12 +15,13 @@ _SELECT = "SELECT name, address, port, model, active FROM units"
 
 
 def _presence(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[str, str | None]]:
-    """Presence comes from MQTT ingest when it is installed; until then every unit is `unknown`."""
+    """Presence comes from MQTT ingest (`db/presence.py`); without it every unit is `unknown`."""
     try:
         presence = importlib.import_module("leader.db.presence")
-        return presence.of_units(db, names)  # type: ignore[no-any-return]
+        found = presence.presence_for(db, names)
     except (ImportError, AttributeError, sqlite3.OperationalError):
         return {}
+    return {name: (p.presence, p.last_seen) for name, p in found.items()}
 
 
 def _units(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Unit]:

@@ -1,0 +1,132 @@
+"""/api/experiments/<exp>/jobs: start, stop, change settings across an experiment's units (operations)."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from cluster_schema.agent import AgentRunningJob, JobSettings
+from cluster_schema.errors import Conflict
+from cluster_schema.leader import (
+    JobStartRequest,
+    JobStopRequest,
+    OperationAnswer,
+    RunningJob,
+    SettingsPatch,
+)
+from cluster_schema.names import check_experiment, check_job
+from cluster_schema.openapi import Route
+
+from ..agent_client import UnitAddress
+from ..db import experiments as exp_db
+from ..db import get_db
+from ..db import units as units_db
+from ..extensions import agents
+from ..fanout import FanOut, Outcome
+from ..http import body, json_response
+from ..operations.submit import start
+
+bp = Blueprint("jobs", __name__)
+
+
+def _targets(exp: str, units: list[str] | None) -> list[str]:
+    assigned = exp_db.assigned_units(get_db(), exp)
+    if units is None:
+        return assigned
+    outside = [u for u in units if u not in assigned]
+    if outside:
+        raise Conflict(f"Unit(s) not assigned to experiment {exp!r}: {', '.join(outside)} (at `$.units`).")
+    return units
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/start")
+def start_job(exp: str, job: str) -> Response:
+    check_experiment(exp), check_job(job, "job")
+    req = body(JobStartRequest)
+    params = {"experiment": exp, "job": job, "options": req.options, "args": req.args, "env": req.env}
+    return start("job.start", params, _targets(exp, req.units))
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/stop")
+def stop_job(exp: str, job: str) -> Response:
+    check_experiment(exp), check_job(job, "job")
+    req = body(JobStopRequest)
+    return start("job.stop", {"experiment": exp, "job": job}, _targets(exp, req.units))
+
+
+@bp.post("/experiments/<exp>/jobs/stop")
+def stop_all(exp: str) -> Response:
+    check_experiment(exp)
+    req = body(JobStopRequest)
+    return start("jobs.stop_all", {"experiment": exp}, _targets(exp, req.units))
+
+
+@bp.patch("/experiments/<exp>/jobs/<job>/settings")
+def settings(exp: str, job: str) -> Response:
+    check_experiment(exp), check_job(job, "job")
+    req = body(SettingsPatch)
+    params = {"experiment": exp, "job": job, "settings": req.settings}
+    return start("job.settings", params, _targets(exp, req.units))
+
+
+@bp.get("/experiments/<exp>/jobs/running")
+def running(exp: str) -> Response:
+    """From MQTT ingest when it is installed; else asked of the agents directly (one fan-out)."""
+    check_experiment(exp)
+    units = exp_db.assigned_units(get_db(), exp)
+    try:
+        job_states = importlib.import_module("leader.db.job_states")
+        jobs: list[RunningJob] = [j for j in job_states.running_jobs(get_db(), exp) if j.unit in units]
+    except (ImportError, AttributeError):
+        jobs = _ask_agents(exp, units)
+    return json_response(jobs)
+
+
+def _ask_agents(exp: str, units: list[str]) -> list[RunningJob]:
+    client = agents()
+
+    def call(unit: UnitAddress, deadline: float) -> Outcome:
+        found = []
+        for job in client.get(unit, "/unit_api/jobs/running", list[AgentRunningJob], deadline=deadline):
+            if job.experiment not in (exp, None):
+                continue
+            path = f"/unit_api/jobs/settings/job_name/{job.job_name}"
+            settings: dict[str, Any] = client.get(unit, path, JobSettings, deadline=deadline).settings
+            found.append(
+                RunningJob(
+                    unit=unit.name, job_name=job.job_name, experiment=exp, state="ready", settings=settings
+                )
+            )
+        return Outcome(unit.name, True, result=found)
+
+    addresses = units_db.addresses(get_db(), units)
+    deadline = time.monotonic() + current_app.config["AGENT_READ_TIMEOUT"]
+    outcomes = FanOut(call, workers=current_app.config["FANOUT_WORKERS"]).run(
+        list(addresses.values()), deadline
+    )
+    return [job for o in outcomes.values() if o.ok for job in o.result]
+
+
+ROUTES = [
+    Route(
+        "POST",
+        "/api/experiments/<exp>/jobs/<job>/start",
+        JobStartRequest,
+        OperationAnswer,
+        202,
+        "Start a job",
+    ),
+    Route(
+        "POST", "/api/experiments/<exp>/jobs/<job>/stop", JobStopRequest, OperationAnswer, 202, "Stop a job"
+    ),
+    Route("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, OperationAnswer, 202, "Stop every job"),
+    Route(
+        "PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, OperationAnswer, 202, "Settings"
+    ),
+    Route(
+        "GET", "/api/experiments/<exp>/jobs/running", None, list[RunningJob], summary="Running jobs per unit"
+    ),
+]

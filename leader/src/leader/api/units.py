@@ -1,0 +1,96 @@
+"""/api/units: the cluster's units, and a check that one is reachable, trusts us and is seen on MQTT."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app
+
+from cluster_schema.errors import UnitFailed, UnitTimeout
+from cluster_schema.leader import Unit, UnitCreate, UnitPatch
+from cluster_schema.names import check_unit
+from cluster_schema.openapi import Route
+
+from ..agent_client import AgentError
+from ..db import get_db
+from ..db import units as units_db
+from ..extensions import agents
+from ..http import body, json_response
+from ..operations.actions import Context
+from ..operations.actions import check_unit as check_call
+
+bp = Blueprint("units", __name__)
+
+
+@bp.get("/units")
+def list_units() -> Response:
+    return json_response(units_db.list_units(get_db()))
+
+
+@bp.post("/units")
+def add_unit() -> Response:
+    new = body(UnitCreate)
+    unit = units_db.add(get_db(), new.name, new.address, new.port, new.model)
+    return json_response(unit, 201, {"Location": f"/api/units/{unit.name}"})
+
+
+@bp.get("/units/<unit>")
+def get_unit(unit: str) -> Response:
+    return json_response(units_db.get(get_db(), check_unit(unit)))
+
+
+@bp.patch("/units/<unit>")
+def patch_unit(unit: str) -> Response:
+    patch = body(UnitPatch)
+    if patch.port is not None:
+        UnitCreate(name=unit, port=patch.port).validate()
+    updated = units_db.update(
+        get_db(),
+        check_unit(unit),
+        address=patch.address,
+        port=patch.port,
+        model=patch.model,
+        active=patch.active,
+    )
+    return json_response(updated)
+
+
+@bp.delete("/units/<unit>")
+def remove_unit(unit: str) -> Response:
+    units_db.remove(get_db(), check_unit(unit))
+    return Response(status=204)
+
+
+@bp.post("/units/<unit>/check")
+def check(unit: str) -> Response:
+    """One unit, answered now: 502/504 when the agent fails or times out (the contract for one-unit calls)."""
+    db = get_db()
+    found = units_db.get(db, check_unit(unit))
+    address = units_db.addresses(db, [found.name])[found.name]
+    deadline = time.monotonic() + current_app.config["AGENT_READ_TIMEOUT"]
+    try:
+        outcome = check_call(Context(client=agents(), params={}), address, deadline)
+    except AgentError as exc:
+        raise (UnitTimeout if exc.timeout else UnitFailed)(f"{found.name}: {exc}") from None
+    found = units_db.get(db, found.name)
+    return json_response(
+        {
+            "unit": found.name,
+            "reachable": True,
+            "token_accepted": True,
+            "agent": outcome.detail,
+            "versions": outcome.result,
+            "presence": found.presence,
+            "last_seen": found.last_seen,
+        }
+    )
+
+
+ROUTES = [
+    Route("GET", "/api/units", None, list[Unit], summary="List units"),
+    Route("POST", "/api/units", UnitCreate, Unit, 201, "Add a unit"),
+    Route("GET", "/api/units/<unit>", None, Unit, summary="One unit"),
+    Route("PATCH", "/api/units/<unit>", UnitPatch, Unit, summary="Change a unit"),
+    Route("DELETE", "/api/units/<unit>", None, None, 204, "Remove a unit (its history stays)"),
+    Route("POST", "/api/units/<unit>/check", None, None, summary="Reachable, token accepted, seen on MQTT"),
+]

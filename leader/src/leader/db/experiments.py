@@ -1,0 +1,140 @@
+"""Experiments and unit assignments (with history: a reassignment closes the old row, never deletes it)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from cluster_schema.errors import Conflict, NotFound
+from cluster_schema.leader import Assignment, Experiment
+
+from . import now, transaction
+
+
+def _units_of(db: sqlite3.Connection, name: str) -> list[str]:
+    rows = db.execute(
+        "SELECT unit FROM assignments WHERE experiment = ? AND unassigned_at IS NULL ORDER BY unit", (name,)
+    )
+    return [r[0] for r in rows]
+
+
+def _experiment(db: sqlite3.Connection, row: sqlite3.Row) -> Experiment:
+    return Experiment(
+        name=row["name"],
+        description=row["description"],
+        created_at=row["created_at"],
+        units=_units_of(db, row["name"]),
+    )
+
+
+def list_experiments(db: sqlite3.Connection) -> list[Experiment]:
+    rows = db.execute("SELECT * FROM experiments ORDER BY created_at DESC, name").fetchall()
+    return [_experiment(db, r) for r in rows]
+
+
+def get(db: sqlite3.Connection, name: str) -> Experiment:
+    row = db.execute("SELECT * FROM experiments WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise NotFound(f"No experiment named {name!r}.")
+    return _experiment(db, row)
+
+
+def create(db: sqlite3.Connection, name: str, description: str = "") -> Experiment:
+    with transaction(db):
+        if db.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone():
+            raise Conflict(f"An experiment named {name!r} already exists.")
+        db.execute(
+            "INSERT INTO experiments (name, description, created_at) VALUES (?, ?, ?)",
+            (name, description, now()),
+        )
+    return get(db, name)
+
+
+def update(db: sqlite3.Connection, name: str, description: str | None) -> Experiment:
+    get(db, name)
+    if description is not None:
+        with transaction(db):
+            db.execute("UPDATE experiments SET description = ? WHERE name = ?", (description, name))
+    return get(db, name)
+
+
+def delete(db: sqlite3.Connection, name: str) -> None:
+    """Refused while units are assigned; the experiment's closed assignment rows go with it, deliberately."""
+    with transaction(db):
+        current = _units_of(db, get(db, name).name)
+        if current:
+            raise Conflict(
+                f"Experiment {name!r} still has units assigned ({', '.join(current)}); unassign them first."
+            )
+        db.execute("DELETE FROM assignments WHERE experiment = ? AND unassigned_at IS NOT NULL", (name,))
+        db.execute("DELETE FROM experiments WHERE name = ?", (name,))
+
+
+def assign(db: sqlite3.Connection, experiment: str, units: list[str]) -> list[str]:
+    """Make `units` exactly the experiment's units; others are unassigned, units elsewhere move here."""
+    stamp = now()
+    with transaction(db):
+        get(db, experiment)
+        known = {
+            r[0]
+            for r in db.execute(
+                f"SELECT name FROM units WHERE removed_at IS NULL AND name IN ({','.join('?' * len(units))})",  # noqa: S608
+                units,
+            )
+        }
+        missing = [u for u in units if u not in known]
+        if missing:
+            raise NotFound(f"Unknown unit(s): {', '.join(missing)}.")
+        current = set(_units_of(db, experiment))
+        for unit in current - set(units):
+            _close(db, unit, stamp)
+        for unit in units:
+            if unit in current:
+                continue
+            _close(db, unit, stamp)  # leaves any other experiment first
+            db.execute(
+                "INSERT INTO assignments (unit, experiment, assigned_at) VALUES (?, ?, ?)",
+                (unit, experiment, stamp),
+            )
+    return _units_of(db, experiment)
+
+
+def unassign(db: sqlite3.Connection, experiment: str, unit: str) -> None:
+    with transaction(db):
+        get(db, experiment)
+        if unit not in _units_of(db, experiment):
+            raise NotFound(f"Unit {unit!r} is not assigned to experiment {experiment!r}.")
+        _close(db, unit, now())
+
+
+def _close(db: sqlite3.Connection, unit: str, stamp: str) -> None:
+    db.execute(
+        "UPDATE assignments SET unassigned_at = ? WHERE unit = ? AND unassigned_at IS NULL", (stamp, unit)
+    )
+
+
+def assigned_units(db: sqlite3.Connection, experiment: str) -> list[str]:
+    get(db, experiment)
+    return _units_of(db, experiment)
+
+
+def history(
+    db: sqlite3.Connection, *, unit: str | None = None, experiment: str | None = None
+) -> list[Assignment]:
+    where, args = [], []
+    if unit:
+        where.append("unit = ?")
+        args.append(unit)
+    if experiment:
+        where.append("experiment = ?")
+        args.append(experiment)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    rows = db.execute(f"SELECT * FROM assignments {clause} ORDER BY id", args).fetchall()  # noqa: S608
+    return [
+        Assignment(
+            unit=r["unit"],
+            experiment=r["experiment"],
+            assigned_at=r["assigned_at"],
+            unassigned_at=r["unassigned_at"],
+        )
+        for r in rows
+    ]

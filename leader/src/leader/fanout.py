@@ -1,0 +1,93 @@
+"""The one fan-out: call every target in parallel, hand each outcome over as it arrives, keep a deadline.
+
+Used by every operation (and by the few reads that ask all units at once). A bounded thread pool runs one
+call per target; the caller's thread receives outcomes in arrival order and is the only one writing them,
+so a fan-out to 100 agents costs about one agent's time. Targets still working at the deadline, or when the
+operation is cancelled, get a failed outcome; their threads end on their own request timeouts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from .agent_client import AgentError
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
+
+
+@dataclass
+class Outcome:
+    unit: str
+    ok: bool
+    detail: str = ""
+    result: Any = None
+    timeout: bool = False
+
+
+@dataclass
+class FanOut(Generic[T]):
+    """`call(target, deadline)` returns an Outcome or raises (AgentError → failed with its reason)."""
+
+    call: Callable[[T, float], Outcome]
+    workers: int = 128
+    poll: float = 0.2  # how often cancellation is checked while waiting
+
+    def run(
+        self,
+        targets: Sequence[T],
+        deadline: float,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        if not targets:
+            return outcomes
+        pool = ThreadPoolExecutor(
+            max_workers=max(1, min(self.workers, len(targets))), thread_name_prefix="fanout"
+        )
+        pending: dict[Future[Outcome], T] = {pool.submit(self._guarded, t, deadline): t for t in targets}
+        stop_reason = ""
+        try:
+            while pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    stop_reason = "no answer before the operation's deadline"
+                    break
+                if cancelled is not None and cancelled():
+                    stop_reason = "cancelled"
+                    break
+                done, _ = wait(pending, timeout=min(self.poll, left), return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.pop(future)
+                    outcome = future.result()
+                    outcomes[outcome.unit] = outcome
+                    if on_outcome:
+                        on_outcome(outcome)
+        finally:
+            for target in pending.values():
+                outcome = Outcome(
+                    target.name, False, stop_reason or "stopped", timeout=not stop_reason.startswith("c")
+                )
+                outcomes[target.name] = outcome
+                if on_outcome:
+                    on_outcome(outcome)
+            pool.shutdown(wait=False, cancel_futures=True)
+        return outcomes
+
+    def _guarded(self, target: T, deadline: float) -> Outcome:
+        try:
+            return self.call(target, deadline)
+        except AgentError as exc:
+            return Outcome(target.name, False, str(exc), timeout=exc.timeout)
+        except Exception as exc:  # a bug in one call must not hide the other units' outcomes
+            return Outcome(target.name, False, f"internal error: {exc!r}")

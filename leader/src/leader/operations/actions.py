@@ -1,0 +1,185 @@
+"""What each kind of operation asks of one unit, and how the agent's answer becomes a step outcome.
+
+An action is `prepare(db, params) -> data` (run once, before the fan-out, in the engine's thread: reads the
+store) plus `call(ctx, unit, deadline) -> Outcome` (run in the fan-out's threads: talks HTTP only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cluster_schema.agent import (
+    CommandResult,
+    ConfigFileAnswer,
+    ConfigFileBody,
+    RunJobRequest,
+    RunJobResult,
+    SettingsResult,
+    SettingsUpdateRequest,
+    StopJobsRequest,
+    StopJobsResult,
+)
+
+from ..agent_client import AgentClient, AgentError, UnitAddress
+from ..fanout import Outcome
+
+SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
+
+
+@dataclass
+class Context:
+    client: AgentClient
+    params: dict[str, Any]
+    data: Any = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(frozen=True)
+class Action:
+    call: Callable[[Context, UnitAddress, float], Outcome]
+    prepare: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None
+
+
+def _tail(text: str, n: int = 300) -> str:
+    text = text.strip()
+    return text[-n:] if text else ""
+
+
+def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    p = ctx.params
+    body = RunJobRequest(
+        experiment=p["experiment"], options=p.get("options", {}), args=p.get("args", []), env=p.get("env", {})
+    )
+    path = f"/unit_api/jobs/run/job_name/{p['job']}"
+    result = ctx.client.run_task(
+        unit, "POST", path, body, RunJobResult, deadline=deadline, cancelled=ctx.cancel.is_set
+    )
+    if result.state == "ready":
+        return Outcome(
+            unit.name, True, f"{p['job']} ready" + (f" (pid {result.pid})" if result.pid else ""), result
+        )
+    if result.state == "already_running":
+        return Outcome(unit.name, True, "already running", result)
+    reason = f"exit code {result.exit_code}" if result.exit_code is not None else "did not reach ready"
+    tail = _tail(result.output_tail)
+    return Outcome(unit.name, False, f"{p['job']} failed: {reason}" + (f": {tail}" if tail else ""), result)
+
+
+def _stop(ctx: Context, unit: UnitAddress, deadline: float, body: StopJobsRequest) -> Outcome:
+    result = ctx.client.run_task(
+        unit,
+        "POST",
+        "/unit_api/jobs/stop",
+        body,
+        StopJobsResult,
+        deadline=deadline,
+        cancelled=ctx.cancel.is_set,
+    )
+    if result.still_running:
+        return Outcome(unit.name, False, "still running: " + ", ".join(result.still_running), result)
+    if result.not_running or not result.stopped:
+        return Outcome(unit.name, True, "not running", result)
+    return Outcome(unit.name, True, "stopped " + ", ".join(result.stopped), result)
+
+
+def stop_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    body = StopJobsRequest(job_name=ctx.params["job"], experiment=ctx.params["experiment"])
+    return _stop(ctx, unit, deadline, body)
+
+
+def stop_all_jobs(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    return _stop(ctx, unit, deadline, StopJobsRequest(experiment=ctx.params["experiment"]))
+
+
+def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    p = ctx.params
+    body = SettingsUpdateRequest(settings=p["settings"], experiment=p["experiment"])
+    path = f"/unit_api/jobs/settings/job_name/{p['job']}"
+    result = ctx.client.run_task(
+        unit, "PATCH", path, body, SettingsResult, deadline=deadline, cancelled=ctx.cancel.is_set
+    )
+    echoed = ", ".join(f"{k}={v}" for k, v in result.echoed.items())
+    if result.not_echoed:
+        return Outcome(unit.name, False, "not echoed: " + ", ".join(result.not_echoed), result)
+    return Outcome(unit.name, True, f"echoed {echoed}", result)
+
+
+def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    action = ctx.params["action"]
+    result = ctx.client.run_task(
+        unit,
+        "POST",
+        f"/unit_api/system/{action}",
+        None,
+        CommandResult,
+        deadline=deadline,
+        cancelled=ctx.cancel.is_set,
+    )
+    dry = " (dry run)" if result.dry_run else ""
+    if result.exit_code in (0, None) or result.dry_run:
+        return Outcome(unit.name, True, f"{action} done{dry}", result)
+    return Outcome(
+        unit.name, False, f"{action} exited {result.exit_code}: {_tail(result.output_tail)}", result
+    )
+
+
+# Config files: the leader keeps `config.ini` (every unit) and `config_<unit>.ini` (one unit's own), the way
+# Pioreactor names them on a leader; a unit stores its own as `unit_config.ini`.
+SHARED_CONFIG = "config.ini"
+
+
+def unit_config_name(unit: str) -> str:
+    return f"config_{unit}.ini"
+
+
+def _prepare_config(db: sqlite3.Connection, params: dict[str, Any]) -> dict[str, str]:
+    rows = db.execute("SELECT name, content FROM config_files").fetchall()
+    return {r["name"]: r["content"] for r in rows}
+
+
+def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    files: dict[str, str] = ctx.data
+    wanted = {
+        "config.ini": files.get(SHARED_CONFIG),
+        "unit_config.ini": files.get(unit_config_name(unit.name)),
+    }
+    written = []
+    for target, content in wanted.items():
+        if content is None:
+            continue
+        resp = ctx.client.request(
+            unit, "PUT", f"/unit_api/config/{target}", ConfigFileBody(content=content), deadline=deadline
+        )
+        answer = resp.json()
+        expected = hashlib.sha256(content.encode()).hexdigest()
+        got = answer.get("sha256") if isinstance(answer, dict) else None
+        if got != expected:
+            raise AgentError(f"{target}: the unit stored a different file (sha256 {str(got)[:12]})")
+        written.append(target)
+    if not written:
+        return Outcome(unit.name, False, "nothing to sync: the leader has no config.ini")
+    return Outcome(unit.name, True, "wrote " + ", ".join(written))
+
+
+def check_unit(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    """Reachable and accepts the cluster token (`/unit_api/versions` needs credentials)."""
+    resp = ctx.client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
+    data = resp.json()
+    return Outcome(unit.name, True, f"agent {data.get('agent')}, pio {data.get('pio')}", data)
+
+
+ACTIONS: dict[str, Action] = {
+    "job.start": Action(start_job),
+    "job.stop": Action(stop_job),
+    "jobs.stop_all": Action(stop_all_jobs),
+    "job.settings": Action(update_settings),
+    "config.sync": Action(sync_config, _prepare_config),
+    **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
+}
+
+__all__ = ["ACTIONS", "ConfigFileAnswer", "Context", "check_unit"]

@@ -1,0 +1,54 @@
+"""Start an operation from a request: store it `queued`, enqueue it for the worker, answer 202."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response, current_app, request
+
+from cluster_schema.errors import BadRequest
+from cluster_schema.leader import FINISHED, Operation, OperationAnswer
+
+from ..auth import principal
+from ..db import get_db
+from ..db import operations as ops_db
+from ..http import MAX_WAIT, json_response, query_float
+
+WAIT_POLL = 0.05
+
+
+def submit(kind: str, params: dict[str, Any], targets: list[str], trigger: str = "api") -> Operation:
+    if not targets:
+        raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
+    op = ops_db.create(get_db(), kind, params, targets, trigger, principal())
+    current_app.extensions["leader.task.run_operation"](op.id)
+    return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
+
+
+def wait_finished(op_id: str, seconds: float) -> Operation:
+    """Poll the store until the operation finishes or `seconds` pass (any web worker can do this)."""
+    db = get_db()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and ops_db.status(db, op_id)[0] not in FINISHED:
+        time.sleep(WAIT_POLL)
+    return ops_db.get(db, op_id)
+
+
+def accepted(op: Operation) -> Response:
+    """The 202 answer; honours `?wait=SECONDS` (at most 30)."""
+    wait = query_float("wait", 0.0, hi=MAX_WAIT) or 0.0
+    if wait > 0:
+        op = wait_finished(op.id, wait)
+    # always 202, finished or not: the caller reads `operation.status`
+    return json_response(OperationAnswer(operation=op), 202, {"Location": f"/api/operations/{op.id}"})
+
+
+def start(kind: str, params: dict[str, Any], targets: list[str]) -> Response:
+    """Validate `?wait` before anything is queued, then submit and answer."""
+    query_float("wait", 0.0, hi=MAX_WAIT)
+    return accepted(submit(kind, params, targets, _trigger()))
+
+
+def _trigger() -> str:
+    return "api" if request.headers.get("Authorization") else "ui"

@@ -1,0 +1,155 @@
+"""A tiny real HTTP agent speaking the `/unit_api` task contract, for fan-out and API tests.
+
+It runs a ThreadingHTTPServer on a free port in a thread of the test process. Behaviour per unit is set by
+attributes (delay, job result state, settings echo) so tests can make one unit slow, failing or gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.procs import free_port
+
+
+class StandIn:
+    def __init__(self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0) -> None:
+        self.unit, self.token = unit, token
+        self.delay = delay  # before answering any request
+        self.task_time = task_time  # a task's result is pending this long
+        self.run_state = "ready"
+        self.not_echoed: list[str] = []
+        self.running: dict[str, dict[str, Any]] = {}  # job -> settings
+        self.files: dict[str, str] = {}
+        self.tasks: dict[str, tuple[float, Any]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.peers: set[int] = set()  # client ports: one per TCP connection
+        self.sockets: set[socket.socket] = set()
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        self.server.block_on_close = False  # keep-alive handler threads must not hold up stop()
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    def start(self) -> StandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Like a stopped process: no listener, and open keep-alive connections are closed."""
+        self.server.shutdown()
+        self.server.server_close()
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _task(self, result: Any) -> tuple[int, Any]:
+        task_id = uuid.uuid4().hex
+        self.tasks[task_id] = (time.monotonic() + self.task_time, result)
+        return 202, {
+            "task_id": task_id,
+            "unit": self.unit,
+            "result_url_path": f"/unit_api/task_results/{task_id}",
+        }
+
+    def answer(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")[1:]
+        if method == "GET" and parts == ["versions"]:
+            return 200, {"agent": "standin", "pio": "0", "python": "3", "schema": 1}
+        if method == "GET" and parts[:1] == ["task_results"]:
+            if parts[1] not in self.tasks:
+                return 404, {"status": "unknown"}
+            ready_at, result = self.tasks[parts[1]]
+            if time.monotonic() < ready_at:
+                return 202, {"status": "pending"}
+            return 200, {"status": "complete", "result": result}
+        if method == "POST" and parts[:4] == ["jobs", "run", "job_name", parts[3] if len(parts) > 3 else ""]:
+            job = parts[3]
+            state = "already_running" if job in self.running else self.run_state
+            if state == "ready":
+                self.running[job] = dict(body.get("options", {}))
+            return self._task(
+                {"job_name": job, "state": state, "pid": 1234, "output_tail": "boom" * (state == "failed")}
+            )
+        if method == "POST" and parts == ["jobs", "stop"]:
+            job = body.get("job_name")
+            stopped = [j for j in self.running if job in (None, j)]
+            for j in stopped:
+                del self.running[j]
+            return self._task({"stopped": stopped, "not_running": not stopped})
+        if method == "PATCH" and parts[:3] == ["jobs", "settings", "job_name"]:
+            settings = body["settings"]
+            echoed = {k: v for k, v in settings.items() if k not in self.not_echoed}
+            self.running.setdefault(parts[3], {}).update(echoed)
+            return self._task({"echoed": echoed, "not_echoed": [k for k in settings if k in self.not_echoed]})
+        if method == "GET" and parts == ["jobs", "running"]:
+            return 200, [
+                {
+                    "job_id": i,
+                    "job_name": j,
+                    "experiment": "exp",
+                    "job_source": "user",
+                    "pid": 1,
+                    "started_at": None,
+                }
+                for i, j in enumerate(self.running)
+            ]
+        if method == "GET" and parts[:3] == ["jobs", "settings", "job_name"]:
+            return 200, {"settings": self.running.get(parts[3], {})}
+        if method == "PUT" and parts[:1] == ["config"]:
+            self.files[parts[1]] = body["content"]
+            digest = hashlib.sha256(body["content"].encode()).hexdigest()
+            return 200, {"name": parts[1], "content": body["content"], "sha256": digest}
+        if method == "POST" and parts[:1] == ["system"]:
+            return self._task({"command": ["echo", parts[1]], "exit_code": 0, "dry_run": True})
+        return 404, {"error": "not_found", "message": path}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like gunicorn
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                standin.sockets.add(self.connection)
+
+            def finish(self) -> None:
+                standin.sockets.discard(self.connection)
+                with contextlib.suppress(OSError):
+                    super().finish()
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                standin.requests.append((self.command, self.path))
+                standin.peers.add(self.client_address[1])
+                if standin.delay:
+                    time.sleep(standin.delay)  # the stand-in's simulated work, not a test wait
+                if self.headers.get("Authorization") != f"Bearer {standin.token}":
+                    status, data = 401, {"error": "unauthorized", "message": "bad token"}
+                else:
+                    status, data = standin.answer(self.command, self.path, json.loads(raw) if raw else {})
+                out = json.dumps(data).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (a deadline); nothing to tell it
+
+            do_GET = do_POST = do_PATCH = do_PUT = _serve
+
+        return Handler

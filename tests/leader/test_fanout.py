@@ -1,0 +1,109 @@
+"""The fan-out and the agent client against real HTTP stand-in agents."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cluster_schema.agent import RunJobRequest, RunJobResult
+from leader import cluster_token
+from leader.agent_client import AgentClient, UnitAddress
+from leader.fanout import FanOut, Outcome
+from tests.leader.standin import StandIn
+from tests.support.procs import free_port
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> AgentClient:
+    path = str(tmp_path / "token")
+    cluster_token.write(path, "secret-token")
+    return AgentClient(path, connect_timeout=1.0, read_timeout=3.0)
+
+
+@pytest.fixture
+def standins() -> Iterator[list[StandIn]]:
+    agents = [StandIn(f"u{i}", "secret-token").start() for i in range(8)]
+    yield agents
+    for a in agents:
+        a.stop()
+
+
+def _address(a: StandIn) -> UnitAddress:
+    return UnitAddress(a.unit, "127.0.0.1", a.port)
+
+
+def _start(client: AgentClient) -> FanOut[UnitAddress]:
+    def call(unit: UnitAddress, deadline: float) -> Outcome:
+        result = client.run_task(
+            unit,
+            "POST",
+            "/unit_api/jobs/run/job_name/stirring",
+            RunJobRequest(experiment="exp"),
+            RunJobResult,
+            deadline=deadline,
+        )
+        return Outcome(unit.name, result.state != "failed", result.state)
+
+    return FanOut(call)
+
+
+def test_parallel_outcomes_arrive_as_they_come(client: AgentClient, standins: list[StandIn]) -> None:
+    for a in standins:
+        a.delay = 0.3
+    standins[0].delay = 0.0
+    seen: list[str] = []
+    t0 = time.monotonic()
+    outcomes = _start(client).run(
+        [_address(a) for a in standins], time.monotonic() + 10, lambda o: seen.append(o.unit)
+    )
+    elapsed = time.monotonic() - t0
+    assert all(o.ok and o.detail == "ready" for o in outcomes.values())
+    assert len(outcomes) == 8 and seen[0] == "u0"  # the fast unit is recorded first
+    assert elapsed < 0.3 * 8 / 2, f"not parallel: {elapsed:.2f}s"  # serial would be 2 x 0.3 x 7
+
+
+def test_follows_pending_tasks_and_reports_failures(client: AgentClient, standins: list[StandIn]) -> None:
+    standins[0].task_time = 0.3
+    standins[1].run_state = "failed"
+    outcomes = _start(client).run([_address(a) for a in standins[:3]], time.monotonic() + 10)
+    assert outcomes["u0"].ok and outcomes["u0"].detail == "ready"
+    assert not outcomes["u1"].ok and outcomes["u1"].detail == "failed"
+    assert outcomes["u2"].ok
+
+
+def test_offline_slow_and_wrong_token(client: AgentClient, standins: list[StandIn]) -> None:
+    offline = UnitAddress("gone", "127.0.0.1", free_port())
+    standins[0].delay = 5.0  # slower than the deadline
+    standins[1].token = "another"
+    t0 = time.monotonic()
+    outcomes = _start(client).run([offline, *(_address(a) for a in standins[:3])], time.monotonic() + 1.0)
+    assert time.monotonic() - t0 < 2.0  # the deadline holds
+    assert not outcomes["gone"].ok and "unreachable" in outcomes["gone"].detail
+    assert not outcomes["u0"].ok and outcomes["u0"].timeout
+    assert not outcomes["u1"].ok and "refused the cluster token" in outcomes["u1"].detail
+    assert outcomes["u2"].ok
+
+
+def test_cancellation_stops_waiting(client: AgentClient, standins: list[StandIn]) -> None:
+    standins[0].task_time = 10.0
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    t0 = time.monotonic()
+    outcomes = _start(client).run(
+        [_address(a) for a in standins[:2]], time.monotonic() + 10, cancelled=cancel.is_set
+    )
+    assert time.monotonic() - t0 < 2.0
+    assert outcomes["u1"].ok
+    assert not outcomes["u0"].ok and outcomes["u0"].detail == "cancelled"
+
+
+def test_keep_alive_reuses_connections(client: AgentClient, standins: list[StandIn]) -> None:
+    unit = _address(standins[0])
+    for _ in range(3):
+        client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    assert len(standins[0].requests) == 3
+    assert len(standins[0].peers) == 1  # three requests, one TCP connection
