@@ -19,6 +19,8 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
+    # host:port the web process binds; read by deploy/leader/gunicorn.conf.py (LEADER_LISTEN).
+    "LISTEN": "0.0.0.0:8000",
     # Signs UI sessions. Required outside development (LEADER_SECRET_KEY).
     "SECRET_KEY": None,
     # The leader's store (LEADER_DATABASE) and Huey's queue, a separate file (LEADER_HUEY_DB).
@@ -80,3 +82,13 @@ def check_secret_key(app: Flask) -> None:
             )
         app.config["SECRET_KEY"] = "development-only-key"  # noqa: S105
         log.warning("APP_ENV=development: using a throw-away SECRET_KEY")
+
+
+def listen() -> str:
+    """LISTEN without building the app (gunicorn's config file needs it before any worker exists)."""
+    value = DEFAULTS["LISTEN"]
+    path = os.environ.get("LEADER_CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            value = tomllib.load(fh).get("LISTEN", value)
+    return str(os.environ.get("LEADER_LISTEN", value))

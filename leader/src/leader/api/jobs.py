@@ -93,11 +93,14 @@ def _ask_agents(exp: str, units: list[str]) -> list[RunningJob]:
         for job in client.get(unit, "/unit_api/jobs/running", list[AgentRunningJob], deadline=deadline):
             if job.experiment not in (exp, None):
                 continue
-            path = f"/unit_api/jobs/settings/job_name/{job.job_name}"
-            settings: dict[str, Any] = client.get(unit, path, JobSettings, deadline=deadline).settings
+            settings: dict[str, Any] = job.settings
+            if not settings:
+                path = f"/unit_api/jobs/settings/job_name/{job.job_name}"
+                settings = client.get(unit, path, JobSettings, deadline=deadline).settings
+            state = job.state or "ready"
             found.append(
                 RunningJob(
-                    unit=unit.name, job_name=job.job_name, experiment=exp, state="ready", settings=settings
+                    unit=unit.name, job_name=job.job_name, experiment=exp, state=state, settings=settings
                 )
             )
         return Outcome(unit.name, True, result=found)

@@ -65,6 +65,8 @@ def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
         )
     if result.state == "already_running":
         return Outcome(unit.name, True, "already running", result)
+    if result.state == "finished":  # a one-shot job (led_intensity, add_media…) ran and exited 0
+        return Outcome(unit.name, True, f"{p['job']} finished", result)
     reason = f"exit code {result.exit_code}" if result.exit_code is not None else "did not reach ready"
     tail = _tail(result.output_tail)
     return Outcome(unit.name, False, f"{p['job']} failed: {reason}" + (f": {tail}" if tail else ""), result)
