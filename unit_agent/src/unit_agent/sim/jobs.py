@@ -1,0 +1,381 @@
+"""The simulated jobs: stirring, od_reading, growth_rate_calculating, monitor, and the automations.
+
+Each publishes the settings real pio 26.11.1 publishes (names, datatypes, units, read-only or not) and
+readings in the real payload shapes. Biology and automation schedules run PIO_SIM_SPEED times faster
+than the wall clock; stirring and monitor chatter run at wall speed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from .culture import Culture, GrowthRateEstimator, seeded_rng
+from .env import PIO_VERSION, UNIVERSAL_EXPERIMENT
+from .job import Job, Setting, reading_timestamp
+
+MIN_WALL_INTERVAL = 0.05  # seconds; a fast simulation still leaves the broker room to breathe
+
+
+def sim_interval(job: Job, sim_seconds: float, floor: float = MIN_WALL_INTERVAL) -> float:
+    return max(sim_seconds / job.env.speed, floor)
+
+
+class Stirring(Job):
+    name = "stirring"
+    settings = {
+        "target_rpm": Setting("float", True, "RPM"),
+        "measured_rpm": Setting("MeasuredRPM", False, "RPM"),
+        "duty_cycle": Setting("float", True, "%"),
+        "enable_dodging_od": Setting("boolean", True),
+        "currently_dodging_od": Setting("boolean", False),
+    }
+
+    def on_init(self) -> None:
+        cfg = self.env
+        rpm = self.options.get("target_rpm")
+        self.target = float(
+            rpm if rpm is not None else cfg.getfloat("stirring.config", "initial_target_rpm", 500.0)
+        )
+        dc = self.options.get("duty_cycle")
+        self.initial_dc = float(
+            dc if dc is not None else cfg.getfloat("stirring.config", "initial_duty_cycle", 15)
+        )
+        self.rng = seeded_rng("stirring", self.unit)
+        use_rpm = self.options.get("use_rpm")
+        self.log(
+            "DEBUG",
+            "Operating with RPM feedback loop." if use_rpm in (None, True) else "Operating without RPM.",
+        )
+        self.log("DEBUG", "Dodging disabled; running continuously.")
+        self.set("currently_dodging_od", False)
+        self.set("enable_dodging_od", bool(self.options.get("enable_dodging_od") or False))
+        self.claim_pwm(17)  # PWM channel 1 (stirring) on HAT 1.2
+        self.set("target_rpm", self.target)
+        self.set("duty_cycle", self.initial_dc)
+        self.every(lambda: 5.0, self.measure)
+
+    def measure(self) -> None:
+        rpm = round(self.values["target_rpm"] * (1 + self.rng.gauss(0, 0.004)), 1)
+        self.set("measured_rpm", {"measured_rpm": rpm, "timestamp": reading_timestamp()})
+
+    def on_ready(self) -> None:
+        if self.values.get("duty_cycle") == 0.0:
+            self.set("duty_cycle", self.initial_dc)
+        self.measure()
+
+    def on_sleeping(self) -> None:
+        self.set("duty_cycle", 0.0)
+        self.set("measured_rpm", {"measured_rpm": 0, "timestamp": reading_timestamp()})
+
+    def set_target_rpm(self, value: float) -> None:
+        self.set("target_rpm", value)
+
+
+class ODReading(Job):
+    name = "od_reading"
+    settings = {
+        "first_od_obs_time": Setting("float", False),
+        "ir_led_intensity": Setting("float", True, "%"),
+        "interval": Setting("float", True, "s"),
+        "relative_intensity_of_ir_led": Setting("json", False),
+        "ods": Setting("ODReadings", False),
+        **{f"od{i}": Setting("ODReading", False) for i in range(1, 5)},
+    }
+
+    def on_init(self) -> None:
+        self.culture = Culture(self.unit)
+        self.volume_ml = self.env.getfloat("bioreactor", "initial_volume_ml", 14.0)
+        self.culture_lock = threading.Lock()
+        self.last = time.monotonic()
+        interval = self.options.get("interval")
+        sps = self.env.getfloat("od_reading.config", "samples_per_second", 0.2)
+        ir = self.options.get("ir_led_intensity")
+        self.set("ir_led_intensity", float(ir) if ir is not None else 85.0)
+        self.set("interval", float(interval) if interval is not None else round(1.0 / sps, 6))
+        self.set("first_od_obs_time", time.time())
+        assert self.link
+        self.link.subscribe(f"pioreactor/{self.unit}/{self.experiment}/dosing_events", self.on_dosing)
+        self.every(lambda: sim_interval(self, float(self.values["interval"])), self.read)
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        self.culture.advance((now - self.last) * self.env.speed / 3600.0)
+        self.last = now
+
+    def on_dosing(self, message: Any) -> None:
+        event = json.loads(message.payload)
+        if str(event.get("event", "")).startswith("add"):
+            with self.culture_lock:
+                self._advance()
+                self.culture.dilute(float(event.get("volume_change", 0.0)), self.volume_ml)
+
+    def read(self) -> None:
+        with self.culture_lock:
+            self._advance()
+            od = self.culture.reading()
+        stamp = reading_timestamp()
+        one = {
+            "calibrated": 0,
+            "timestamp": stamp,
+            "angle": "90",
+            "od": od,
+            "channel": "2",
+            "ir_led_intensity": self.values["ir_led_intensity"],
+        }
+        self.set("ods", {"timestamp": stamp, "ods": {"2": one}})
+        self.set("od2", one)
+        if self.options.get("snapshot"):
+            self._request_stop("snapshot")
+
+    def on_ready(self) -> None:
+        if self.options.get("snapshot"):
+            self.read()
+
+
+class GrowthRateCalculating(Job):
+    name = "growth_rate_calculating"
+    settings = {
+        "growth_rate": Setting("GrowthRate", False, "h⁻¹"),
+        "od_filtered": Setting("ODFiltered", False),
+    }
+
+    def on_init(self) -> None:
+        samples = int(self.env.getfloat("growth_rate_calculating.config", "samples_for_od_statistics", 35))
+        self.estimator = GrowthRateEstimator(samples)
+        self.set("growth_rate", None)
+        self.set("od_filtered", None)
+        assert self.link
+        self.link.subscribe(self.topic("ods", job="od_reading"), self.on_ods)
+        self._announced = False
+
+    def after_ready(self) -> None:
+        if not self._announced and self.estimator.warming_up:
+            self._announced = True
+            self.log("INFO", "Collecting warmup OD observations for growth-rate initialization.")
+
+    def on_ods(self, message: Any) -> None:
+        if self.state != "ready" or not message.payload:
+            return
+        reading = json.loads(message.payload)
+        ods = reading.get("ods") or {}
+        if not ods:
+            return
+        od = float(next(iter(ods.values()))["od"])
+        result = self.estimator.add(time.time() * self.env.speed / 3600.0, od)
+        if result is not None:
+            stamp = reading.get("timestamp") or reading_timestamp()
+            self.set("growth_rate", {"growth_rate": result[0], "timestamp": stamp})
+            self.set("od_filtered", {"od_filtered": result[1], "timestamp": stamp})
+
+
+class Automation(Job):
+    """--automation-name picks a variant; its extra `--key value` arguments become its settings."""
+
+    automations: dict[str, dict[str, Setting]] = {}
+    required: dict[str, tuple[str, ...]] = {}
+
+    def validate(self) -> None:
+        name = self.options["automation_name"]
+        if name not in self.automations:
+            raise KeyError(f"Unable to find {name}. Available automations are {sorted(self.automations)}")
+        for arg in self.required.get(name, ()):
+            if arg not in self.options["extra"]:
+                cls = name.title().replace("_", "")
+                raise TypeError(f"{cls}.__init__() missing 1 required positional argument: '{arg}'")
+
+    def on_init(self) -> None:
+        name = self.automation = self.options["automation_name"]
+        self.log("INFO", f"Starting {name}.")
+        self.add_setting("automation_name", Setting("string", False), name)
+        self.add_setting("latest_event", Setting("AutomationEvent", False), None)
+        for key, spec in self.automations[name].items():
+            raw = self.options["extra"].get(key)
+            if raw is not None:
+                from .job import cast
+
+                self.add_setting(key, spec, cast(str(raw).encode(), spec.datatype))
+            else:
+                self.spec[key] = spec
+
+    def event(self, event_name: str, message: str, data: dict[str, Any] | None = None) -> None:
+        payload = {
+            "event_name": event_name,
+            "message": message,
+            "data": data,
+            "timestamp": reading_timestamp(),
+        }
+        self.set("latest_event", payload)
+        self.log("INFO", f"{event_name}: {message}")
+
+
+class TemperatureAutomation(Automation):
+    name = "temperature_automation"
+    automations = {
+        "only_record_temperature": {},
+        "thermostat": {"target_temperature": Setting("float", True, "℃")},
+    }
+    required = {"thermostat": ("target_temperature",)}
+    AMBIENT = 22.3
+
+    def on_init(self) -> None:
+        super().on_init()
+        self.add_setting("temperature", Setting("Temperature", False, "℃"))
+        self.add_setting("heater_duty_cycle", Setting("float", False, "%"), 0.0)
+        self.claim_pwm(18)  # PWM channel 5 (heating) on HAT 1.2
+        self.rng = seeded_rng("temperature", self.unit)
+        self.temp = self.AMBIENT + self.rng.uniform(-0.5, 0.5)
+        self.every(lambda: sim_interval(self, 60.0, floor=0.5), self.sample)
+
+    def on_ready(self) -> None:
+        if self.automation == "thermostat" and not self.running("stirring"):
+            self.log("WARNING", "It's recommended to have stirring on when using the thermostat.")
+        self.sample()
+
+    def sample(self) -> None:
+        target = self.values.get("target_temperature")
+        goal = self.AMBIENT if target is None else max(float(target), self.AMBIENT)
+        self.temp += (goal - self.temp) * 0.15 + self.rng.gauss(0, 0.03)
+        self.set("temperature", {"timestamp": reading_timestamp(), "temperature": self.temp})
+        if target is not None:
+            dc = round(min(max((goal - self.temp) * 8.0, 0.0), 100.0), 2)
+            self.set("heater_duty_cycle", dc)
+            self.event("UpdatedHeaterDC", f"delta_dc={dc}", {"current_dc": dc, "target_temperature": target})
+
+
+class DosingAutomation(Automation):
+    name = "dosing_automation"
+    automations = {
+        "chemostat": {
+            "duration": Setting("float", True, "min"),
+            "exchange_volume_ml": Setting("float", True, "mL"),
+        },
+        "fed_batch": {
+            "duration": Setting("float", True, "min"),
+            "dosing_volume_ml": Setting("float", True, "mL"),
+        },
+        "pid_morbidostat": {
+            "duration": Setting("float", True, "min"),
+            "target_normalized_od": Setting("float", True, "AU"),
+            "target_growth_rate": Setting("float", True, "h⁻¹"),
+        },
+        "silent": {},
+        "turbidostat": {
+            "exchange_volume_ml": Setting("float", True, "mL"),
+            "target_biomass": Setting("float", True, "OD/AU"),
+            "biomass_signal": Setting("string", True),
+        },
+    }
+
+    def on_init(self) -> None:
+        super().on_init()
+        volume = self.env.getfloat("bioreactor", "initial_volume_ml", 14.0)
+        volumes = f"current_volume_ml={volume:.2f} mL, efflux_tube_volume_ml={volume:.2f} mL"
+        self.log("DEBUG", f"Volume settings initialized: {volumes}.")
+        if not self.running("stirring"):
+            self.log(
+                "WARNING", "It's recommended to have stirring on to improve mixing during dosing events."
+            )
+        if "duration" in self.values:
+            self.every(
+                lambda: sim_interval(self, float(self.values["duration"]) * 60.0, floor=0.2), self.dose
+            )
+        if self.automation == "turbidostat":
+            assert self.link
+            self.link.subscribe(self.topic("ods", job="od_reading"), self.on_ods)
+
+    def dose(self) -> None:
+        volume = float(self.values.get("exchange_volume_ml") or self.values.get("dosing_volume_ml") or 0.5)
+        source = f"{self.name}:{self.automation}"
+        for event, change in (("add_media", volume), ("remove_waste", volume)):
+            payload = {
+                "volume_change": change,
+                "event": event,
+                "source_of_event": source,
+                "timestamp": reading_timestamp(),
+            }
+            assert self.link
+            self.link.publish(f"pioreactor/{self.unit}/{self.experiment}/dosing_events", payload, qos=1)
+        self.event("DilutionEvent", f"exchanged {volume}mL", {"volume": volume})
+
+    def on_ods(self, message: Any) -> None:
+        if self.state != "ready" or not message.payload:
+            return
+        od = float(next(iter(json.loads(message.payload)["ods"].values()))["od"])
+        target = self.values.get("target_biomass")
+        if target is not None and od >= float(target):
+            self.dose()
+
+
+class LEDAutomation(Automation):
+    name = "led_automation"
+    automations = {
+        "light_dark_cycle": {
+            "light_intensity": Setting("float", True, "%"),
+            "light_duration_minutes": Setting("float", True, "min"),
+            "dark_duration_minutes": Setting("float", True, "min"),
+        },
+        "silent": {},
+    }
+
+
+class Monitor(Job):
+    name = "monitor"
+    long_running = True
+    settings = {
+        "computer_statistics": Setting("json", False),
+        "button_down": Setting("boolean", False),
+        "versions": Setting("json", True),
+        "voltage_on_pwm_rail": Setting("Voltage", False),
+        "ipv4": Setting("string", False),
+        "wlan_mac_address": Setting("string", False),
+        "eth_mac_address": Setting("string", False),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.experiment = UNIVERSAL_EXPERIMENT
+
+    def on_init(self) -> None:
+        rng = seeded_rng("mac", self.unit)
+        mac = ":".join(f"{rng.randrange(256):02x}" for _ in range(5))
+        versions = {
+            "app": PIO_VERSION,
+            "hat": "1.2",
+            "firmware": "0.5",
+            "hat_serial": "00000000-0000-0000-0000-000000000000",
+            "rpi_machine": "",
+            "timestamp": reading_timestamp(),
+        }
+        self.set("versions", versions)
+        self.set("button_down", False)
+        self.set("ipv4", "127.0.0.1")
+        self.set("wlan_mac_address", f"{mac}:59")
+        self.set("eth_mac_address", f"{mac}:60")
+        self.stats()
+        self.every(lambda: 60.0, self.stats)
+
+    def stats(self) -> None:
+        self.set(
+            "computer_statistics",
+            {"available_disk_space": 78.9, "cpu_temperature_celcius": 22, "timestamp": reading_timestamp()},
+        )
+
+    def on_ready(self) -> None:
+        self.log("NOTICE", "Online and ready.")
+
+
+JOBS: dict[str, type[Job]] = {
+    cls.name: cls
+    for cls in (
+        Stirring,
+        ODReading,
+        GrowthRateCalculating,
+        TemperatureAutomation,
+        DosingAutomation,
+        LEDAutomation,
+        Monitor,
+    )
+}

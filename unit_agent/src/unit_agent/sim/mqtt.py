@@ -1,0 +1,85 @@
+"""One MQTT connection per simulated job (paho), with the job's last will and a drain on close."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+
+QOS_SETTING = 2  # real pio publishes settings and $state at QoS 2, retained; logs at QoS 0
+
+
+def encode(value: Any) -> bytes:
+    """A value as real pio puts it on the wire: None clears, bools as True/False, structures as JSON."""
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return str(value).encode()
+
+
+class Link:
+    def __init__(self, host: str, port: int, client_id: str, will: tuple[str, str] | None = None):
+        self.host, self.port = host, port
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        if will:
+            self.client.will_set(will[0], will[1], qos=QOS_SETTING, retain=True)
+        self._connected = threading.Event()
+        self._pending: list[paho.MQTTMessageInfo] = []
+        self._lock = threading.Lock()
+        self.client.on_connect = self._on_connect
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if not reason.is_failure:
+            self._connected.set()
+
+    def connect(self, timeout: float = 5.0) -> None:
+        """Connect or raise ConnectionError (the caller turns it into real pio's start-up failure)."""
+        try:
+            self.client.connect(self.host, self.port, keepalive=60)
+        except OSError as e:
+            raise ConnectionError(f"Unable to connect to MQTT broker at {self.host}:{self.port}: {e}") from e
+        self.client.loop_start()
+        if not self._connected.wait(timeout):
+            self.client.loop_stop()
+            raise ConnectionError(f"MQTT broker at {self.host}:{self.port} did not accept the connection.")
+
+    def publish(self, topic: str, value: Any, qos: int = 0, retain: bool = False) -> None:
+        info = self.client.publish(topic, encode(value), qos=qos, retain=retain)
+        if qos:
+            with self._lock:
+                self._pending = [m for m in self._pending if not m.is_published()]
+                self._pending.append(info)
+
+    def subscribe(self, topic: str, callback: Callable[[paho.MQTTMessage], None], qos: int = 1) -> None:
+        def _cb(client: Any, userdata: Any, message: paho.MQTTMessage) -> None:
+            try:
+                callback(message)
+            except Exception as e:  # a bad message must never kill the network thread
+                import sys
+
+                print(f"pio-sim: error handling {message.topic}: {e!r}", file=sys.stderr)
+
+        self.client.message_callback_add(topic, _cb)
+        self.client.subscribe(topic, qos=qos)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Wait for QoS>0 messages to be acknowledged, then disconnect cleanly (no last will)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            pending = list(self._pending)
+        for info in pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(left)
+        self.client.disconnect()
+        self.client.loop_stop()
