@@ -1,0 +1,92 @@
+"""Jobs: run and stop (worker tasks), running jobs and their settings (from memory), settings changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from cluster_schema.agent import (
+    AgentRunningJob,
+    JobSettings,
+    RunJobRequest,
+    SettingsUpdateRequest,
+    StopJobsRequest,
+)
+from cluster_schema.codec import to_builtins
+from cluster_schema.errors import NotFound
+from cluster_schema.names import check_experiment, check_job
+
+from ..http import body, json_response
+from ..registry import JobRow
+from ..state import parse_value
+from . import agent, enqueue
+
+bp = Blueprint("jobs", __name__, url_prefix="/unit_api/jobs")
+
+
+@bp.post("/run/job_name/<job>")
+def run(job: str) -> Response:
+    check_job(job, "job_name")
+    req = body(RunJobRequest)
+    a = agent()
+    a.pio.run_args(job, req)  # refuse here what the worker would refuse: 400 before anything is queued
+    a.pio.env(req.env, req.experiment)
+    return enqueue("run_job", job, to_builtins(req))
+
+
+@bp.post("/stop")
+def stop() -> Response:
+    return enqueue("stop_jobs", to_builtins(body(StopJobsRequest)))
+
+
+def _state_and_settings(row: JobRow) -> tuple[str | None, dict[str, Any]]:
+    a = agent()
+    stored = a.registry.published_settings(row.job_id)
+    settings = {k: parse_value(v) for k, v in stored.items() if not k.startswith("$")}
+    settings.update(a.mirror.job_settings(row.experiment, row.job_name))  # MQTT is fresher
+    entry = a.mirror.state(row.experiment, row.job_name)
+    return (entry.payload if entry else stored.get("$state")), settings
+
+
+@bp.get("/running")
+def running() -> Response:
+    jobs = []
+    for r in agent().registry.running():
+        state, settings = _state_and_settings(r)
+        jobs.append(
+            AgentRunningJob(
+                job_id=r.job_id,
+                job_name=r.job_name,
+                experiment=r.experiment,
+                job_source=r.job_source,
+                pid=r.pid,
+                started_at=r.started_at,
+                state=state,
+                settings=settings,
+            )
+        )
+    return json_response(jobs)
+
+
+def _running_rows(job: str, experiment: str | None) -> list[JobRow]:
+    check_job(job, "job_name")
+    if experiment is not None:
+        check_experiment(experiment, "experiment")
+    rows = agent().registry.running(job_name=job, experiment=experiment)
+    if not rows:
+        raise NotFound(f"Job `{job}` is not running on this unit.")
+    return rows
+
+
+@bp.get("/settings/job_name/<job>")
+def get_settings(job: str) -> Response:
+    rows = _running_rows(job, request.args.get("experiment"))
+    return json_response(JobSettings(settings=_state_and_settings(rows[0])[1]))
+
+
+@bp.patch("/settings/job_name/<job>")
+def patch_settings(job: str) -> Response:
+    req = body(SettingsUpdateRequest)
+    _running_rows(job, req.experiment)
+    return enqueue("update_settings", job, to_builtins(req))

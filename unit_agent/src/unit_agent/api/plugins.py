@@ -1,0 +1,49 @@
+"""Plugins: listing asks the worker (it runs `pio plugins list`); install/uninstall only when enabled."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response
+
+from cluster_schema.agent import PluginRequest
+from cluster_schema.errors import Forbidden, UnitFailed, UnitTimeout
+
+from ..http import body, json_response
+from ..tasks import check_plugin
+from . import agent, enqueue
+
+bp = Blueprint("plugins", __name__, url_prefix="/unit_api/plugins")
+
+
+@bp.get("")
+def list_plugins() -> Response:
+    a = agent()
+    task_id = a.queue.enqueue("list_plugins")
+    deadline = time.monotonic() + a.settings.timeouts_pio_call + 5
+    while time.monotonic() < deadline:
+        result = a.store.task_result(task_id)
+        if result.status == "complete":
+            return json_response(result.result)
+        if result.status != "pending":
+            raise UnitFailed(f"Listing plugins failed: {result.error}")
+        time.sleep(0.02)
+    raise UnitTimeout("Listing plugins took too long; is the agent's worker running?")
+
+
+def _change(action: str) -> Response:
+    if not agent().settings.allow_plugins:
+        raise Forbidden("Plugin installation is disabled on this unit (allow_plugins = false).")
+    req = body(PluginRequest)
+    check_plugin(req.name, req.version)
+    return enqueue("plugin", action, req.name, req.version)
+
+
+@bp.post("/install")
+def install() -> Response:
+    return _change("install")
+
+
+@bp.post("/uninstall")
+def uninstall() -> Response:
+    return _change("uninstall")

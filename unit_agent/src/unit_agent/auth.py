@@ -1,0 +1,113 @@
+"""Bearer-token check on every route but health; the token is the cluster token, read from a private file.
+
+Outside development the agent refuses to start when the token file is missing, holds a placeholder or a
+short value, or can be read by other users. In development (APP_ENV=development) a missing token turns the
+check off - loudly.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app, request
+
+from cluster_schema.errors import BadRequest, Unauthorized
+
+from .config import ConfigError, Settings
+
+log = logging.getLogger("unit_agent.auth")
+
+PLACEHOLDERS = {"", "changeme", "change-me", "default", "token", "secret", "dev", "pioreactor"}
+MIN_LENGTH = 16
+OPEN_ENDPOINTS = {"meta.health"}
+
+
+def load_token(settings: Settings) -> str | None:
+    path = settings.token_file
+    try:
+        mode = path.stat().st_mode
+        token: str | None = path.read_text().strip()
+    except OSError:
+        mode, token = 0, None
+    if token is None:
+        problem = f"no token file at {path}"
+    elif token.lower() in PLACEHOLDERS or len(token) < MIN_LENGTH:
+        problem = f"the token in {path} is a placeholder or shorter than {MIN_LENGTH} characters"
+    elif mode & 0o077:
+        problem = f"{path} can be read by other users (chmod 600 it)"
+    else:
+        return token
+    if not settings.development:
+        raise ConfigError(f"Refusing to start: {problem}. Write the cluster token there (chmod 600).")
+    log.warning(
+        "DEVELOPMENT MODE: %s; %s", problem, "requests are NOT authenticated" if not token else "using it"
+    )
+    return token or None
+
+
+class Token:
+    """The accepted token; re-read when its file changes (a rotation by PUT /unit_api/cluster_token)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.path = settings.token_file
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._value = load_token(settings)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def current(self) -> str | None:
+        stamp = self._stat()
+        if stamp != self._stamp:
+            with self._lock:
+                try:
+                    self._value = load_token(self.settings)
+                except ConfigError:
+                    log.error(
+                        "The token file %s changed and is no longer acceptable; keeping the old token.",
+                        self.path,
+                    )
+                self._stamp = stamp
+        return self._value
+
+    def replace(self, new: str) -> None:
+        new = new.strip()
+        if (
+            len(new) < MIN_LENGTH
+            or len(new) > 512
+            or new.lower() in PLACEHOLDERS
+            or not new.isprintable()
+            or " " in new
+        ):
+            raise BadRequest(f"Invalid token at `$.token`: {MIN_LENGTH}-512 printable characters, no spaces.")
+        from .config_files import write_atomic  # the same temp-file, fsync, rename as config files
+
+        with self._lock:
+            write_atomic(Path(self.path), (new + "\n").encode(), mode=0o600)
+            self._value, self._stamp = new, self._stat()
+        log.info("Cluster token replaced.")
+
+
+def _check() -> None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
+    token = current_app.extensions["unit_agent"].token.current()
+    if token is None:  # development without a token (warned at start)
+        return
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized("Missing or invalid credentials: send `Authorization: Bearer <cluster token>`.")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check)

@@ -1,0 +1,36 @@
+"""Every error leaves as the contract's `{"error", "message"}` body."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from cluster_schema.errors import ApiError, ErrorBody
+
+from .http import json_response
+
+log = logging.getLogger("unit_agent.web")
+
+
+def _api_error(exc: ApiError) -> Response:
+    return json_response(exc.body(), exc.status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return json_response(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500)
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return json_response(
+        ErrorBody(error="internal_error", message="Internal error; see the agent's log."), 500
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

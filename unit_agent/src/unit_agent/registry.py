@@ -1,0 +1,149 @@
+"""Read Pioreactor's own job registry and caches (SQLite files `pio` writes); never write them.
+
+Changes to the registry go through `pio` itself (see pio.py: `jobs purge`, `cache purge`). A row with
+`is_running = 1` whose process is gone (a job killed with SIGKILL) is *stale*: it is not reported as running,
+and the worker purges it before the job is started again, as real `pio` requires.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+
+class JobRow(msgspec.Struct, frozen=True):
+    job_id: int
+    job_name: str
+    experiment: str
+    job_source: str | None
+    pid: int
+    started_at: str | None
+
+    @property
+    def alive(self) -> bool:
+        return pid_alive(self.pid, self.job_name)
+
+
+def pid_alive(pid: int, job_name: str | None = None) -> bool:
+    """True while `pid` runs (not a zombie) and, when /proc says, still is a process of this job."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+        if job_name is not None:
+            # a recycled pid belongs to some other program: its command line does not name the job
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            return job_name.encode() in argv
+    except (OSError, IndexError):
+        pass  # no /proc here (or the process just ended): trust kill(0)
+    return True
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection | None:
+    if not path.exists():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+class Registry:
+    def __init__(self, registry: Path, persistent_cache: Path):
+        self.path = registry
+        self.persistent_cache = persistent_cache
+
+    def _query(self, path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            db = _connect_ro(path)
+        except sqlite3.Error:
+            return []
+        if db is None:
+            return []
+        try:
+            return db.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:
+            return []  # no such table yet: pio has not run a job here
+        finally:
+            db.close()
+
+    def rows(
+        self,
+        job_name: str | None = None,
+        experiment: str | None = None,
+        job_source: str | None = None,
+        job_id: int | None = None,
+    ) -> list[JobRow]:
+        """Rows marked running (stale ones included), filtered like `pio kill` filters."""
+        sql = (
+            "SELECT job_id, job_name, experiment, job_source, pid, started_at FROM pio_job_metadata "
+            "WHERE is_running = 1"
+        )
+        params: list[Any] = []
+        for column, value in (
+            ("job_name", job_name),
+            ("experiment", experiment),
+            ("job_source", job_source),
+            ("job_id", job_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return [JobRow(*r) for r in self._query(self.path, sql + " ORDER BY job_id", tuple(params))]
+
+    def running(self, **filters: Any) -> list[JobRow]:
+        return [r for r in self.rows(**filters) if r.alive]
+
+    def stale(self, **filters: Any) -> list[JobRow]:
+        return [r for r in self.rows(**filters) if not r.alive]
+
+    def published_settings(self, job_id: int) -> dict[str, str]:
+        rows = self._query(
+            self.path,
+            "SELECT setting, value FROM pio_job_published_settings WHERE job_id = ? AND value IS NOT NULL",
+            (job_id,),
+        )
+        return {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in rows}
+
+    def row_by_pid(self, pid: int) -> JobRow | None:
+        rows = self._query(
+            self.path,
+            "SELECT job_id, job_name, experiment, job_source, pid, started_at FROM pio_job_metadata "
+            "WHERE pid = ? AND is_running = 1 ORDER BY job_id DESC LIMIT 1",
+            (pid,),
+        )
+        return JobRow(*rows[0]) if rows else None
+
+    def dead_pwm_locks(self) -> list[int]:
+        """PWM channels locked by a process that is gone (value `pid:thread`)."""
+        dead = []
+        for key, value in self._query(self.path, "SELECT key, value FROM cache_pwm_locks"):
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            try:
+                pid = int(text.split(":", 1)[0])
+                pin = int(key)
+            except ValueError:
+                continue
+            if not pid_alive(pid):
+                dead.append(pin)
+        return dead
+
+    def active_calibrations(self) -> dict[str, str]:
+        rows = self._query(self.persistent_cache, "SELECT key, value FROM cache_active_calibrations")
+        out = {}
+        for key, value in rows:
+            k = key.decode() if isinstance(key, bytes) else str(key)
+            v = value.decode() if isinstance(value, bytes) else str(value)
+            out[k.strip('"')] = v.strip('"')
+        return out

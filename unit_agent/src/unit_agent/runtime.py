@@ -1,0 +1,101 @@
+"""The worker's long-lived parts, built once per process: store, registry, pio, MQTT link, child jobs."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+from pathlib import Path
+
+from . import presence
+from .config import Settings
+from .pio import Pio, exit_code
+from .registry import Registry
+from .state import Mirror, MqttLink
+from .store import Store
+
+log = logging.getLogger("unit_agent.jobs")
+
+
+class Children:
+    """Jobs this worker started: one waiter thread each reaps the process and records its exit code."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen[bytes], job: str, experiment: str | None, log_path: Path) -> None:
+        self.store.run_started(proc.pid, job, experiment, log_path)
+        with self._lock:
+            self.procs[proc.pid] = proc
+        threading.Thread(
+            target=self._wait, args=(proc, job, experiment), daemon=True, name=f"wait-{job}"
+        ).start()
+
+    def _wait(self, proc: subprocess.Popen[bytes], job: str, experiment: str | None) -> None:
+        code = exit_code(proc.wait())
+        self.store.run_ended(proc.pid, code)
+        log.info("%s (pid %d) exited with code %s.", job, proc.pid, code, extra={"experiment": experiment})
+
+    def exit_code(self, pid: int, timeout: float = 2.0) -> int | None:
+        """The exit code of a job this worker started (waiting briefly for the reaper), else the store's."""
+        with self._lock:
+            proc = self.procs.get(pid)
+        if proc is not None:
+            try:
+                return exit_code(proc.wait(timeout))
+            except subprocess.TimeoutExpired:
+                return None
+        return self.store.run_exit_code(pid)[1]
+
+
+class Runtime:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = Store(settings.data_dir / "agent.sqlite", settings.result_ttl)
+        self.registry = Registry(settings.registry_path(), settings.persistent_cache_path())
+        self.pio = Pio(settings)
+        self.mirror = Mirror(settings.unit)
+        self.link = MqttLink(settings, "worker", self.mirror)
+        self.children = Children(self.store)
+        self.pio_version = ""
+
+    def start(self) -> Runtime:
+        self.store.interrupt_running()
+        self.store.expire_results()
+        done = self.pio.call(["version"], timeout=self.settings.timeouts_pio_call)
+        lines = done.output.splitlines()
+        self.pio_version = lines[-1].strip() if done.ok and lines else "unknown"
+        self.store.set_fact("pio_version", self.pio_version)
+        presence.attach(self.link, self.pio_version)
+        self.link.start()
+        handler = presence.MqttLogHandler(self.link)
+        logging.getLogger("unit_agent").addHandler(handler)
+        log.info("Unit agent worker started (pio %s).", self.pio_version)
+        return self
+
+    def stop(self) -> None:
+        presence.announce_offline(self.link, self.pio_version)
+        self.link.stop()
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def get(settings: Settings) -> Runtime:
+    """The process's runtime, started on first use (Huey calls startup hooks once per worker thread)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime(settings).start()
+        return _runtime
+
+
+def shutdown() -> None:
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.stop()
+            _runtime = None

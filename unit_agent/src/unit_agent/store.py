@@ -1,0 +1,162 @@
+"""The agent's own SQLite file (`agent.sqlite` in the data directory): task results, job runs, facts.
+
+Both processes use it: the web process records a task as pending before it enqueues it, the worker records
+how it ended. A result stays readable (any number of times) until `result_ttl` after it finished; then it is
+unknown. WAL mode and a busy timeout let the two processes share the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from cluster_schema.agent import TaskResult
+
+# Ordered migrations; PRAGMA user_version counts the ones applied. Idempotent statements: the web process
+# and the worker may both open a fresh file at the same moment.
+MIGRATIONS = [
+    """
+    CREATE TABLE IF NOT EXISTS task_results (
+        task_id     TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        status      TEXT NOT NULL,          -- pending | running | complete | failed
+        result      BLOB,
+        error       TEXT,
+        created_at  REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE INDEX IF NOT EXISTS task_results_finished ON task_results(finished_at);
+    CREATE TABLE IF NOT EXISTS job_runs (
+        pid         INTEGER NOT NULL,
+        job_name    TEXT NOT NULL,
+        experiment  TEXT,
+        log_path    TEXT NOT NULL,
+        started_at  REAL NOT NULL,
+        ended_at    REAL,
+        exit_code   INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS job_runs_pid ON job_runs(pid, started_at);
+    CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+
+class Store:
+    def __init__(self, path: Path, result_ttl: float):
+        self.path = path
+        self.result_ttl = result_ttl
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._open()  # closed again: a connection must not cross a fork (gunicorn preload)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                db.executescript(f"BEGIN; {script}; PRAGMA user_version = {i}; COMMIT;")
+        finally:
+            db.close()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=10000")
+        return db
+
+    def _conn(self) -> sqlite3.Connection:
+        """One connection per thread and process."""
+        pid = os.getpid()
+        if getattr(self._local, "pid", None) != pid:
+            self._local.db, self._local.pid = self._open(), pid
+        db: sqlite3.Connection = self._local.db
+        return db
+
+    # -- task results ------------------------------------------------------------------------------------
+    def task_pending(self, task_id: str, kind: str) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO task_results (task_id, kind, status, created_at) "
+            "VALUES (?, ?, 'pending', ?)",
+            (task_id, kind, time.time()),
+        )
+
+    def task_running(self, task_id: str, kind: str) -> None:
+        # INSERT as well: a task enqueued by something other than the web app still gets a row.
+        self._conn().execute(
+            "INSERT INTO task_results (task_id, kind, status, created_at) VALUES (?, ?, 'running', ?) "
+            "ON CONFLICT(task_id) DO UPDATE SET status = 'running'",
+            (task_id, kind, time.time()),
+        )
+
+    def task_finished(self, task_id: str, result: Any = None, error: str | None = None) -> None:
+        status = "failed" if error is not None else "complete"
+        self._conn().execute(
+            "UPDATE task_results SET status = ?, result = ?, error = ?, finished_at = ? WHERE task_id = ?",
+            (status, msgspec.json.encode(result), error, time.time(), task_id),
+        )
+
+    def task_result(self, task_id: str) -> TaskResult:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT status, result, error, finished_at FROM task_results WHERE task_id = ?", (task_id,)
+            )
+            .fetchone()
+        )
+        if row is None or (row[3] is not None and row[3] < time.time() - self.result_ttl):
+            return TaskResult(status="unknown")
+        status, result, error, _ = row
+        if status in ("pending", "running"):
+            return TaskResult(status="pending")
+        return TaskResult(status=status, result=msgspec.json.decode(result) if result else None, error=error)
+
+    def expire_results(self) -> int:
+        cur = self._conn().execute(
+            "DELETE FROM task_results WHERE finished_at < ?", (time.time() - self.result_ttl,)
+        )
+        return cur.rowcount
+
+    def interrupt_running(self) -> None:
+        """At worker start: a task marked running belonged to a worker that is gone."""
+        self._conn().execute(
+            "UPDATE task_results SET status = 'failed', error = 'The worker restarted while this task ran.', "
+            "finished_at = ? WHERE status = 'running'",
+            (time.time(),),
+        )
+
+    # -- job runs (exit codes of the jobs this agent started) -------------------------------------------
+    def run_started(self, pid: int, job_name: str, experiment: str | None, log_path: Path) -> None:
+        self._conn().execute(
+            "INSERT INTO job_runs (pid, job_name, experiment, log_path, started_at) VALUES (?, ?, ?, ?, ?)",
+            (pid, job_name, experiment, str(log_path), time.time()),
+        )
+
+    def run_ended(self, pid: int, exit_code: int | None) -> None:
+        self._conn().execute(
+            "UPDATE job_runs SET ended_at = ?, exit_code = ? WHERE rowid = "
+            "(SELECT max(rowid) FROM job_runs WHERE pid = ?)",
+            (time.time(), exit_code, pid),
+        )
+
+    def run_exit_code(self, pid: int) -> tuple[bool, int | None]:
+        """(ended, exit code) of the latest run with this pid; (False, None) when unknown or still running."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT ended_at, exit_code FROM job_runs WHERE pid = ? ORDER BY rowid DESC LIMIT 1", (pid,)
+            )
+            .fetchone()
+        )
+        return (row is not None and row[0] is not None, row[1] if row else None)
+
+    # -- facts learnt by the worker (pio version…) for the web process ------------------------------------
+    def set_fact(self, key: str, value: str) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)", (key, value))
+
+    def fact(self, key: str, default: str = "") -> str:
+        row = self._conn().execute("SELECT value FROM facts WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default

@@ -1,0 +1,29 @@
+"""The worker process. Start it with exactly (deploy/unit_agent/unit-agent-worker.service runs this):
+
+    huey_consumer unit_agent.worker.huey -w 4 -k thread -d 0.01 -m 0.05 -b 1.1 -n
+
+-w 4 -k thread: four tasks at once (a run waits for `ready`, a stop for the process to end);
+-d 0.01 -m 0.05 -b 1.1: poll the SQLite queue every 10-50 ms so a task starts within tens of milliseconds;
+-n: no periodic tasks. Configuration: the file named by UNIT_AGENT_CONFIG (see config.py).
+"""
+
+from __future__ import annotations
+
+from . import config, runtime
+from .presence import setup_logging
+from .tasks import Queue
+
+settings = config.load()
+setup_logging(settings.log_level)
+queue = Queue(settings)
+huey = queue.huey
+
+
+@huey.on_startup()
+def _start() -> None:
+    runtime.get(settings)
+
+
+@huey.on_shutdown()
+def _stop() -> None:
+    runtime.shutdown()
