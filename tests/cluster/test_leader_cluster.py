@@ -1,0 +1,170 @@
+"""The leader driving real agents (gunicorn + huey consumer, pio-sim units) through its /api.
+
+One cluster (broker, three agents, leader web and worker) is shared by the module; tests that break a
+process put it back before they end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.support.broker import Broker
+from tests.support.cluster import Agent, Cluster
+from tests.support.procs import wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("leader_cluster"), pytest.mark.timeout(120)]
+
+UNITS = ["unit1", "unit2", "unit3"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
+    c = Cluster(tmp_path_factory.mktemp("cluster"), units=3, broker=mqtt_broker)
+    c.start()
+    try:
+        assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
+        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).json() == {"units": UNITS}
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def clean(cluster: Cluster) -> Iterator[Cluster]:
+    yield cluster
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded", op
+
+
+def _agent_get(agent: Agent, cluster: Cluster, path: str) -> object:
+    r = requests.get(
+        agent.url + path, headers={"Authorization": f"Bearer {cluster.cluster_token}"}, timeout=5
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def _running(cluster: Cluster, agent: Agent) -> list[str]:
+    jobs = _agent_get(agent, cluster, "/unit_api/jobs/running")
+    assert isinstance(jobs, list)
+    return [j["job_name"] for j in jobs]
+
+
+def _steps(op: dict) -> dict[str, tuple[str, str]]:  # type: ignore[type-arg]
+    return {s["unit"]: (s["status"], s["detail"]) for s in op["steps"]}
+
+
+def test_start_change_settings_stop_on_three_units(clean: Cluster) -> None:
+    cluster = clean
+    r = cluster.api(
+        "POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"options": {"target_rpm": 400}}
+    )
+    assert r.status_code == 202 and r.headers["Location"] == f"/api/operations/{r.json()['operation']['id']}"
+    op = r.json()["operation"]
+    assert op["status"] == "succeeded", cluster.logs()
+    steps = _steps(op)
+    assert sorted(steps) == UNITS and all(s == "ok" and "ready" in d for s, d in steps.values())
+    assert all(_running(cluster, a) == ["stirring"] for a in cluster.agents)
+
+    r = cluster.api(
+        "PATCH", "/api/experiments/exp/jobs/stirring/settings?wait=25", json={"settings": {"target_rpm": 555}}
+    )
+    op = r.json()["operation"]
+    assert op["status"] == "succeeded", op
+    assert all(s == "ok" and "target_rpm=555" in d for s, d in _steps(op).values())
+    for agent in cluster.agents:
+        settings = _agent_get(agent, cluster, "/unit_api/jobs/settings/job_name/stirring")
+        assert isinstance(settings, dict) and float(settings["settings"]["target_rpm"]) == 555
+
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded" and all(s == "ok" for s, _ in _steps(op).values())
+    assert all(_running(cluster, a) == [] for a in cluster.agents)
+
+
+def test_one_stopped_agent_makes_the_operation_partial(clean: Cluster) -> None:
+    cluster = clean
+    frozen = cluster.agents[1]
+    assert frozen.web is not None
+    frozen.web.kill(signal.SIGSTOP)  # the process exists but answers nothing
+    try:
+        t0 = time.monotonic()
+        op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={}).json()[
+            "operation"
+        ]
+        elapsed = time.monotonic() - t0
+    finally:
+        frozen.web.kill(signal.SIGCONT)
+    assert op["status"] == "partial", op
+    steps = _steps(op)
+    assert steps["unit2"][0] == "failed" and "did not answer" in steps["unit2"][1]
+    assert steps["unit1"][0] == steps["unit3"][0] == "ok"
+    assert elapsed < 5.0 + 3.0  # the agent read timeout (5 s) bounds it, not the 20 s operation deadline
+
+
+def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster) -> None:
+    cluster = clean
+    stuck = cluster.agents[0]
+    assert stuck.worker is not None
+    stuck.worker.kill(signal.SIGSTOP)  # unit1 accepts the task but never runs it: the operation stays running
+    try:
+        op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start", json={}).json()["operation"]
+        op_id = op["id"]
+
+        def state() -> dict:  # type: ignore[type-arg]
+            return cluster.api("GET", f"/api/operations/{op_id}").json()["operation"]  # type: ignore[no-any-return]
+
+        wait_for(
+            lambda: state()["status"] == "running" and _steps(state())["unit2"][0] == "ok",
+            15,
+            0.1,
+            "operation running with unit2 done",
+        )
+        cluster.restart_leader_worker()  # SIGKILL, then a new worker
+        final = wait_for(
+            lambda: (s := state())["status"] != "running" and s, 20, 0.1, "operation to leave running"
+        )
+    finally:
+        stuck.worker.kill(signal.SIGCONT)
+    assert final["status"] == "interrupted", final
+    assert _steps(final)["unit1"][0] == "failed" and "interrupted" in _steps(final)["unit1"][1]
+    assert cluster.api("GET", "/api/operations?status=running").json()["operations"] == []
+    # the new worker runs operations
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded", op
+
+
+def test_events_stream_over_gunicorn(clean: Cluster) -> None:
+    cluster = clean
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start", json={"units": ["unit3"]}).json()[
+        "operation"
+    ]
+    events: list[tuple[str, str]] = []
+    with cluster.api("GET", f"/api/operations/{op['id']}/events", stream=True) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        name = ""
+        for raw in r.iter_lines(decode_unicode=True):
+            if raw.startswith("event: "):
+                name = raw[7:]
+            elif raw.startswith("data: "):
+                events.append((name, raw[6:]))
+                if name == "done":
+                    break
+    assert events[0][0] == "state" and events[-1][0] == "done"
+    assert json.loads(events[-1][1])["status"] == "succeeded"
+    assert any(n == "step" and json.loads(d)["status"] == "ok" for n, d in events)
+
+
+def test_every_api_route_refuses_without_credentials(cluster: Cluster) -> None:
+    spec = cluster.api("GET", "/api/openapi.json").json()
+    for path, methods in spec["paths"].items():
+        url = cluster.leader_url + re.sub(r"\{[a-z_]+\}", "1", path)
+        for method in methods:
+            status = requests.request(method.upper(), url, timeout=5).status_code
+            assert status == (200 if path == "/api/health" else 401), f"{method} {path}: {status}"
