@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -25,6 +26,8 @@ from cluster_schema.names import check_job, check_value
 from .config import Settings
 from .registry import pid_alive
 
+# config.ini section and key names (`stirring.config`, `PWM`, `Kp`, `1`): a narrow rule of the agent's own.
+_CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 OUTPUT_TAIL = 2000  # characters of a process's output kept in a result
 ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
@@ -72,6 +75,12 @@ class Pio:
         req.validate()
         args = ["run"]
         for i, (section, param, text) in enumerate(req.config_overrides):
+            for j, name in enumerate((section, param)):
+                if not _CONFIG_NAME.match(name):
+                    raise BadRequest(
+                        f"Invalid config override at `$.config_overrides[{i}][{j}]`: "
+                        "letters, digits, '_', '.', '-' (max 64), not starting with '.' or '-'."
+                    )
             args += ["--config-override", section, param, _arg(text, f"$.config_overrides[{i}][2]")]
         args.append(job)
         for key, value in req.options.items():

@@ -1,0 +1,18 @@
+"""The same scenarios with the real `pio` 26.11.1 (skipped where no Python 3.13 exists)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.agent.harness import AgentProc
+from tests.agent.lifecycle import run_change_stop, sigkill_behind_the_back
+
+pytestmark = pytest.mark.real_pio
+
+
+def test_run_change_stop_real_pio(real_agent: AgentProc) -> None:
+    run_change_stop(real_agent, "exp-real")
+
+
+def test_job_killed_behind_the_agents_back_real_pio(real_agent: AgentProc) -> None:
+    sigkill_behind_the_back(real_agent, "exp-real")

@@ -1,0 +1,67 @@
+"""Jobs through a real agent on a pio-sim unit: lifecycle, a job killed behind the agent's back, presence."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cluster_schema import topics
+from tests.agent.harness import AgentProc
+from tests.agent.lifecycle import run_change_stop, sigkill_behind_the_back
+from tests.support.procs import wait_for
+
+
+def test_run_change_stop(sim_agent: AgentProc) -> None:
+    run_change_stop(sim_agent, "exp-sim")
+
+
+def test_job_killed_behind_the_agents_back(sim_agent: AgentProc) -> None:
+    sigkill_behind_the_back(sim_agent, "exp-sim")
+
+
+def test_run_twice_is_already_running_and_one_shot_failures_carry_output(sim_agent: AgentProc) -> None:
+    first = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
+    assert first["result"]["state"] == "ready"
+    second = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
+    assert second["result"]["state"] == "already_running"
+    assert second["result"]["pid"] == first["result"]["pid"]
+    sim_agent.task("POST", "/unit_api/jobs/stop", {"experiment": "exp-twice"})
+
+    # a bad option value for the tool (not for the agent): pio itself exits 2, the result says so
+    bad = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"options": {"target_rpm": "fast"}})
+    assert bad["status"] == "complete"
+    assert bad["result"]["state"] == "failed" and bad["result"]["exit_code"] == 2
+    assert "target-rpm" in bad["result"]["output_tail"]
+
+
+def test_shell_text_in_values_stays_one_argument(sim_agent: AgentProc, tmp_path: Any) -> None:
+    marker = tmp_path / "pwned"
+    for value in (f"$(touch {marker})", f"; touch {marker}", f"`touch {marker}`"):
+        result = sim_agent.task(
+            "POST", "/unit_api/jobs/run/job_name/stirring", {"options": {"target_rpm": value}}
+        )
+        assert result["result"]["state"] == "failed"  # pio refuses the text as a number: no shell saw it
+    assert not marker.exists()
+    calls = sim_agent.calls.read_text()  # type: ignore[attr-defined]
+    assert f"--target-rpm=$(touch {marker})" in calls
+
+
+def test_presence_and_agent_logs(sim_agent: AgentProc, subscriber: Any) -> None:
+    presence = subscriber(topics.presence_topic(sim_agent.unit))
+    found = wait_for(lambda: presence.find(lambda m: m[2]), 10, what="retained presence")
+    payload = json.loads(found[-1][1])
+    assert payload["status"] == "online" and payload["unit"] == sim_agent.unit
+    assert payload["agent_version"] and payload["pio_version"] and payload["schema_version"] >= 1
+
+    logs = subscriber(f"pioreactor/{sim_agent.unit}/+/logs/agent/#")
+    sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-logs"})
+    sim_agent.task("POST", "/unit_api/jobs/stop", {"job_name": "stirring"})
+    lines = wait_for(
+        lambda: logs.find(lambda m: m[0] == f"pioreactor/{sim_agent.unit}/exp-logs/logs/agent/info"),
+        10,
+        what="logs",
+    )
+    event = json.loads(lines[0][1])
+    assert set(event) == {"message", "level", "task", "source", "timestamp"}
+    assert event["level"] == "INFO" and event["source"] == "agent" and event["timestamp"].endswith("Z")
+    assert any("stirring" in json.loads(m[1])["message"] for m in lines)
