@@ -13,13 +13,16 @@ import click
 from .env import PIO_VERSION, SimEnv
 
 
-@click.group(invoke_without_command=False)
-def pio() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def pio(ctx: click.Context) -> None:
     """Execute commands on this Pioreactor (simulated: pio-sim)."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 # ---- run ------------------------------------------------------------------------------------------
-@pio.group(short_help="run a job")
+@pio.group(short_help="run a job", invoke_without_command=True)
 @click.option(
     "--config-override",
     nargs=3,
@@ -30,6 +33,9 @@ def pio() -> None:
 @click.pass_context
 def run(ctx: click.Context, config_override: tuple[tuple[str, str, str], ...]) -> None:
     """Run a job."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        return
     env = SimEnv()
     for section, param, value in config_override:
         if not env.config.has_section(section):
@@ -60,7 +66,7 @@ def _run_job(job_name: str, **options: Any) -> None:
 
 
 @run.command(name="stirring", short_help="Start the stirring of the Pioreactor.")
-@click.option("--target-rpm", type=click.FloatRange(0, 2000), help="set the target RPM")
+@click.option("--target-rpm", type=click.FloatRange(0, 2000, clamp=True), help="set the target RPM")
 @click.option("--use-rpm", type=click.BOOL, help="Use RPM feedback loop.")
 @click.option("--duty-cycle", type=click.FloatRange(0, 100), help="initial duty cycle (%)")
 @click.option("--target-rpm-during-od-reading", type=click.FLOAT, help="override RPM during OD readings")

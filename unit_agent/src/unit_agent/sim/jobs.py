@@ -130,8 +130,8 @@ class ODReading(Job):
         if self.options.get("snapshot"):
             self._request_stop("snapshot")
 
-    def on_ready(self) -> None:
-        if self.options.get("snapshot"):
+    def after_ready(self) -> None:
+        if "ods" not in self.values:  # the first reading comes right away, later ones every interval
             self.read()
 
 
@@ -364,6 +364,7 @@ class Monitor(Job):
         )
 
     def on_ready(self) -> None:
+        self.set("state", "ready")  # real monitor republishes its state after its "okay" LED flicker
         self.log("NOTICE", "Online and ready.")
 
 
