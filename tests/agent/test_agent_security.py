@@ -1,4 +1,4 @@
-"""Credentials on every route; the injection corpus (400 naming the field, nothing spawned); start refusals."""
+"""Credentials on every route; the injection corpus (400 naming the field, nothing spawned); refusals."""
 
 from __future__ import annotations
 
