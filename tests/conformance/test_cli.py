@@ -5,12 +5,15 @@ Run against both implementations; usage errors must match real pio character for
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.support.broker import Broker
-from tests.support.real_pio import real_pio_unavailable_reason
+from tests.support.procs import free_port
+from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
 
 from .unit import pio_unit
 
@@ -86,3 +89,13 @@ def test_command_line_errors_and_one_shots(tmp_path: Path, mqtt_broker: Broker) 
     if "real" not in seen:
         pytest.skip(f"compared pio-sim only: {reason}")
     assert seen["sim"] == seen["real"]  # usage errors: identical text
+
+
+def test_no_broker_fails_fast_with_exit_1(impl: str, tmp_path: Path) -> None:
+    make = make_real_unit if impl == "real" else make_sim_unit
+    pio = make(tmp_path / "unit", f"nobroker-{impl}", "127.0.0.1", free_port())  # nothing listens there
+    done = subprocess.run([str(pio), "run", "stirring"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    with sqlite3.connect(unit_paths(tmp_path / "unit").registry) as conn:
+        rows = conn.execute("SELECT is_running, ended_at FROM pio_job_metadata").fetchall()
+    assert len(rows) == 1 and rows[0][0] == 0 and rows[0][1]  # registered, then ended: no stale row

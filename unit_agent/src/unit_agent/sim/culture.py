@@ -23,7 +23,7 @@ class Culture:
         self.mu_max = rng.uniform(0.55, 0.8)  # h⁻¹
         self.capacity = rng.uniform(1.6, 2.4)  # OD at stationary phase
         self.od = rng.uniform(0.05, 0.07)
-        lag_hours = rng.uniform(1.5, 2.5)
+        lag_hours = rng.uniform(2.5, 3.5)
         # Baranyi: physiological state q; growth is throttled by q/(1+q) until cells adapt
         self.q = 1.0 / (math.exp(self.mu_max * lag_hours) - 1.0)
         self.noise = random.Random(rng.random())  # noqa: S311
