@@ -26,6 +26,13 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def unit_environment(service: str) -> dict[str, str]:
+    """The Environment= lines of a systemd unit of ours (but the config path, which each test sets)."""
+    text = (REPO / "deploy" / "unit_agent" / service).read_text()
+    pairs = (line.split("=", 2)[1:] for line in text.splitlines() if line.startswith("Environment="))
+    return {k: v for k, v in pairs if k != "UNIT_AGENT_CONFIG"}
+
+
 def exec_start(service: str) -> list[str]:
     """The ExecStart of a systemd unit of ours, mapped from /opt/unit_agent to this checkout and venv."""
     text = (REPO / "deploy" / "unit_agent" / service).read_text()
@@ -91,8 +98,8 @@ class AgentProc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def env(self) -> dict[str, str]:
-        return {"UNIT_AGENT_CONFIG": str(self.config), "APP_ENV": "production"}
+    def env(self, service: str = "unit-agent-web.service") -> dict[str, str]:
+        return {**unit_environment(service), "UNIT_AGENT_CONFIG": str(self.config), "APP_ENV": "production"}
 
     def start(self) -> AgentProc:
         self.web = Proc(exec_start("unit-agent-web.service"), self.workdir / "web.log", self.env(), cwd=REPO)
@@ -107,7 +114,7 @@ class AgentProc:
 
     def start_worker(self) -> None:
         argv = exec_start("unit-agent-worker.service")
-        self.worker = Proc(argv, self.workdir / "worker.log", self.env(), cwd=REPO)
+        self.worker = Proc(argv, self.workdir / "worker.log", self.env("unit-agent-worker.service"), cwd=REPO)
 
     def _web_ready(self) -> bool:
         assert self.web is not None
