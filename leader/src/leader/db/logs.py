@@ -1,6 +1,6 @@
 """Logs ingested from `pioreactor/<unit>/<exp>/logs/<source>/<level>`: insert, keyset pages, pruning.
 
-A page is newest first and continues with an opaque cursor naming the last row's (ts, id); the next
+A page is newest first and continues with an opaque cursor naming the last row's key (ts, dedupe); the next
 page is an index range scan from there, never an OFFSET, so page 1,000 costs what page 1 costs.
 """
 
@@ -10,8 +10,10 @@ import base64
 import binascii
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+import msgspec
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.leader import LogEntry, LogsPage
@@ -21,15 +23,20 @@ MAX_LIMIT = 1000
 PRUNE_CHUNK = 10_000  # rows per pruning transaction, so the ingest never waits long
 COLUMNS = ("timestamp", "unit", "experiment", "job", "source", "level", "message")
 
+# One statement per batch, rows passed as one JSON array: executemany would step (and release and
+# retake the GIL) once per row, and the ingest's network thread is waiting for the GIL meanwhile.
 _INSERT = (
     "INSERT OR IGNORE INTO logs (ts, unit, experiment, job, source, level, message, dedupe) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 "
+    "FROM json_each(?)"
 )
+_encode = msgspec.json.Encoder().encode
 
 
-def insert_many(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Rows as `leader.ingest.parse` makes them; a row whose dedupe key is stored already is skipped."""
-    conn.executemany(_INSERT, rows)
+def insert_many(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Rows (ts_ms, unit, experiment, job, source, level, message, dedupe) as `leader.ingest.parse`
+    makes them; a row whose key (ts, dedupe) is stored already is skipped."""
+    conn.execute(_INSERT, (_encode(rows),))
 
 
 def iso_ms(ts_ms: int) -> str:
@@ -37,15 +44,15 @@ def iso_ms(ts_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
 
 
-def encode_cursor(ts_ms: int, row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{ts_ms}:{row_id}".encode()).decode().rstrip("=")
+def encode_cursor(ts_ms: int, dedupe: int) -> str:
+    return base64.urlsafe_b64encode(f"{ts_ms}:{dedupe}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        ts_ms, row_id = raw.split(":")
-        return int(ts_ms), int(row_id)
+        ts_ms, dedupe = raw.split(":")
+        return int(ts_ms), int(dedupe)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("Invalid cursor at `before`: pass the `next` value of a previous page.") from None
 
@@ -78,14 +85,14 @@ def page(
         where.append("level >= ?")
         args.append(level_number(min_level))
     if before is not None:
-        ts_ms, row_id = decode_cursor(before)
+        ts_ms, dedupe = decode_cursor(before)
         # `ts <= ?` is the index range; the OR only breaks ties within one millisecond
-        where.append("ts <= ? AND (ts < ? OR id < ?)")
-        args += [ts_ms, ts_ms, row_id]
-    sql = "SELECT id, ts, unit, experiment, job, source, level, message FROM logs"
+        where.append("ts <= ? AND (ts < ? OR dedupe < ?)")
+        args += [ts_ms, ts_ms, dedupe]
+    sql = "SELECT dedupe, ts, unit, experiment, job, source, level, message FROM logs"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+    sql += " ORDER BY ts DESC, dedupe DESC LIMIT ?"
     rows = conn.execute(sql, [*args, limit + 1]).fetchall()
     entries = [
         LogEntry(
@@ -107,7 +114,7 @@ def rows_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple
     """Oldest first, in COLUMNS order."""
     cur = conn.execute(
         "SELECT ts, unit, experiment, job, source, level, message FROM logs "
-        "WHERE experiment = ? ORDER BY ts, id",
+        "WHERE experiment = ? ORDER BY ts, dedupe",
         (experiment,),
     )
     for ts_ms, unit, exp, job, source, level, message in cur:
@@ -117,6 +124,6 @@ def rows_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
     """Delete up to `limit` logs older than `older_than` (epoch seconds); answers how many."""
     return conn.execute(
-        "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE ts < ? LIMIT ?)",
+        "DELETE FROM logs WHERE (ts, dedupe) IN (SELECT ts, dedupe FROM logs WHERE ts < ? LIMIT ?)",
         (int(older_than * 1000), limit),
     ).rowcount

@@ -1,1 +1,78 @@
-"""MQTT ingest (runs in the leader worker): see client.py, writer.py, parse.py."""
+"""MQTT ingest, run by the leader worker: everything units publish lands in the leader's store.
+
+    leader.ingest.start(app) -> Ingest      # starts the MQTT client thread + the batch writer thread
+    ingest.stop()                           # commits what is queued, then disconnects
+
+Pieces: `parse` (topic + payload -> rows, routed by the contrib descriptors), `writer` (batched
+transactions, acks after commit, retention pruning), `client` (paho, persistent QoS-1 session).
+`python -m leader.ingest` runs the ingest alone (tests and benchmarks kill and restart it).
+
+Settings (app config, file or `LEADER_*` environment like every leader setting):
+    MQTT_URL                 the broker, `mqtt://[user:password@]host:port`
+    INGEST_CLIENT_ID         the persistent session's client id (default `pioreactor-leader-ingest`);
+                             one per cluster - the broker queues messages for it while it is down
+    INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
+    INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.05)
+    RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
+The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
+`max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask
+
+from ..db import connect
+from . import descriptors
+from .client import IngestClient
+from .writer import BatchWriter
+
+log = logging.getLogger("leader.ingest")
+
+DEFAULT_CLIENT_ID = "pioreactor-leader-ingest"
+
+
+class Ingest:
+    def __init__(self, client: IngestClient, writer: BatchWriter) -> None:
+        self.client = client
+        self.writer = writer
+
+    def stop(self) -> None:
+        # the writer first: what it commits is acked while the connection is still up
+        self.writer.stop()
+        self.client.stop()
+
+    def stats(self) -> dict[str, Any]:
+        return {"connected": self.client.connected.is_set(), **self.writer.stats.as_dict()}
+
+
+def start(app: Flask) -> Ingest:
+    cfg = app.config
+    url = urlparse(cfg["MQTT_URL"])
+    router = descriptors.router(cfg["CONTRIB_DIR"])
+    database = cfg["DATABASE"]
+    writer = BatchWriter(
+        lambda: connect(database),
+        router,
+        batch_size=int(cfg.get("INGEST_BATCH_SIZE", 1000)),
+        flush_interval=float(cfg.get("INGEST_FLUSH_INTERVAL", 0.05)),
+        retention_days=float(cfg.get("RETENTION_DAYS", 0)) or None,
+    )
+    client = IngestClient(
+        url.hostname or "127.0.0.1",
+        url.port or 1883,
+        str(cfg.get("INGEST_CLIENT_ID") or DEFAULT_CLIENT_ID),
+        router,
+        writer,
+        username=url.username,
+        password=url.password,
+    )
+    writer.on_commit = client.ack
+    writer.start()
+    client.start()
+    log.info("ingest: %d subscriptions on %s", len(router.subscriptions()), cfg["MQTT_URL"])
+    return Ingest(client, writer)

@@ -9,8 +9,10 @@ reconnect (same packet id) and the redelivered copy is acked after it is stored.
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -19,6 +21,64 @@ from .parse import Router
 from .writer import BatchWriter, Message
 
 log = logging.getLogger("leader.ingest")
+
+_READ_SIZE = 1 << 16
+_PUBACK = struct.Struct("!BBH")
+
+
+class _BufferedSocket:
+    """The broker connection read 64 KiB at a time.
+
+    paho reads each packet with three `recv` calls (type byte, length, body) after a `select`; on a
+    backlog of small messages those syscalls are most of the ingest's cost. paho asks a socket for
+    `pending()` bytes (its hook for TLS buffers) and reads those without waiting, so serving the
+    calls from one buffer keeps paho's logic intact and roughly doubles the messages/s it delivers.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buf = b""
+        self._off = 0
+
+    def recv(self, size: int) -> bytes:
+        if self._off >= len(self._buf):
+            data = self._sock.recv(_READ_SIZE)  # BlockingIOError when nothing is there: paho expects it
+            if not data:
+                return b""
+            self._buf, self._off = data, 0
+        out = self._buf[self._off : self._off + size]
+        self._off += len(out)
+        return out
+
+    def pending(self) -> int:
+        return len(self._buf) - self._off
+
+    def send(self, data: bytes | bytearray) -> int:
+        return int(self._sock.send(data))
+
+    def fileno(self) -> int:
+        return int(self._sock.fileno())
+
+    def setblocking(self, flag: bool) -> None:
+        self._sock.setblocking(flag)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class _Client(mqtt.Client):
+    def _create_socket(self) -> Any:
+        return _BufferedSocket(super()._create_socket())
+
+    def ack_many(self, mids: list[int]) -> None:
+        """PUBACK each message id, all in one write: `ack()` would wake the network thread per message.
+
+        A run of PUBACK packets is queued as one outgoing buffer (paho writes a buffer and, for
+        anything but PUBLISH and DISCONNECT, does nothing else with it).
+        """
+        if mids and self._sock is not None:
+            packet = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
+            self._packet_queue(mqtt.PUBACK, packet, 0, 1)
 
 
 class IngestClient:
@@ -40,7 +100,7 @@ class IngestClient:
         self.connected = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
-        client = mqtt.Client(
+        client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,
@@ -85,14 +145,11 @@ class IngestClient:
             log.warning("ingest: disconnected from broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata, msg: mqtt.MQTTMessage) -> None:
-        ack = None
-        if msg.qos > 0:
-            ack = self._acker(msg.mid, msg.qos, self._generation)
-        self.writer.put(Message(msg.topic, bytes(msg.payload), time.time(), bool(msg.retain), ack))
+        # (mid, qos, connection generation): acked by `ack` once the message's batch is committed
+        token = (msg.mid, msg.qos, self._generation) if msg.qos else None
+        self.writer.put(Message(msg.topic, bytes(msg.payload), time.time(), bool(msg.retain), token))
 
-    def _acker(self, mid: int, qos: int, generation: int):
-        def ack() -> None:
-            if generation == self._generation:
-                self.client.ack(mid, qos)
-
-        return ack
+    def ack(self, messages: list[Message]) -> None:
+        """Acknowledge committed QoS-1 messages received on the current connection."""
+        generation = self._generation
+        self.client.ack_many([m.ack[0] for m in messages if m.ack is not None and m.ack[2] == generation])

@@ -1,10 +1,10 @@
 """The batch writer: one thread turns queued MQTT messages into rows and commits them in batches.
 
 A batch is committed when it holds `batch_size` messages or `flush_interval` seconds after its first
-message, whichever comes first - never one transaction per message. Each message carries an `ack`
-callable that the writer calls only after the batch holding it has committed: with the MQTT client in
-manual-ack mode a message is acknowledged to the broker once it is on disk, so a crash before the commit
-means the broker delivers it again, and the store's dedupe keys make that second delivery a no-op.
+message, whichever comes first - never one transaction per message. After the commit the writer hands
+the batch to `on_commit` (the MQTT client's `ack`): with the client in manual-ack mode a message is
+acknowledged to the broker once it is on disk, so a crash before the commit means the broker delivers it
+again, and the store's dedupe keys make that second delivery a no-op.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Message(NamedTuple):
     payload: bytes
     received_at: float
     retained: bool = False
-    ack: Callable[[], None] | None = None
+    ack: tuple[int, int, int] | None = None  # what the MQTT client needs to acknowledge it
 
 
 class Stats:
@@ -56,7 +56,9 @@ class BatchWriter:
         flush_interval: float = 0.05,
         retention_days: float | None = None,
         prune_every: float = 3600.0,
+        on_commit: Callable[[list[Message]], None] | None = None,
     ) -> None:
+        self.on_commit = on_commit
         self._connect = connect
         self.router = router
         self.batch_size = batch_size
@@ -139,9 +141,8 @@ class BatchWriter:
                 if self._stopping.wait(delay):
                     return
                 delay = min(delay * 2, 2.0)
-        for message in batch:
-            if message.ack is not None:
-                message.ack()
+        if self.on_commit is not None:
+            self.on_commit(batch)
 
     def write(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
         """Route and store one batch in one transaction (no acks: see _commit_with_retry)."""

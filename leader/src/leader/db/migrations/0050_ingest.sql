@@ -1,20 +1,20 @@
 -- What the MQTT ingest stores: logs, job states (+ transitions), job settings, readings, unit presence.
 
--- Logs: `ts` is epoch milliseconds (pio's precision), `level` the index in topics.LOG_LEVELS
--- (0 debug .. 5 critical), `dedupe` a digest of (topic, payload) so a QoS-1 redelivery is stored once.
--- Every filter index ends in ts (the rowid `id` is appended implicitly): newest-first keyset pages.
+-- Logs: `ts` is the payload's own time in epoch milliseconds (pio's precision), `dedupe` a digest of
+-- (topic, payload), so the key (ts, dedupe) is the same for a QoS-1 redelivery, which is stored once.
+-- Clustered on time (appends), and every filter index ends in (ts, dedupe): newest-first keyset pages.
+-- `level` is the index in topics.LOG_LEVELS (0 debug .. 5 critical).
 CREATE TABLE logs (
-    id INTEGER PRIMARY KEY,
     ts INTEGER NOT NULL,
+    dedupe INTEGER NOT NULL,
     unit TEXT NOT NULL,
     experiment TEXT NOT NULL,
     job TEXT,
     source TEXT NOT NULL,
     level INTEGER NOT NULL,
     message TEXT NOT NULL,
-    dedupe INTEGER NOT NULL UNIQUE
-);
-CREATE INDEX logs_ts ON logs (ts);
+    PRIMARY KEY (ts, dedupe)
+) WITHOUT ROWID;
 CREATE INDEX logs_experiment_ts ON logs (experiment, ts);
 CREATE INDEX logs_unit_ts ON logs (unit, ts);
 CREATE INDEX logs_job_ts ON logs (job, ts);

@@ -1,0 +1,108 @@
+"""Sustained ingest rate: messages/s the MQTT ingest stores, batched vs one INSERT per message.
+
+A real mosquitto, the leader's real ingest (paho client + batch writer + SQLite store). The publisher (its
+own process) fills the ingest's persistent QoS-1 session while the ingest is down; the clock runs from
+the ingest's start until every message is committed (and acked). That drain rate is the most the ingest
+sustains. The baseline is the same pipeline committing each message in its own transaction.
+
+    .venv/bin/python bench/ingest.py            # BENCH_INGEST_N=60000 messages by default
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from devcluster.broker import Broker  # noqa: E402
+from devcluster.procs import wait_for  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from leader import create_app, ingest  # noqa: E402
+from leader.db import connect  # noqa: E402
+
+N = int(os.environ.get("BENCH_INGEST_N", "60000"))
+BASELINE_N = int(os.environ.get("BENCH_INGEST_BASELINE_N", "6000"))
+UNITS = 10
+
+
+def publish(port: int, n: int, first: int = 0, units: int = UNITS) -> None:
+    """n QoS-1 log messages, each with a unique `seq` in its text, over `units` units."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}-{first}")
+    client.max_inflight_messages_set(0)  # no client-side window: the broker's limits are what we test
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    info = None
+    for seq in range(first, first + n):
+        unit = f"unit{seq % units}"
+        now = time.time()  # timestamps as a unit writes them: increasing, millisecond precision
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+        payload = (
+            f'{{"source":"app","task":"od_reading","message":"seq={seq} reading taken",'
+            f'"level":"DEBUG","timestamp":"{ts}"}}'
+        )
+        info = client.publish(f"pioreactor/{unit}/bench/logs/app/debug", payload, qos=1)
+    if info is not None:
+        info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+def measure(workdir: Path, broker: Broker, n: int, batch_size: int, flush_interval: float) -> float:
+    app = create_app(
+        {
+            "SECRET_KEY": "bench-" + "k" * 40,
+            "INSTANCE_PATH": str(workdir),
+            "DATABASE": str(workdir / "leader.sqlite"),
+            "HUEY_DB": str(workdir / "huey.sqlite"),
+            "CLUSTER_TOKEN_FILE": str(workdir / "cluster_token"),
+            "MQTT_URL": broker.url,
+            "INGEST_CLIENT_ID": f"bench-ingest-{workdir.name}",
+            "INGEST_BATCH_SIZE": batch_size,
+            "INGEST_FLUSH_INTERVAL": flush_interval,
+        }
+    )
+    first = ingest.start(app)  # creates the persistent session and its subscriptions
+    wait_for(first.client.connected.is_set, 10, what="ingest connected")
+    first.stop()
+    pub = multiprocessing.get_context("spawn").Process(target=publish, args=(broker.port, n))
+    pub.start()
+    pub.join(300)
+    assert pub.exitcode == 0, "publisher failed"
+    t0 = time.perf_counter()
+    running = ingest.start(app)
+    try:
+        wait_for(lambda: running.writer.stats.committed >= n, 600, 0.01, what=f"{n} messages stored")
+        elapsed = time.perf_counter() - t0
+    finally:
+        running.stop()
+    db = connect(app.config["DATABASE"])
+    stored = db.execute("SELECT count(*) FROM logs").fetchone()[0]
+    db.close()
+    assert stored == n, f"stored {stored} of {n}"
+    return n / elapsed
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = Broker(Path(tmp) / "broker").start()
+        try:
+            batched = measure(Path(tmp) / "batched", broker, N, 1000, 0.05)
+            single = measure(Path(tmp) / "single", broker, BASELINE_N, 1, 0.0)
+        finally:
+            broker.stop()
+    print(f"ingest, batched transactions     : {batched:10,.0f} messages/s stored ({N:,} QoS-1 logs)")
+    print(f"ingest, one INSERT per message   : {single:10,.0f} messages/s stored ({BASELINE_N:,} QoS-1 logs)")
+    print(f"speed-up                         : {batched / single:10.1f}x   (target >= 20,000 messages/s)")
+
+
+if __name__ == "__main__":
+    main()
