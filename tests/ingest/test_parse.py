@@ -42,7 +42,8 @@ def test_log_row_fields(router: Router) -> None:
     )
     [(kind, row)] = router.route("pioreactor/unit1/exp1/logs/app/debug", payload, 1.0)
     assert kind == LOG
-    ts_ms, unit, exp, job, source, level, message, dedupe = row
+    ts_ms, unit, exp, job, source, level, message, dedupe, own_ts = row
+    assert own_ts == 1
     assert (ts_ms, unit, exp, job, source, level, message) == (
         1795236559895,
         "unit1",

@@ -53,6 +53,15 @@ def test_redelivery_is_stored_once(db_path: str, db: sqlite3.Connection, router:
     assert db.execute("SELECT count(*) FROM readings WHERE series = 'od'").fetchone()[0] == n_od
 
 
+def test_log_without_own_timestamp_is_deduplicated_by_digest(db: sqlite3.Connection, router: Router) -> None:
+    w = BatchWriter(lambda: db, router)
+    body = b'{"message":"seq=1","level":"INFO"}'
+    w.write(db, [Message("pioreactor/u1/e1/logs/app/info", body, 100.0)])
+    w.write(db, [Message("pioreactor/u1/e1/logs/app/info", body, 160.0)])  # redelivered a minute later
+    w.write(db, [Message("pioreactor/u1/e1/logs/app/info", b'{"message":"seq=2","level":"INFO"}', 160.0)])
+    assert [r[0] for r in db.execute("SELECT message FROM logs ORDER BY ts")] == ["seq=1", "seq=2"]
+
+
 def test_running_jobs_with_settings(db: sqlite3.Connection, db_path: str, router: Router) -> None:
     w = BatchWriter(lambda: connect(db_path), router)
     t = time.time()

@@ -26,16 +26,16 @@ COLUMNS = ("timestamp", "unit", "experiment", "job", "source", "level", "message
 # One statement per batch, rows passed as one JSON array: executemany would step (and release and
 # retake the GIL) once per row, and the ingest's network thread is waiting for the GIL meanwhile.
 _INSERT = (
-    "INSERT OR IGNORE INTO logs (ts, unit, experiment, job, source, level, message, dedupe) "
-    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 "
-    "FROM json_each(?)"
+    "INSERT OR IGNORE INTO logs (ts, unit, experiment, job, source, level, message, dedupe, own_ts) "
+    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, "
+    "value->>8 FROM json_each(?)"
 )
 _encode = msgspec.json.Encoder().encode
 
 
 def insert_many(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Rows (ts_ms, unit, experiment, job, source, level, message, dedupe) as `leader.ingest.parse`
-    makes them; a row whose key (ts, dedupe) is stored already is skipped."""
+    """Rows (ts_ms, unit, experiment, job, source, level, message, dedupe, own_ts) as
+    `leader.ingest.parse` makes them; a row stored already (same key) is skipped."""
     conn.execute(_INSERT, (_encode(rows),))
 
 

@@ -60,7 +60,8 @@ def parse_time(text: str, default: float) -> float:
 def log_dedupe_key(topic: str, payload: bytes) -> int:
     """A signed 64-bit digest of the message: QoS 1 may deliver a log twice, the store keeps one.
 
-    Two log lines identical in topic, text and millisecond timestamp are stored once - an accepted cost.
+    Two log lines identical in topic, text and millisecond timestamp are stored once - an accepted cost
+    (as are identical lines without a timestamp of their own: see migration 0050).
     """
     h = hashlib.blake2b(topic.encode(), digest_size=8)
     h.update(b"\0")
@@ -185,6 +186,7 @@ class Router:
             _LEVEL_NO[level],
             event.message,
             log_dedupe_key(topic, payload),
+            1 if event.timestamp else 0,
         )
         return (LOG, row)
 

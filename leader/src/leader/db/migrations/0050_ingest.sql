@@ -3,7 +3,8 @@
 -- Logs: `ts` is the payload's own time in epoch milliseconds (pio's precision), `dedupe` a digest of
 -- (topic, payload), so the key (ts, dedupe) is the same for a QoS-1 redelivery, which is stored once.
 -- Clustered on time (appends), and every filter index ends in (ts, dedupe): newest-first keyset pages.
--- `level` is the index in topics.LOG_LEVELS (0 debug .. 5 critical).
+-- `level` is the index in topics.LOG_LEVELS (0 debug .. 5 critical). A payload without a timestamp of
+-- its own (`own_ts` = 0) gets the arrival time, which differs on redelivery: the digest alone is its key.
 CREATE TABLE logs (
     ts INTEGER NOT NULL,
     dedupe INTEGER NOT NULL,
@@ -13,8 +14,10 @@ CREATE TABLE logs (
     source TEXT NOT NULL,
     level INTEGER NOT NULL,
     message TEXT NOT NULL,
+    own_ts INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (ts, dedupe)
 ) WITHOUT ROWID;
+CREATE UNIQUE INDEX logs_untimed_dedupe ON logs (dedupe) WHERE own_ts = 0;
 CREATE INDEX logs_experiment_ts ON logs (experiment, ts);
 CREATE INDEX logs_unit_ts ON logs (unit, ts);
 CREATE INDEX logs_job_ts ON logs (job, ts);
