@@ -20,7 +20,9 @@ from tests.support.procs import free_port
 
 
 class StandIn:
-    def __init__(self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0) -> None:
+    def __init__(
+        self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0, poll: float = 0.02
+    ) -> None:
         self.unit, self.token = unit, token
         self.delay = delay  # before answering any request
         self.task_time = task_time  # a task's result is pending this long
@@ -36,7 +38,7 @@ class StandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self.server.daemon_threads = True
         self.server.block_on_close = False  # keep-alive handler threads must not hold up stop()
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(poll,), daemon=True)
 
     def start(self) -> StandIn:
         self.thread.start()
@@ -116,6 +118,9 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like gunicorn
+            disable_nagle_algorithm = (
+                True  # headers and body go out as two writes; no 40 ms delayed-ACK stall
+            )
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -58,7 +58,9 @@ def test_parallel_outcomes_arrive_as_they_come(client: AgentClient, standins: li
     seen: list[str] = []
     t0 = time.monotonic()
     outcomes = _start(client).run(
-        [_address(a) for a in standins], time.monotonic() + 10, lambda o: seen.append(o.unit)
+        [_address(a) for a in standins],
+        time.monotonic() + 10,
+        lambda batch: seen.extend(o.unit for o in batch),
     )
     elapsed = time.monotonic() - t0
     assert all(o.ok and o.detail == "ready" for o in outcomes.values())

@@ -46,7 +46,7 @@ class FanOut(Generic[T]):
         self,
         targets: Sequence[T],
         deadline: float,
-        on_outcome: Callable[[Outcome], None] | None = None,
+        on_outcomes: Callable[[list[Outcome]], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> dict[str, Outcome]:
         outcomes: dict[str, Outcome] = {}
@@ -56,33 +56,42 @@ class FanOut(Generic[T]):
             max_workers=max(1, min(self.workers, len(targets))), thread_name_prefix="fanout"
         )
         pending: dict[Future[Outcome], T] = {pool.submit(self._guarded, t, deadline): t for t in targets}
-        stop_reason = ""
+        stop_reason, next_check = "", 0.0
         try:
             while pending:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     stop_reason = "no answer before the operation's deadline"
                     break
-                if cancelled is not None and cancelled():
-                    stop_reason = "cancelled"
-                    break
+                if cancelled is not None and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self.poll  # a store read; not once per arrival
+                    if cancelled():
+                        stop_reason = "cancelled"
+                        break
                 done, _ = wait(pending, timeout=min(self.poll, left), return_when=FIRST_COMPLETED)
                 for future in done:
                     pending.pop(future)
-                    outcome = future.result()
-                    outcomes[outcome.unit] = outcome
-                    if on_outcome:
-                        on_outcome(outcome)
+                self._deliver([future.result() for future in done], outcomes, on_outcomes)
         finally:
-            for target in pending.values():
-                outcome = Outcome(
-                    target.name, False, stop_reason or "stopped", timeout=not stop_reason.startswith("c")
-                )
-                outcomes[target.name] = outcome
-                if on_outcome:
-                    on_outcome(outcome)
+            timeout = not stop_reason.startswith("c")
+            batch = [
+                Outcome(t.name, False, stop_reason or "stopped", timeout=timeout) for t in pending.values()
+            ]
+            self._deliver(batch, outcomes, on_outcomes)
             pool.shutdown(wait=False, cancel_futures=True)
         return outcomes
+
+    @staticmethod
+    def _deliver(
+        batch: list[Outcome],
+        outcomes: dict[str, Outcome],
+        on_outcomes: Callable[[list[Outcome]], None] | None,
+    ) -> None:
+        """Outcomes that arrived together are handed over together (the engine stores them in one commit)."""
+        for outcome in batch:
+            outcomes[outcome.unit] = outcome
+        if batch and on_outcomes:
+            on_outcomes(batch)
 
     def _guarded(self, target: T, deadline: float) -> Outcome:
         try:

@@ -1,0 +1,122 @@
+"""Fan-out benchmark: one unit vs 100 units through the leader's fan-out vs a 6-wide pool (the old design).
+
+Starts 100 lightweight agent stand-ins (real HTTP servers speaking the /unit_api task contract, each request
+answered after 100 ms) in a child process, then runs `job.start` operations through the leader's real
+engine (store, steps, lines, agent client, fan-out) and prints the wall time of each.
+
+    .venv/bin/python bench/fanout.py [--units 100] [--delay 0.1]
+
+Target: 100 units take at most 1.5x the time of one unit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TOKEN = "bench-cluster-token-0123456789abcdefghijklmnop"
+ROUNDS = 5
+
+
+def median(runs: Iterable[tuple[float, str]]) -> tuple[float, str]:
+    done = sorted(runs)
+    statuses = {s for _, s in done}
+    return done[len(done) // 2][0], "/".join(sorted(statuses))
+
+
+def serve(units: int, delay: float) -> None:
+    """Child process: start the stand-ins, print their ports as JSON, live until stdin closes."""
+    from tests.leader.standin import StandIn
+
+    agents = [StandIn(f"u{i:03d}", TOKEN, delay=delay, poll=0.5).start() for i in range(units)]
+    print(json.dumps([a.port for a in agents]), flush=True)
+    sys.stdin.read()  # the servers' threads are daemons: they end with this process
+
+
+def run_operation(app, targets: list[str]) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+    from leader.db import get_db
+    from leader.db import operations as ops_db
+    from leader.operations import engine
+
+    with app.app_context():
+        op = ops_db.create(get_db(), "job.start", {"experiment": "bench", "job": "stirring"}, targets, "api")
+        t0 = time.perf_counter()
+        engine.run(op.id)
+        elapsed = time.perf_counter() - t0
+        # stop them again so the next run starts them anew (not "already running")
+        stop = ops_db.create(get_db(), "job.stop", {"experiment": "bench", "job": "stirring"}, targets, "api")
+        engine.run(stop.id)
+        return elapsed, ops_db.get(get_db(), op.id).status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--delay", type=float, default=0.1, help="seconds each stand-in takes per request")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.units, args.delay)
+        return
+
+    from leader import cluster_token, create_app
+    from leader.db import get_db
+    from leader.db import units as units_db
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--units", str(args.units), "--delay", str(args.delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ports = json.loads(child.stdout.readline())
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = {
+                "SECRET_KEY": "bench-" + "k" * 40,
+                "INSTANCE_PATH": tmp,
+                "DATABASE": f"{tmp}/leader.sqlite",
+                "HUEY_DB": f"{tmp}/huey.sqlite",
+                "CLUSTER_TOKEN_FILE": f"{tmp}/token",
+                "OPERATION_DEADLINE": 120.0,
+            }
+            cluster_token.write(cfg["CLUSTER_TOKEN_FILE"], TOKEN)
+            ours, old = create_app(cfg), create_app({**cfg, "FANOUT_WORKERS": 6})
+            names = [f"u{i:03d}" for i in range(args.units)]
+            with ours.app_context():
+                for name, port in zip(names, ports, strict=True):
+                    units_db.add(get_db(), name, "127.0.0.1", port, None)
+            # warm-up: imports, and one kept-alive connection per agent (as a running leader has)
+            run_operation(ours, names)
+            run_operation(old, names)
+            one, s1 = median(run_operation(ours, names[:1]) for _ in range(ROUNDS))
+            many, s2 = median(run_operation(ours, names) for _ in range(ROUNDS))
+            six, s3 = run_operation(old, names)
+    finally:
+        if child.stdin:
+            child.stdin.close()
+        child.wait(10)
+    n = args.units
+    print(
+        f"stand-ins: {n}, each request answered after {args.delay * 1000:.0f} ms; a start = run + task result"
+    )
+    print(f"median of {ROUNDS} runs through the leader's engine (store, steps, lines), warm connections")
+    print(f"  1 unit, our fan-out:        {one:6.2f} s  ({s1})")
+    print(
+        f"  {n} units, our fan-out:      {many:6.2f} s  ({s2})  = {many / one:.2f}x one unit (target <= 1.5x)"
+    )
+    print(f"  {n} units, 6-wide pool (old): {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
+
+
+if __name__ == "__main__":
+    main()
