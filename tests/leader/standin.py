@@ -109,6 +109,9 @@ class StandIn:
             self.files[parts[1]] = body["content"]
             digest = hashlib.sha256(body["content"].encode()).hexdigest()
             return 200, {"name": parts[1], "content": body["content"], "sha256": digest}
+        if method == "PUT" and parts == ["cluster_token"]:
+            self.token = body["token"]  # what the contract asks of an agent: trust the new token from now on
+            return 200, {"ok": True}
         if method == "POST" and parts[:1] == ["system"]:
             return self._task({"command": ["echo", parts[1]], "exit_code": 0, "dry_run": True})
         return 404, {"error": "not_found", "message": path}

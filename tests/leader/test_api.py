@@ -16,7 +16,7 @@ from leader.db import operations as ops_db
 from leader.db import tokens as tokens_db
 from tests.leader.conftest import make_app
 from tests.leader.standin import StandIn
-from tests.support.procs import free_port
+from tests.support.procs import free_port, wait_for
 
 
 @pytest.fixture
@@ -259,3 +259,44 @@ def _sse(text: str) -> list[dict[str, str]]:
         if fields:
             events.append(fields)
     return events
+
+
+def test_cancel_a_running_operation(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
+    import threading
+
+    from leader.operations import engine
+
+    client, agents = cluster
+    app = client.application
+    agents[0].task_time = 30.0  # pio0 keeps its task pending
+    db = connect(app.config["DATABASE"])
+    op = ops_db.create(db, "job.start", {"experiment": "exp", "job": "stirring"}, ["pio0", "pio1"], "api")
+
+    def work() -> None:
+        with app.app_context():
+            engine.run(op.id)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    wait_for(lambda: ops_db.get(db, op.id).steps[1].status == "ok", 5, what="pio1 done")
+    r = client.post(f"/api/operations/{op.id}/cancel?wait=5")
+    worker.join(5)
+    final = r.json["operation"]
+    assert final["status"] == "cancelled", final
+    assert final["steps"][0]["status"] == "failed" and "cancel" in final["steps"][0]["detail"]
+
+
+def test_running_jobs_asked_of_the_agents(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
+    from leader.api.jobs import _ask_agents
+
+    client, _ = cluster
+    client.post(
+        "/api/experiments/exp/jobs/stirring/start",
+        json={"units": ["pio0", "pio2"], "options": {"target_rpm": 3}},
+    )
+    with client.application.app_context():
+        jobs = _ask_agents("exp", ["pio0", "pio1", "pio2"])
+    assert sorted((j.unit, j.job_name, j.settings.get("target_rpm")) for j in jobs) == [
+        ("pio0", "stirring", 3),
+        ("pio2", "stirring", 3),
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import connect
 
@@ -79,6 +80,7 @@ def init_db(path: str) -> list[str]:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the store or bring it up to date (safe to run again)."""
     applied = init_db(current_app.config["DATABASE"])
