@@ -46,4 +46,4 @@ def db(db_path: str) -> Iterator[sqlite3.Connection]:
 
 @pytest.fixture(scope="session")
 def router() -> Router:
-    return descriptors.router(REPO / "contrib")
+    return descriptors.router(str(REPO / "contrib"))

@@ -1,38 +1,16 @@
-"""Contrib descriptors the ingest routes by: jobs and automations (settings), charts (readings)."""
+"""The router built from the contrib descriptors (`leader.contrib`): job and automation settings, charts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import get_args
 
-import yaml
+from cluster_schema.contrib import AutomationKind
 
-from cluster_schema import codec
-from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDescriptor
-
+from .. import contrib
 from .parse import Router
 
-T = TypeVar("T")
 
-
-def _load(folder: Path, type_: type[T]) -> list[T]:
-    out = []
-    for path in sorted(folder.glob("*.yaml")):
-        doc: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-        out.append(codec.convert(type_, doc))
-    return out
-
-
-def charts(contrib: Path) -> list[ChartDescriptor]:
-    return _load(Path(contrib) / "charts", ChartDescriptor)
-
-
-def router(contrib: Path) -> Router:
-    contrib = Path(contrib)
-    automations = [
-        (kind.name, a)
-        for kind in sorted((contrib / "automations").glob("*"))
-        if kind.is_dir()
-        for a in _load(kind, AutomationDescriptor)
-    ]
-    return Router(charts(contrib), _load(contrib / "jobs", JobDescriptor), automations)
+def router(contrib_dir: str) -> Router:
+    root = str(contrib_dir)
+    automations = [(kind, a) for kind in get_args(AutomationKind) for a in contrib.automations(root, kind)]
+    return Router(contrib.charts(root), contrib.jobs(root), automations)

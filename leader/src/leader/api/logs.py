@@ -1,0 +1,47 @@
+"""GET /api/logs: ingested logs, newest first, one keyset page at a time (see leader.db.logs)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from cluster_schema.errors import BadRequest
+from cluster_schema.leader import LogsPage
+from cluster_schema.openapi import Route
+
+from ..db import get_db
+from ..db import logs as logs_db
+from ..http import json_response, query_int
+
+bp = Blueprint("logs", __name__)
+
+
+def _arg(name: str) -> str | None:
+    value = request.args.get(name)
+    if value is not None and len(value) > 200:
+        raise BadRequest(f"Too long at `?{name}`: 200 characters at most.")
+    return value or None
+
+
+@bp.get("/logs")
+def list_logs() -> Response:
+    page = logs_db.page(
+        get_db(),
+        experiment=_arg("experiment"),
+        unit=_arg("unit"),
+        job=_arg("job"),
+        min_level=_arg("min_level"),
+        before=_arg("before"),
+        limit=query_int("limit", 100, lo=1, hi=logs_db.MAX_LIMIT),
+    )
+    return json_response(page)
+
+
+ROUTES = [
+    Route(
+        "GET",
+        "/api/logs",
+        None,
+        LogsPage,
+        summary="Logs, newest first; filters experiment, unit, job, min_level; `before` = a page's `next`",
+    )
+]
