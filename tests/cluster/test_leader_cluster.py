@@ -73,6 +73,18 @@ def test_start_change_settings_stop_on_three_units(clean: Cluster) -> None:
     assert sorted(steps) == UNITS and all(s == "ok" and "ready" in d for s, d in steps.values())
     assert all(_running(cluster, a) == ["stirring"] for a in cluster.agents)
 
+    def running_rpm() -> dict[str, float]:  # from MQTT ingest in the leader worker
+        jobs = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
+        return {
+            j["unit"]: float(j["settings"].get("target_rpm", 0)) for j in jobs if j["job_name"] == "stirring"
+        }
+
+    wait_for(
+        lambda: running_rpm() == dict.fromkeys(UNITS, 400.0), 10, 0.1, "running jobs with target_rpm 400"
+    )
+    units = cluster.api("GET", "/api/units").json()
+    assert {u["name"]: u["presence"] for u in units} == dict.fromkeys(UNITS, "online")
+
     r = cluster.api(
         "PATCH", "/api/experiments/exp/jobs/stirring/settings?wait=25", json={"settings": {"target_rpm": 555}}
     )
@@ -82,10 +94,12 @@ def test_start_change_settings_stop_on_three_units(clean: Cluster) -> None:
     for agent in cluster.agents:
         settings = _agent_get(agent, cluster, "/unit_api/jobs/settings/job_name/stirring")
         assert isinstance(settings, dict) and float(settings["settings"]["target_rpm"]) == 555
+    wait_for(lambda: running_rpm() == dict.fromkeys(UNITS, 555.0), 10, 0.1, "target_rpm 555 everywhere")
 
     op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/stop?wait=25", json={}).json()["operation"]
     assert op["status"] == "succeeded" and all(s == "ok" for s, _ in _steps(op).values())
     assert all(_running(cluster, a) == [] for a in cluster.agents)
+    wait_for(lambda: running_rpm() == {}, 10, 0.1, "no running stirring jobs")
 
 
 def test_one_stopped_agent_makes_the_operation_partial(clean: Cluster) -> None:

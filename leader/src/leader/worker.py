@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from typing import Any
 
 from huey import SqliteHuey
 
@@ -25,6 +26,7 @@ huey: SqliteHuey = app.extensions["leader.huey"]
 
 _started = threading.Lock()
 _done = False
+_ingest: list[Any] = []  # the running ingest, stopped (flushed) when the consumer stops
 
 
 @huey.on_startup()
@@ -55,7 +57,17 @@ def _start_ingest() -> None:
     if start is None:
         log.info("leader.ingest has no start(app); MQTT ingest is not running")
         return
-    start(app)
+    _ingest.append(start(app))
+
+
+@huey.on_shutdown()
+def shut_down() -> None:
+    with _started:
+        while _ingest:
+            running = _ingest.pop()
+            stop = getattr(running, "stop", None)
+            if stop is not None:
+                stop()
 
 
 def main() -> None:
