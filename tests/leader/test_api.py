@@ -300,3 +300,13 @@ def test_running_jobs_asked_of_the_agents(cluster: tuple[FlaskClient, list[Stand
         ("pio0", "stirring", 3),
         ("pio2", "stirring", 3),
     ]
+
+
+def test_inactive_units_are_left_out_by_default(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
+    client, agents = cluster
+    assert client.patch("/api/units/pio1", json={"active": False}).json["active"] is False
+    op = client.post("/api/experiments/exp/jobs/stirring/start", json={}).json["operation"]
+    assert op["targets"] == ["pio0", "pio2"] and not agents[1].running
+    op = client.post("/api/experiments/exp/jobs/stirring/start", json={"units": ["pio1"]}).json["operation"]
+    assert op["status"] == "succeeded"  # named explicitly, it is asked
+    assert client.patch("/api/units/pio1", json={"address": "bad\nhost"}).status_code == 400

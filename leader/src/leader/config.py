@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "AGENT_PORT": 4999,
     # Overall deadline of one operation's fan-out in seconds (LEADER_OPERATION_DEADLINE).
     "OPERATION_DEADLINE": 60.0,
+    # Deadlines of kinds that need longer (LEADER_OPERATION_DEADLINES='{"system.update": 1200}').
+    "OPERATION_DEADLINES": {"system.update": 1200.0, "system.reboot": 120.0, "system.shutdown": 120.0},
     # Most agents one fan-out talks to at once (LEADER_FANOUT_WORKERS).
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).

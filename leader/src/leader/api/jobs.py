@@ -33,9 +33,12 @@ bp = Blueprint("jobs", __name__)
 
 
 def _targets(exp: str, units: list[str] | None) -> list[str]:
-    assigned = exp_db.assigned_units(get_db(), exp)
+    """The units given (each must be assigned), or every assigned unit that is active."""
+    db = get_db()
+    assigned = exp_db.assigned_units(db, exp)
     if units is None:
-        return assigned
+        active = set(units_db.active_names(db))
+        return [u for u in assigned if u in active]
     outside = [u for u in units if u not in assigned]
     if outside:
         raise Conflict(f"Unit(s) not assigned to experiment {exp!r}: {', '.join(outside)} (at `$.units`).")

@@ -42,8 +42,8 @@ def get_unit(unit: str) -> Response:
 @bp.patch("/units/<unit>")
 def patch_unit(unit: str) -> Response:
     patch = body(UnitPatch)
-    if patch.port is not None:
-        UnitCreate(name=unit, port=patch.port).validate()
+    # the same rules as when the unit was added
+    UnitCreate(name=unit, port=patch.port or 4999, address=patch.address).validate()
     updated = units_db.update(
         get_db(),
         check_unit(unit),

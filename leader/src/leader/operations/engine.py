@@ -47,7 +47,8 @@ def _run(op_id: str) -> None:
     for unit in op.targets:
         if unit not in addresses:
             ops_db.set_step(db, op_id, unit, "failed", "unit is not registered with the leader")
-    seconds = float(op.params.get("deadline") or current_app.config["OPERATION_DEADLINE"])
+    config = current_app.config
+    seconds = float(config["OPERATION_DEADLINES"].get(op.kind) or config["OPERATION_DEADLINE"])
     deadline = time.monotonic() + seconds
     ctx = Context(client=agents(), params=op.params)
     if action.prepare is not None:
