@@ -53,7 +53,7 @@ def _check_content(name: str, content: str) -> bytes:
         raise BadRequest("Invalid content at `$.content`: NUL is not allowed.")
     if name.endswith(".ini"):
         try:
-            configparser.ConfigParser(interpolation=None, strict=True).read_string(content)
+            configparser.ConfigParser(interpolation=None, strict=False).read_string(content)
         except configparser.Error as exc:
             first = str(exc).splitlines()[0]
             raise BadRequest(f"Invalid INI content at `$.content`: {first}") from None

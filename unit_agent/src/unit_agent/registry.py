@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ def pid_alive(pid: int, job_name: str | None = None) -> bool:
     except (OSError, IndexError):
         pass  # no /proc here (or the process just ended): trust kill(0)
     return True
+
+
+def _epoch(iso: object) -> float:
+    try:
+        return datetime.fromisoformat(str(iso)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection | None:
@@ -109,12 +117,17 @@ class Registry:
         return [r for r in self.rows(**filters) if not r.alive]
 
     def published_settings(self, job_id: int) -> dict[str, str]:
+        return {k: v for k, (v, _) in self.published_settings_at(job_id).items()}
+
+    def published_settings_at(self, job_id: int) -> dict[str, tuple[str, float]]:
+        """setting -> (value as text, when the job wrote it, epoch seconds; 0 when unknown)."""
         rows = self._query(
             self.path,
-            "SELECT setting, value FROM pio_job_published_settings WHERE job_id = ? AND value IS NOT NULL",
+            "SELECT setting, value, updated_at FROM pio_job_published_settings "
+            "WHERE job_id = ? AND value IS NOT NULL",
             (job_id,),
         )
-        return {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in rows}
+        return {str(k): (v.decode() if isinstance(v, bytes) else str(v), _epoch(at)) for k, v, at in rows}
 
     def row_by_pid(self, pid: int) -> JobRow | None:
         rows = self._query(

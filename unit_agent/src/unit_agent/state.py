@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 class Entry:
     payload: str
     at: float  # time.monotonic() of arrival
+    wall: float = 0.0  # time.time() of arrival (to compare with the registry's timestamps)
 
 
 def parse_value(payload: str) -> Any:
@@ -78,24 +79,25 @@ class Mirror:
         text = payload.decode("utf-8", errors="replace")
         with self.changed:
             if t.kind is topics.Kind.STATE:
-                self.states[(t.experiment, t.job)] = Entry(text, time.monotonic())
+                self.states[(t.experiment, t.job)] = Entry(text, time.monotonic(), time.time())
             elif t.kind is topics.Kind.SETTING and t.setting is not None:
                 key = (t.experiment, t.job, t.setting)
                 if text:
-                    self.settings[key] = Entry(text, time.monotonic())
+                    self.settings[key] = Entry(text, time.monotonic(), time.time())
                 else:
                     self.settings.pop(key, None)  # an empty retained message clears a setting
             else:
                 return
             self.changed.notify_all()
 
-    def job_settings(self, experiment: str, job: str) -> dict[str, Any]:
+    def job_entries(self, experiment: str, job: str) -> dict[str, Entry]:
+        """The job's settings as last seen here, plus its `$state` under that name."""
         with self.changed:
-            return {
-                s: parse_value(e.payload)
-                for (exp, j, s), e in self.settings.items()
-                if exp == experiment and j == job
-            }
+            found = {s: e for (exp, j, s), e in self.settings.items() if exp == experiment and j == job}
+            state = self.states.get((experiment, job))
+            if state is not None:
+                found["$state"] = state
+            return found
 
     def state(self, experiment: str, job: str) -> Entry | None:
         with self.changed:
@@ -163,10 +165,10 @@ class MqttLink:
             client.on_connect = self._connected
             client.on_disconnect = self._disconnected
             client.on_message = lambda _c, _u, msg: self.mirror.feed(msg.topic, bytes(msg.payload))
+            self._client = client  # before connecting: the on-connect hooks publish through it
             host, port = self.settings.mqtt_host_port
             client.connect_async(host, port, keepalive=15)
             client.loop_start()
-            self._client = client
         return self
 
     def stop(self) -> None:

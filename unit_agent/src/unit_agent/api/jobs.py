@@ -41,12 +41,15 @@ def stop() -> Response:
 
 
 def _state_and_settings(row: JobRow) -> tuple[str | None, dict[str, Any]]:
+    """The job writes each value to the registry and publishes it on MQTT; either copy may be the newer
+    one for a moment, so per setting the later-written wins."""
     a = agent()
-    stored = a.registry.published_settings(row.job_id)
-    settings = {k: parse_value(v) for k, v in stored.items() if not k.startswith("$")}
-    settings.update(a.mirror.job_settings(row.experiment, row.job_name))  # MQTT is fresher
-    entry = a.mirror.state(row.experiment, row.job_name)
-    return (entry.payload if entry else stored.get("$state")), settings
+    values = dict(a.registry.published_settings_at(row.job_id))
+    for name, entry in a.mirror.job_entries(row.experiment, row.job_name).items():
+        if entry.wall >= values.get(name, ("", 0.0))[1]:
+            values[name] = (entry.payload, entry.wall)
+    state = values.pop("$state", (None, 0.0))[0]
+    return state, {k: parse_value(v) for k, (v, _) in values.items() if not k.startswith("$")}
 
 
 @bp.get("/running")
