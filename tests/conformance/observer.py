@@ -46,13 +46,24 @@ class Observer:
                 Message(msg.topic, msg.payload.decode(errors="replace"), bool(msg.retain), time.time())
             )
 
+    def sync(self, topic: str, timeout: float = 5.0) -> None:
+        """Round-trip a marker through the broker: afterwards every message the broker had already
+        accepted (e.g. a stopped job's acknowledged last state) has been recorded."""
+        marker = f"{topic}/{uuid.uuid4().hex}"
+        self.client.publish(marker, b"sync", qos=1)
+        wait_for(lambda: bool(self.live(marker)), timeout, what="observer sync")
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
 
     def live(self, topic: str | None = None) -> list[Message]:
         with self._lock:
-            return [m for m in self.messages if not m.retain and (topic is None or m.topic == topic)]
+            return [
+                m
+                for m in self.messages
+                if not m.retain and (m.topic == topic if topic else "/observer-sync/" not in m.topic)
+            ]
 
     def values(self, topic: str) -> list[str]:
         """Non-empty live payloads on one topic, in order."""

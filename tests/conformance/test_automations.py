@@ -26,7 +26,7 @@ def test_automations_monitor_and_kill_filters(unit: PioUnit) -> None:
     assert settings["automation_name"] == "thermostat"
     assert settings["target_temperature"] == "30.0"
     assert set(json.loads(settings["temperature"])) == {"timestamp", "temperature"}
-    assert {"$state", "heater_duty_cycle", "latest_event"} <= set(settings)
+    assert {"$state", "heater_duty_cycle"} <= set(settings)
 
     unit.publish("temperature_automation", "target_temperature", "35")
     obs.wait_value(unit.topic("temperature_automation", "target_temperature"), "35.0")

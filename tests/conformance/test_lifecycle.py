@@ -113,10 +113,11 @@ def test_od_reading_readings_and_pio_kill(unit: PioUnit) -> None:
     }
     assert reading["ods"]["2"]["angle"] == "90" and reading["ods"]["2"]["channel"] == "2"
     assert isinstance(reading["ods"]["2"]["od"], float) and reading["ods"]["2"]["od"] > 0
+    wanted = {"$state", "ods", "od2", "first_od_obs_time", "interval", "ir_led_intensity"}
+    wait_for(lambda: set(unit.retained_settings("od_reading")) >= wanted, 10, what="od_reading settings")
     settings = unit.retained_settings("od_reading")
     assert settings["interval"] == "5.0"
     assert settings["ir_led_intensity"] == "85.0"
-    assert {"$state", "ods", "od2", "first_od_obs_time", "interval", "ir_led_intensity"} <= set(settings)
 
     # interval is settable, first_od_obs_time is not
     unit.publish("od_reading", "first_od_obs_time", "1")

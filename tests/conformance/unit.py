@@ -64,6 +64,7 @@ class PioUnit:
 
     def exited(self, proc: Proc, timeout: float = 15) -> int:
         wait_for(lambda: not proc.alive(), timeout, what="job process to exit")
+        self.observer.sync(f"pioreactor/{self.unit}/observer-sync")
         code = proc.popen.returncode
         assert code is not None
         return code

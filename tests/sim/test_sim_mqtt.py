@@ -38,7 +38,11 @@ def test_growth_rate_rises_and_falls_like_a_culture(tmp_path: Path, mqtt_broker:
             if len(rates) < 30:
                 return False
             peak = max(rates)
-            return peak > 0.3 and rates.index(peak) < len(rates) - 10 and rates[-1] < 0.2 * peak
+            return (
+                peak > 0.3
+                and rates.index(peak) < len(rates) - 10
+                and statistics.mean(rates[-3:]) < 0.2 * peak
+            )
 
         wait_for(rose_and_fell, 60, 0.2, what="growth rate to rise and fall")
         points = _series(unit, "growth_rate_calculating", "growth_rate")

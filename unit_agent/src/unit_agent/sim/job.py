@@ -208,6 +208,8 @@ class Job:
                 self.log("DEBUG", "Sleeping.")
             elif new == "ready":
                 self.on_ready()
+                if self._stop.is_set():
+                    return  # a signal cut on_ready short: real pio never gets to log "Ready."
                 self.log("INFO", "Ready.")
                 self.after_ready()
             elif new == "init":

@@ -89,6 +89,7 @@ class ODReading(Job):
         self.culture = Culture(self.unit)
         self.volume_ml = self.env.getfloat("bioreactor", "initial_volume_ml", 14.0)
         self.culture_lock = threading.Lock()
+        self.readings = 0
         self.last = time.monotonic()
         interval = self.options.get("interval")
         sps = self.env.getfloat("od_reading.config", "samples_per_second", 0.2)
@@ -127,6 +128,13 @@ class ODReading(Job):
         }
         self.set("ods", {"timestamp": stamp, "ods": {"2": one}})
         self.set("od2", one)
+        self.readings += 1
+        if self.readings >= 3:  # real pio reports the IR LED's drift from its third reading on
+            drift = {
+                "relative_intensity_of_ir_led": 0.0995 + self.culture.noise.gauss(0, 2e-5),
+                "timestamp": stamp,
+            }
+            self.set("relative_intensity_of_ir_led", drift)
         if self.options.get("snapshot"):
             self._request_stop("snapshot")
 
@@ -337,6 +345,7 @@ class Monitor(Job):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.experiment = UNIVERSAL_EXPERIMENT
+        self._flickered = False
 
     def on_init(self) -> None:
         rng = seeded_rng("mac", self.unit)
@@ -351,10 +360,7 @@ class Monitor(Job):
         }
         self.set("versions", versions)
         self.set("button_down", False)
-        self.set("ipv4", "127.0.0.1")
-        self.set("wlan_mac_address", f"{mac}:59")
-        self.set("eth_mac_address", f"{mac}:60")
-        self.stats()
+        self._mac = mac
         self.every(lambda: 60.0, self.stats)
 
     def stats(self) -> None:
@@ -364,7 +370,17 @@ class Monitor(Job):
         )
 
     def on_ready(self) -> None:
-        self.set("state", "ready")  # real monitor republishes its state after its "okay" LED flicker
+        if self._flickered:
+            return
+        self._flickered = True
+        self.set("ipv4", "127.0.0.1")
+        self.set("wlan_mac_address", f"{self._mac}:59")
+        self.set("eth_mac_address", f"{self._mac}:60")
+        self.stats()
+        # real monitor blinks its "okay" LED (~3.5 s), then says so and republishes its state
+        if self._stop.wait(3.5):
+            return
+        self.set("state", "ready")
         self.log("NOTICE", "Online and ready.")
 
 
