@@ -7,6 +7,7 @@ process put it back before they end.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import time
@@ -182,3 +183,54 @@ def test_every_api_route_refuses_without_credentials(cluster: Cluster) -> None:
         for method in methods:
             status = requests.request(method.upper(), url, timeout=5).status_code
             assert status == (200 if path == "/api/health" else 401), f"{method} {path}: {status}"
+
+
+def test_config_sync_writes_every_unit_and_fails_an_offline_one(cluster: Cluster) -> None:
+    current = _agent_get(cluster.agents[0], cluster, "/unit_api/config/config.ini")
+    assert isinstance(current, dict)
+    # the units' own config.ini (it points pio at the test broker), plus one setting of ours
+    content = current["content"] + "\n[cluster_test]\nsynced = yes\n"
+    r = cluster.api("PUT", "/api/config/files/config.ini", json={"content": content})
+    assert r.status_code == 200, r.text
+    offline = cluster.agents[2]
+    assert offline.web is not None
+    offline.web.stop()
+    try:
+        op = cluster.api("POST", "/api/config/sync?wait=25", json={}).json()["operation"]
+    finally:
+        offline.start_web()
+        wait_for(offline.ready, 20, 0.1, "agent web back")
+    assert op["status"] == "partial", op
+    steps = _steps(op)
+    assert steps["unit1"] == ("ok", "wrote config.ini") and steps["unit2"][0] == "ok"
+    assert steps["unit3"][0] == "failed" and "unreachable" in steps["unit3"][1]
+    for agent in cluster.agents[:2]:
+        written = _agent_get(agent, cluster, "/unit_api/config/config.ini")
+        assert isinstance(written, dict) and written["content"] == content
+
+
+def test_cluster_token_rotation_reaches_every_agent(cluster: Cluster) -> None:
+    import subprocess
+    import sys
+
+    before = cluster.cluster_token
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "leader", "cluster-token", "rotate"],
+        env={**os.environ, **cluster.leader_env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "switched" in out.stdout and out.stdout.count(": ok") == 3
+    cluster.cluster_token = (cluster.leader_dir / "cluster_token").read_text().strip()
+    assert cluster.cluster_token != before
+    for agent in cluster.agents:  # the old token is refused, the new one accepted
+        r = requests.get(
+            agent.url + "/unit_api/versions", headers={"Authorization": f"Bearer {before}"}, timeout=5
+        )
+        assert r.status_code == 401
+        assert isinstance(_agent_get(agent, cluster, "/unit_api/versions"), dict)
+    # web and worker picked up the new token without a restart
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded", op
