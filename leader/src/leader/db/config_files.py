@@ -68,6 +68,11 @@ def put(
     return get(db, name)
 
 
+def contents(db: sqlite3.Connection) -> dict[str, str]:
+    """Every file's current content by name (what a sync writes)."""
+    return {r[0]: r[1] for r in db.execute("SELECT name, content FROM config_files")}
+
+
 def history(db: sqlite3.Connection, name: str, limit: int = 50) -> list[ConfigFile]:
     get(db, name)
     rows = db.execute(

@@ -15,7 +15,6 @@ from typing import Any
 
 from cluster_schema.agent import (
     CommandResult,
-    ConfigFileAnswer,
     ConfigFileBody,
     RunJobRequest,
     RunJobResult,
@@ -26,6 +25,7 @@ from cluster_schema.agent import (
 )
 
 from ..agent_client import AgentClient, AgentError, UnitAddress
+from ..db import config_files
 from ..fanout import Outcome
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
@@ -123,7 +123,7 @@ def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
         cancelled=ctx.cancel.is_set,
     )
     dry = " (dry run)" if result.dry_run else ""
-    if result.exit_code in (0, None) or result.dry_run:
+    if result.exit_code == 0 or result.dry_run:
         return Outcome(unit.name, True, f"{action} done{dry}", result)
     return Outcome(
         unit.name, False, f"{action} exited {result.exit_code}: {_tail(result.output_tail)}", result
@@ -140,8 +140,7 @@ def unit_config_name(unit: str) -> str:
 
 
 def _prepare_config(db: sqlite3.Connection, params: dict[str, Any]) -> dict[str, str]:
-    rows = db.execute("SELECT name, content FROM config_files").fetchall()
-    return {r["name"]: r["content"] for r in rows}
+    return config_files.contents(db)
 
 
 def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
@@ -183,5 +182,3 @@ ACTIONS: dict[str, Action] = {
     "config.sync": Action(sync_config, _prepare_config),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }
-
-__all__ = ["ACTIONS", "ConfigFileAnswer", "Context", "check_unit"]
