@@ -47,7 +47,10 @@ def iso(t: float) -> str:
 
 
 def log(unit: str, exp: str, level: str, text: str, t: float, job: str = "stirring") -> Message:
-    body = f'{{"source":"app","task":"{job}","message":"{text}","level":"{level.upper()}","timestamp":"{iso(t)}"}}'
+    body = (
+        f'{{"source":"app","task":"{job}","message":"{text}","level":"{level.upper()}",'
+        f'"timestamp":"{iso(t)}"}}'
+    )
     return Message(f"pioreactor/{unit}/{exp}/logs/app/{level}", body.encode(), t)
 
 
@@ -113,6 +116,18 @@ def test_time_series_buckets(app: Flask, api: FlaskClient, router: Router) -> No
     r = api.get(url, query_string={"units": "u2", "since": iso(t0), "until": iso(t0 + 50), "points": 1000})
     assert list(r.get_json()["units"]) == ["u2"]
     assert [row[0] for row in r.get_json()["units"]["u2"]] == [t0 + 5 * i for i in range(11)]
+
+
+def test_long_ranges_use_minute_rollups_counted_once(app: Flask, api: FlaskClient, router: Router) -> None:
+    t0 = 1_790_000_040.0  # a minute boundary
+    msgs = [reading("u1", t0 + 5 * i, float(i % 12)) for i in range(720)]  # each minute: 0..11
+    ingest(app, router, msgs)
+    ingest(app, router, msgs[:300])  # redelivered: neither stored nor counted twice
+    q = {"since": t0, "until": t0 + 3600, "points": 10}  # 6-minute buckets: from the rollups
+    rows = api.get("/api/experiments/e1/time_series/od", query_string=q).get_json()["units"]["u1"]
+    assert len(rows) == 10
+    for i, (t, avg, lo, hi) in enumerate(rows):
+        assert (t, avg, lo, hi) == (pytest.approx(t0 + 360 * i), pytest.approx(5.5), 0.0, 11.0)
 
 
 @pytest.mark.parametrize(

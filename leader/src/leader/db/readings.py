@@ -1,11 +1,15 @@
 """Time-series readings per (series, experiment, unit): insert, server-side buckets, export, pruning.
 
 The table is clustered on (series, experiment, unit, ts), so one unit's range is one contiguous scan and
-SQLite's GROUP BY reduces it to the requested number of points (average, min and max per bucket).
+SQLite's GROUP BY reduces it to the requested number of points (average, min and max per bucket). When
+buckets are wider than two minutes they are built from the per-minute rollups a trigger keeps
+(`readings_minutes`, migration 0051): exact averages, minima and maxima, each minute counted in the
+bucket its start falls into (a bucket's edge is off by less than a minute).
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -14,6 +18,7 @@ import msgspec
 
 COLUMNS = ["t", "avg", "min", "max"]
 MAX_POINTS = 10_000
+ROLLUP_WIDTH = 120.0  # seconds per bucket from which the minute rollups are used
 PRUNE_CHUNK = 10_000
 
 # One statement per batch (see leader.db.logs: the GIL is released once, not per row).
@@ -58,13 +63,31 @@ def buckets(
 
     `t` is a bucket's start (epoch seconds) or, for raw readings, the reading's own time.
     """
+    width = (until - since) / points
+    if width >= ROLLUP_WIDTH:
+        rows = conn.execute(
+            "SELECT min(CAST((minute * 60 - ?) / ? AS INTEGER), ?) AS b, "
+            "sum(total) / sum(n), min(lo), max(hi) "
+            "FROM readings_minutes WHERE series = ? AND experiment = ? AND unit = ? "
+            "AND minute >= ? AND minute <= ? GROUP BY b ORDER BY b",
+            (
+                since,
+                width,
+                points - 1,
+                series,
+                experiment,
+                unit,
+                math.ceil(since / 60),
+                math.floor(until / 60),
+            ),
+        )
+        return [[since + b * width, avg, lo, hi] for b, avg, lo, hi in rows]
     key = (series, experiment, unit, since, until)
     where = "series = ? AND experiment = ? AND unit = ? AND ts >= ? AND ts <= ?"
     (count,) = conn.execute(f"SELECT count(*) FROM readings WHERE {where}", key).fetchone()  # noqa: S608
     if count <= points:
         rows = conn.execute(f"SELECT ts, value FROM readings WHERE {where} ORDER BY ts", key)  # noqa: S608
         return [[ts, v, v, v] for ts, v in rows]
-    width = (until - since) / points or 1.0
     rows = conn.execute(
         "SELECT min(CAST((ts - ?) / ? AS INTEGER), ?) AS b, avg(value), min(value), max(value) "  # noqa: S608
         f"FROM readings WHERE {where} GROUP BY b ORDER BY b",
@@ -82,7 +105,13 @@ def rows_for_export(conn: sqlite3.Connection, series: str, experiment: str) -> I
 
 
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
-    """Delete up to `limit` readings older than `older_than` (epoch seconds); answers how many."""
+    """Delete up to `limit` readings older than `older_than` (epoch seconds), and their whole minutes'
+    rollups; answers how many readings."""
+    conn.execute(
+        "DELETE FROM readings_minutes WHERE (series, experiment, unit, minute) IN "
+        "(SELECT series, experiment, unit, minute FROM readings_minutes WHERE minute < ? LIMIT ?)",
+        (math.floor(older_than / 60), limit),
+    )
     return conn.execute(
         "DELETE FROM readings WHERE (series, experiment, unit, ts) IN "
         "(SELECT series, experiment, unit, ts FROM readings WHERE ts < ? LIMIT ?)",

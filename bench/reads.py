@@ -1,0 +1,159 @@
+"""Read paths over a big store, through the real API (Flask app, auth, JSON):
+
+- a logs page (100 rows) on 1,000,000 logs at random depths: our keyset cursor vs OFFSET at the same depth
+- a time series of 10 units x 48 h at 5 s (345,600 readings) reduced to 1,000 points per unit
+
+    .venv/bin/python bench/reads.py      # BENCH_LOGS=1000000 BENCH_PAGES=300
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from leader import create_app  # noqa: E402
+from leader.db import connect, logs, readings, tokens, transaction  # noqa: E402
+
+N_LOGS = int(os.environ.get("BENCH_LOGS", "1000000"))
+PAGES = int(os.environ.get("BENCH_PAGES", "300"))
+UNITS = [f"unit{i:02d}" for i in range(10)]
+JOBS = ["stirring", "od_reading", "growth_rate_calculating", "temperature_automation", "dosing_automation"]
+
+
+def fill_logs(db_path: str) -> None:
+    rng = random.Random(1)
+    db = connect(db_path)
+    t0 = 1_790_000_000_000
+    batch: list[tuple] = []
+    for i in range(N_LOGS):
+        ts = t0 + i * 50  # 20 logs/s across the cluster: ~14 hours of logs
+        unit = UNITS[i % 10]
+        level = rng.choices(range(5), weights=(60, 30, 2, 6, 2))[0]
+        batch.append(
+            (ts, unit, f"exp{i % 3}", JOBS[i % 5], "app", level, f"log line {i}", rng.getrandbits(63), 1)
+        )
+        if len(batch) == 20_000:
+            with transaction(db):
+                logs.insert_many(db, batch)
+            batch = []
+    if batch:
+        with transaction(db):
+            logs.insert_many(db, batch)
+    db.close()
+
+
+def fill_readings(db_path: str, now: float) -> None:
+    db = connect(db_path)
+    since = now - 48 * 3600
+    for unit in UNITS:
+        rows = [("od", "exp0", unit, since + 5 * i, 0.1 + 0.0001 * i) for i in range(48 * 3600 // 5)]
+        with transaction(db):
+            readings.insert_many(db, rows)
+    db.close()
+
+
+def p(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100)[q - 1] if q < 100 else max(samples)
+
+
+def timed(call: Callable[[], object], times: int) -> list[float]:
+    out = []
+    for _ in range(times):
+        t = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "SECRET_KEY": "bench-" + "k" * 40,
+                "INSTANCE_PATH": tmp,
+                "DATABASE": f"{tmp}/leader.sqlite",
+                "HUEY_DB": f"{tmp}/huey.sqlite",
+                "CLUSTER_TOKEN_FILE": f"{tmp}/cluster_token",
+            }
+        )
+        db_path = app.config["DATABASE"]
+        t = time.perf_counter()
+        fill_logs(db_path)
+        now = time.time()
+        fill_readings(db_path, now)
+        print(f"store filled: {N_LOGS:,} logs, {10 * 48 * 720:,} readings in {time.perf_counter() - t:.1f} s")
+        db = connect(db_path)
+        token = tokens.create(db, "bench").token
+        db.execute("ANALYZE")
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+        # random depths; the cursor of depth d is the key of the row just above it (as a client paging
+        # down would hold it), the OFFSET query skips d rows
+        rng = random.Random(2)
+        depths = [rng.randrange(100, N_LOGS - 100) for _ in range(PAGES)]
+        keys = {
+            d: db.execute(
+                "SELECT ts, dedupe FROM logs ORDER BY ts DESC, dedupe DESC LIMIT 1 OFFSET ?", (d - 1,)
+            ).fetchone()
+            for d in depths
+        }
+        cursors = iter([logs.encode_cursor(*keys[d]) for d in depths] * 2)
+        offsets = iter(depths * 2)
+
+        def cursor_page() -> None:
+            r = client.get("/api/logs", query_string={"limit": 100, "before": next(cursors)})
+            assert r.status_code == 200 and len(r.get_json()["logs"]) == 100
+
+        def offset_page() -> None:
+            rows = db.execute(
+                "SELECT ts, unit, experiment, job, source, level, message FROM logs "
+                "ORDER BY ts DESC, dedupe DESC LIMIT 100 OFFSET ?",
+                (next(offsets),),
+            ).fetchall()
+            assert len(rows) == 100
+
+        cursor_ms = timed(cursor_page, PAGES)
+        offset_ms = timed(offset_page, min(PAGES, 100))
+        filtered = iter([logs.encode_cursor(*keys[d]) for d in depths])
+
+        def filtered_page() -> None:
+            q = {"limit": 100, "experiment": "exp1", "min_level": "info", "before": next(filtered)}
+            assert client.get("/api/logs", query_string=q).status_code == 200
+
+        filtered_ms = timed(filtered_page, PAGES)
+
+        def series() -> None:
+            q = {"since": now - 48 * 3600, "until": now, "points": 1000}
+            r = client.get("/api/experiments/exp0/time_series/od", query_string=q)
+            body = r.get_json()
+            assert r.status_code == 200 and len(body["units"]) == 10
+            assert all(len(rows) == 1000 for rows in body["units"].values())
+
+        series_ms = timed(series, 20)
+        db.close()
+
+    def line(label: str, ms: list[float]) -> None:
+        print(f"{label:38}: p50 {p(ms, 50):7.2f} ms   p99 {p(ms, 99):7.2f} ms")
+
+    line("logs page (100 rows), keyset cursor", cursor_ms)
+    line("logs page (100 rows), OFFSET", offset_ms)
+    line("logs page, experiment + min_level", filtered_ms)
+    print(f"   (target: cursor p99 <= 20 ms on {N_LOGS:,} rows, random depths)")
+    print(
+        f"time series 10 units x 48 h @ 5 s -> 1,000 points: p50 {p(series_ms, 50):7.1f} ms   "
+        f"p99 {p(series_ms, 99):7.1f} ms   (target <= 150 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
