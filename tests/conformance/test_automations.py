@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 from tests.support.procs import wait_for
 
@@ -90,8 +91,9 @@ def test_growth_rate_calculating_lifecycle(unit: PioUnit) -> None:
     )
     unit.publish("growth_rate_calculating", "$state", "disconnected")
     assert unit.exited(gr) == 0
-    od.kill(15)
+    od.kill(signal.SIGHUP)  # an ssh session closing: a clean stop, exit 0
     assert unit.exited(od) == 0
+    unit.observer.wait_log(unit.prefix, "Exiting caused by signal Hangup.")
     assert unit.states("growth_rate_calculating") == ["init", "ready", "disconnected"]
     assert unit.states("od_reading") == ["init", "ready", "disconnected"]
     assert set(unit.retained_settings("od_reading")) == {"$state"}

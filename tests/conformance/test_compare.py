@@ -1,9 +1,9 @@
 """Direct comparison: the same start/stop of every job the agent uses, on pio-sim and on real pio.
 
 What must be equal: the $state sequence, which settings are retained once ready (and that a stop
-clears them), the exit code of SIGTERM, and the INFO-and-above log messages (digits masked: values
-such as a heater's duty cycle differ between a simulation and mocked hardware).
-"""
+clears them), the settings mirrored in the registry's pio_job_published_settings, SIGTERM's exit
+code, and the INFO-and-above log messages (digits masked: values such as a heater's duty cycle differ
+between a simulation and mocked hardware)."""
 
 from __future__ import annotations
 
@@ -50,10 +50,12 @@ def _run_all(unit: PioUnit) -> dict[str, Any]:
     )
     for job, exp, _ in procs:
         seen[f"{job} retained at ready"] = sorted(set(unit.retained_settings(job, exp)) - TIMED)
+        seen[f"{job} registry settings at ready"] = sorted(set(unit.registry_settings(job)) - TIMED)
     for job, exp, proc in reversed(procs):
         proc.kill(signal.SIGTERM)
         seen[f"{job} exit"] = unit.exited(proc)
         seen[f"{job} states"] = unit.states(job, exp)
+        seen[f"{job} registry settings after stop"] = sorted(unit.registry_settings(job))
     for job, exp, _ in procs:
         wait_for(
             lambda j=job, e=exp: set(unit.retained_settings(j, e)) == {"$state"}, 10, what=f"{job} cleared"

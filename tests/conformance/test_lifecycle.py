@@ -147,6 +147,12 @@ def test_sigkill_leaves_lost_and_a_stale_row_until_purged(unit: PioUnit) -> None
 
     (row,) = unit.registry("stirring")
     assert (row["is_running"], row["ended_at"]) == (1, None)
+    assert f"[job_id={row['job_id']}] stirring" in unit.cli("jobs", "list", "running").stdout
+    # `pio kill` still counts the stale row; signalling its dead pid fails and the row stays
+    ghost = unit.cli("kill", "--job-name", "stirring")
+    assert (ghost.returncode, ghost.stdout.strip()) == (0, "Killed 1 job.")
+    assert f"({proc.pid}): No such process" in ghost.stderr
+    assert unit.registry("stirring")[0]["is_running"] == 1
     stale = unit.cli("run", "stirring")
     assert stale.returncode == 1
     assert f"stirring is already running (job_id={row['job_id']}). Skipping." in stale.stderr

@@ -89,6 +89,16 @@ class PioUnit:
             rows = conn.execute("SELECT * FROM pio_job_metadata WHERE job_name=? ORDER BY job_id", (job,))
             return [dict(r) for r in rows]
 
+    def registry_settings(self, job: str) -> dict[str, Any]:
+        """pio_job_published_settings of the job's latest run (what `pio jobs info` shows)."""
+        with sqlite3.connect(self.paths.registry) as conn:
+            rows = conn.execute(
+                "SELECT setting, value FROM pio_job_published_settings WHERE job_id ="
+                " (SELECT MAX(job_id) FROM pio_job_metadata WHERE job_name=?)",
+                (job,),
+            )
+            return dict(rows.fetchall())
+
     def close(self) -> None:
         for proc in self.procs:
             proc.stop()
