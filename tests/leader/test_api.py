@@ -14,6 +14,7 @@ from leader import cluster_token
 from leader.db import connect
 from leader.db import operations as ops_db
 from leader.db import tokens as tokens_db
+from tests.conftest import REPO
 from tests.leader.conftest import make_app
 from tests.leader.standin import StandIn
 from tests.support.procs import free_port, wait_for
@@ -56,8 +57,9 @@ def test_every_route_but_health_needs_credentials(app: Flask, client: FlaskClien
 
 def test_secret_key_required_outside_development(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_ENV", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        make_app(tmp_path, SECRET_KEY=None)
+    for weak in (None, "", "dev", "short"):
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            make_app(tmp_path, SECRET_KEY=weak)
     monkeypatch.setenv("APP_ENV", "development")
     app = make_app(tmp_path, SECRET_KEY=None)
     assert app.test_client().get("/api/units").status_code == 200  # explicitly development: no credentials
@@ -243,13 +245,27 @@ def test_tokens_contrib_openapi(api: FlaskClient) -> None:
     assert api.delete(f"/api/tokens/{created['id']}").status_code == 204
     assert api.get("/api/units", headers={"Authorization": f"Bearer {created['token']}"}).status_code == 401
     jobs = api.get("/api/contrib/jobs").json
-    assert isinstance(jobs, list) and all("job_name" in j for j in jobs)
+    assert len(jobs) == len(list((REPO / "contrib/jobs").glob("*.yaml"))) > 0  # every shipped file validates
+    assert all("job_name" in j for j in jobs)
     assert api.get("/api/contrib/automations/temperature").status_code == 200
     assert api.get("/api/contrib/automations/nope").status_code == 404
     charts = api.get("/api/contrib/charts").json
     assert all({"key", "mqtt_topic"} <= set(c) for c in charts)
     spec = api.get("/api/openapi.json").json
     assert "/api/experiments/{exp}/jobs/{job}/start" in spec["paths"]
+
+
+def test_invalid_descriptor_is_skipped_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "contrib/jobs").mkdir(parents=True)
+    (tmp_path / "contrib/jobs/good.yaml").write_text(
+        "job_name: stirring\ndisplay_name: Stirring\ndescription: d\n"
+    )
+    (tmp_path / "contrib/jobs/bad.yaml").write_text("job_name: [not, a, name]\n")
+    app = make_app(tmp_path, CONTRIB_DIR=str(tmp_path / "contrib"), APP_ENV="production")
+    db = connect(app.config["DATABASE"])
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + tokens_db.create(db, "t").token
+    assert [j["job_name"] for j in client.get("/api/contrib/jobs").json] == ["stirring"]
 
 
 def _sse(text: str) -> list[dict[str, str]]:

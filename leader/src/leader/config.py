@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
 
 # Values that are only acceptable on a developer's machine.
 _PLACEHOLDER_KEYS = {None, "", "dev", "change-me", "changeme", "secret"}
+MIN_SECRET_KEY = 16
 
 
 def app_env() -> str:
@@ -76,11 +77,13 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
 
 
 def check_secret_key(app: Flask) -> None:
-    if app.config["SECRET_KEY"] in _PLACEHOLDER_KEYS:
+    key = app.config["SECRET_KEY"]
+    if key in _PLACEHOLDER_KEYS or len(str(key)) < MIN_SECRET_KEY:
         if app.config["APP_ENV"] != "development":
             raise RuntimeError(
-                "No real SECRET_KEY configured: set LEADER_SECRET_KEY (or SECRET_KEY in the LEADER_CONFIG "
-                "file) to a long random value: `python -c 'import secrets; print(secrets.token_hex(32))'`."
+                "No real SECRET_KEY configured: set LEADER_SECRET_KEY (or SECRET_KEY in the "
+                f"LEADER_CONFIG file) to a random value of at least {MIN_SECRET_KEY} characters: "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
             )
         app.config["SECRET_KEY"] = "development-only-key"  # noqa: S105
         log.warning("APP_ENV=development: using a throw-away SECRET_KEY")
