@@ -54,6 +54,8 @@ class Settings:
     allow_plugins: bool = False
     # Seconds a finished task's result stays readable.
     result_ttl: float = 3600.0
+    # Seconds a task may wait in the queue (worker down); older ones are not run but reported failed.
+    task_max_age: float = 300.0
     # Python log level of the agent's own logger.
     log_level: str = "INFO"
     # The broker: mqtt://host:port, credentials optional.

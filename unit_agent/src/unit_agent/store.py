@@ -84,13 +84,20 @@ class Store:
             (task_id, kind, time.time()),
         )
 
-    def task_running(self, task_id: str, kind: str) -> None:
+    def task_running(self, task_id: str, kind: str) -> float:
+        """Mark it running; answer how many seconds it waited since it was queued."""
         # INSERT as well: a task enqueued by something other than the web app still gets a row.
-        self._conn().execute(
-            "INSERT INTO task_results (task_id, kind, status, created_at) VALUES (?, ?, 'running', ?) "
-            "ON CONFLICT(task_id) DO UPDATE SET status = 'running'",
-            (task_id, kind, time.time()),
+        now = time.time()
+        row = (
+            self._conn()
+            .execute(
+                "INSERT INTO task_results (task_id, kind, status, created_at) VALUES (?, ?, 'running', ?) "
+                "ON CONFLICT(task_id) DO UPDATE SET status = 'running' RETURNING created_at",
+                (task_id, kind, now),
+            )
+            .fetchone()
         )
+        return now - float(row[0]) if row else 0.0
 
     def task_finished(self, task_id: str, result: Any = None, error: str | None = None) -> None:
         status = "failed" if error is not None else "complete"

@@ -136,10 +136,17 @@ class Queue:
 
         def task(*args: Any, task: Task) -> None:
             rt = runtime.get(settings)
-            rt.store.task_running(task.id, kind)
+            age = rt.store.task_running(task.id, kind)
+            if age > settings.task_max_age:
+                # queued while the worker was down: starting a job now would surprise everyone
+                log.warning("Task %s (%s) expired after %.0f s in the queue; not run.", kind, task.id, age)
+                rt.store.task_finished(task.id, error=f"Expired: waited {age:.0f} s for the worker; not run.")
+                return
+            log.info("Task %s started (%s).", kind, task.id)
             try:
                 result = to_builtins(fn(rt, *args))
             except (TaskFailed, ApiError) as exc:
+                log.warning("Task %s failed: %s", kind, exc)
                 rt.store.task_finished(task.id, error=str(exc))
             except Exception as exc:
                 log.exception("Task %s (%s) failed.", kind, task.id)

@@ -1,0 +1,75 @@
+"""Worker behaviour on an agent of its own: plugin changes when enabled, tasks that waited too long."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agent.harness import AgentProc, write_spy
+from tests.support.broker import Broker
+from tests.support.procs import wait_for
+from tests.support.real_pio import make_sim_unit
+
+MAX_AGE = 2.0
+
+
+@pytest.fixture(scope="module")
+def plugin_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProc]:
+    base = tmp_path_factory.mktemp("agent_plugins")
+    unit = f"plug{secrets.token_hex(3)}"
+    wrapper = make_sim_unit(base / "unit", unit, mqtt_broker.host, mqtt_broker.port)
+    spy = write_spy(base / "pio-spy", wrapper, base / "calls.txt")
+    agent = AgentProc(base, unit, mqtt_broker, spy, base / "unit", allow_plugins=True, task_max_age=MAX_AGE)
+    agent.start()
+    agent.calls = base / "calls.txt"  # type: ignore[attr-defined]
+    try:
+        yield agent
+    finally:
+        agent.stop()
+
+
+def test_plugin_install_when_enabled(plugin_agent: AgentProc) -> None:
+    body = {"name": "pioreactor-relay-plugin", "version": "1.2.3"}
+    result = plugin_agent.task("POST", "/unit_api/plugins/install", body)
+    assert result["status"] == "complete" and result["result"]["dry_run"] is True
+    pio = result["result"]["command"][0]
+    assert result["result"]["command"] == [
+        pio,
+        "plugins",
+        "install",
+        "pioreactor-relay-plugin",
+        "--version",
+        "1.2.3",
+    ]
+    uninstall = plugin_agent.task("POST", "/unit_api/plugins/uninstall", {"name": "pioreactor-relay-plugin"})
+    assert uninstall["result"]["command"][1:] == ["plugins", "uninstall", "pioreactor-relay-plugin"]
+    for bad in ({"name": "--index-url=http://evil"}, {"name": "ok", "version": "-e ."}, {"name": "a b"}):
+        status, answer = plugin_agent.request("POST", "/unit_api/plugins/install", bad)
+        assert status == 400 and "$." in answer["message"], answer
+
+
+def test_task_queued_while_worker_down_expires_instead_of_running(plugin_agent: AgentProc) -> None:
+    assert plugin_agent.worker is not None
+    plugin_agent.worker.stop()
+    posted = time.time()
+    status, answer = plugin_agent.request("POST", "/unit_api/jobs/run/job_name/stirring", {})
+    assert status == 202
+    for _ in range(2):
+        assert plugin_agent.get(answer["result_url_path"]) == (
+            202,
+            {"status": "pending", "result": None, "error": None},
+        )
+    wait_for(lambda: time.time() - posted > MAX_AGE, MAX_AGE + 1, 0.05, what="the task to be too old")
+    plugin_agent.start_worker()
+
+    def finished() -> dict | None:  # type: ignore[type-arg]
+        code, result = plugin_agent.get(answer["result_url_path"])
+        return result if code == 200 else None
+
+    result = wait_for(finished, 20, 0.05, what="expired task")
+    assert result["status"] == "failed" and result["error"].startswith("Expired")
+    assert "run stirring" not in Path(plugin_agent.calls).read_text()  # type: ignore[attr-defined]
