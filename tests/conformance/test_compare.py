@@ -67,6 +67,7 @@ def _run_all(unit: PioUnit) -> dict[str, Any]:
     return seen
 
 
+@pytest.mark.real_pio
 def test_every_job_starts_and_stops_like_real_pio(tmp_path: Path, mqtt_broker: Broker) -> None:
     reason = real_pio_unavailable_reason()
     if reason:
