@@ -1,0 +1,103 @@
+"""End to end: real pio 26.11.1 (testing mode) and pio-sim units publish; the leader's ingest stores it;
+the API serves their logs, running jobs and OD / temperature time series."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from leader import ingest
+from leader.db import connect
+from leader.db import tokens as tokens_db
+from tests.leader.conftest import make_app
+from tests.support.broker import Broker
+from tests.support.procs import Proc, wait_for
+from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason
+
+EXP = "ingest-e2e"
+
+
+@pytest.fixture
+def leader(tmp_path: Path, fresh_broker: Broker) -> Iterator[tuple[Flask, FlaskClient]]:
+    app = make_app(tmp_path / "leader", MQTT_URL=fresh_broker.url, INGEST_CLIENT_ID=f"ingest-{tmp_path.name}")
+    running = ingest.start(app)
+    db = connect(app.config["DATABASE"])
+    token = tokens_db.create(db, "tests").token
+    db.close()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    try:
+        wait_for(running.client.connected.is_set, 10, what="ingest connected")
+        yield app, client
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize("impl", ["real", "sim"])
+def test_units_publishing_land_in_the_api(
+    impl: str, tmp_path: Path, fresh_broker: Broker, leader: tuple[Flask, FlaskClient]
+) -> None:
+    if impl == "real" and (reason := real_pio_unavailable_reason()):
+        pytest.skip(reason)
+    _app, api = leader
+    unit = f"{impl}unit1"
+    assert api.post("/api/units", json={"name": unit, "address": "127.0.0.1"}).status_code == 201
+    assert api.post("/api/experiments", json={"name": EXP}).status_code == 201
+    assert api.put(f"/api/experiments/{EXP}/units", json={"units": [unit]}).status_code in (200, 204)
+    if impl == "real":
+        pio = make_real_unit(tmp_path / unit, unit, fresh_broker.host, fresh_broker.port, experiment=EXP)
+    else:
+        pio = make_sim_unit(
+            tmp_path / unit, unit, fresh_broker.host, fresh_broker.port, experiment=EXP, speed=20
+        )
+    jobs = [
+        ["stirring"],
+        ["od_reading"],
+        ["temperature_automation", "--automation-name", "thermostat", "--target-temperature", "30"],
+    ]
+    procs = [Proc([str(pio), "run", *job], tmp_path / f"{job[0]}.log") for job in jobs]
+    try:
+
+        def running() -> set[str]:
+            found = api.get(f"/api/experiments/{EXP}/jobs/running").get_json()
+            return {j["job_name"] for j in found if j["unit"] == unit and j["state"] == "ready"}
+
+        wait_for(
+            lambda: running() >= {"stirring", "od_reading", "temperature_automation"},
+            60,
+            0.2,
+            what="three jobs ready",
+        )
+        stirring = next(
+            j
+            for j in api.get(f"/api/experiments/{EXP}/jobs/running").get_json()
+            if j["job_name"] == "stirring"
+        )
+        assert stirring["settings"]["target_rpm"] == pytest.approx(500.0)
+
+        def series(key: str) -> list[list[float]]:
+            body = api.get(f"/api/experiments/{EXP}/time_series/{key}").get_json()
+            return body["units"].get(unit, [])
+
+        od = wait_for(lambda: series("od"), 30, 0.2, what="an OD reading")
+        assert 0 < od[0][1] < 10
+        temp = wait_for(lambda: series("temperature"), 30, 0.2, what="a temperature reading")
+        assert 0 < temp[0][1] < 100
+
+        logs = wait_for(
+            lambda: api.get("/api/logs", query_string={"unit": unit, "job": "stirring"}).get_json()["logs"],
+            10,
+            what="stirring logs",
+        )
+        assert all(e["experiment"] == EXP and e["unit"] == unit for e in logs)
+
+        procs[0].kill(signal.SIGTERM)  # stirring ends cleanly: disconnected, no longer running
+        wait_for(lambda: "stirring" not in running(), 30, 0.2, what="stirring no longer running")
+    finally:
+        for proc in procs:
+            proc.stop()
