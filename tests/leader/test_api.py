@@ -225,6 +225,8 @@ def test_operations_list_lines_and_events(cluster: tuple[FlaskClient, list[Stand
 
 
 def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None:
+    from leader.operations import engine
+
     db = connect(app.config["DATABASE"])
     api.post("/api/units", json={"name": "u1", "port": free_port()})
     queued = ops_db.create(db, "job.start", {"experiment": "e", "job": "stirring"}, ["u1"], "api")
@@ -232,9 +234,17 @@ def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None
     assert r.status_code == 202 and r.json["operation"]["status"] == "cancelled"
     running = ops_db.create(db, "job.start", {"experiment": "e", "job": "stirring"}, ["u1"], "api")
     assert ops_db.mark_started(db, running.id)
-    assert ops_db.interrupt_running(db) == [running.id]
+    lost = ops_db.create(
+        db, "job.start", {"experiment": "e", "job": "stirring"}, ["u1"], "api"
+    )  # never queued
+    app.extensions["leader.huey"].immediate = True  # the recovery's re-queued operation runs right here
+    with app.app_context():
+        assert engine.recover() == [running.id]
     after = ops_db.get(db, running.id)
     assert after.status == "interrupted" and after.steps[0].status == "failed" and after.finished_at
+    assert "interrupted" in after.steps[0].detail
+    assert ops_db.get(db, lost.id).status == "failed"  # it ran: u1 is unreachable
+    assert "unreachable" in ops_db.get(db, lost.id).steps[0].detail
 
 
 def test_tokens_contrib_openapi(api: FlaskClient) -> None:

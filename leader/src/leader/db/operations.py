@@ -192,6 +192,10 @@ def interrupt_running(db: sqlite3.Connection) -> list[str]:
     return ids
 
 
+def queued_ids(db: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in db.execute("SELECT id FROM operations WHERE status = 'queued' ORDER BY created_at")]
+
+
 def step_counts(db: sqlite3.Connection, op_id: str) -> dict[str, int]:
     rows = db.execute(
         "SELECT status, count(*) FROM operation_steps WHERE operation_id = ? GROUP BY status", (op_id,)

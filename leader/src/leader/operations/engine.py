@@ -95,7 +95,16 @@ def finish(op_id: str, *, cancelled: bool = False) -> str:
 
 
 def recover() -> list[str]:
-    ids = ops_db.interrupt_running(get_db())
+    """Worker start-up: `running` leftovers become `interrupted`; `queued` ones are queued again.
+
+    Queueing again is safe: `mark_started` lets exactly one task start an operation, so an operation whose
+    message is still in Huey's queue runs once, and one whose message was lost (a crash between the store
+    and the queue) runs at all.
+    """
+    db = get_db()
+    ids = ops_db.interrupt_running(db)
     for op_id in ids:
         log.warning("operation %s was running when the worker stopped; marked interrupted", op_id)
+    for op_id in ops_db.queued_ids(db):
+        current_app.extensions["leader.task.run_operation"](op_id)
     return ids
