@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from cluster_schema.agent import RunJobRequest
 from cluster_schema.errors import BadRequest
 from unit_agent import config
 from unit_agent.pio import Pio, stop_pids
+from unit_agent.registry import pid_alive
 from unit_agent.state import format_value, parse_value, same_value
 
 IGNORE_INT_TERM = (
@@ -101,9 +103,22 @@ def test_call_timeout_escalates_and_reports() -> None:
 
 
 def test_stop_escalates_to_sigkill() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", IGNORE_INT_TERM, "stubborn_job"], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", IGNORE_INT_TERM], stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
     started = time.monotonic()
-    left = stop_pids({proc.pid: "stubborn_job"}, grace=0.3)
+    left = stop_pids({proc.pid: None}, grace=0.3)
     assert left == set() and proc.wait(5) == -9
     assert 0.5 < time.monotonic() - started < 3  # INT, then TERM, each given its grace, then KILL
+
+
+def test_a_recycled_pid_is_not_the_job() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        now = datetime.now(UTC)
+        assert pid_alive(proc.pid) and pid_alive(proc.pid, now.isoformat())
+        # the registry row says the job started an hour before this process existed: another program
+        assert not pid_alive(proc.pid, (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"))
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not pid_alive(proc.pid)

@@ -99,7 +99,7 @@ def run_job(rt: Runtime, job: str, req: RunJobRequest) -> RunJobResult:
         log.info("%s is ready (pid %d).", job, proc.pid, extra={"experiment": result.experiment})
         return result
     if proc.poll() is None:  # never became ready: do not leave a half-started job behind
-        stop_pids({proc.pid: job}, rt.settings.timeouts_stop_grace)
+        stop_pids({proc.pid: None}, rt.settings.timeouts_stop_grace)
         result.output_tail = f"not ready after {rt.settings.timeouts_job_ready:g} s; stopped. "
     result.exit_code = rt.children.exit_code(proc.pid)
     result.state = "finished" if result.exit_code == 0 else "failed"
@@ -127,7 +127,7 @@ def stop_jobs(rt: Runtime, req: StopJobsRequest) -> StopJobsResult:
     rows = rt.registry.rows(**filters)
     if not rows:
         return StopJobsResult(not_running=True)
-    targets = {r.pid: r.job_name for r in rows if r.alive}
+    targets = {r.pid: r.started_at for r in rows if r.alive}
     left = stop_pids(targets, rt.settings.timeouts_stop_grace)
     clear_stale(rt, **filters)  # jobs that needed SIGKILL (or died before) leave their row behind
     result = StopJobsResult()

@@ -181,12 +181,12 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
             continue
 
 
-def stop_pids(jobs: Mapping[int, str], grace: float) -> set[int]:
+def stop_pids(jobs: Mapping[int, str | None], grace: float) -> set[int]:
     """SIGINT the jobs' processes, then SIGTERM, then SIGKILL, `grace` seconds apart; answer those left.
 
-    `jobs` maps pid -> job name (a pid whose command line no longer names its job was recycled: skip it).
+    `jobs` maps pid -> the registry's `started_at` (None: a child of ours) so a recycled pid is left alone.
     """
-    left = {pid for pid, name in jobs.items() if pid_alive(pid, name)}
+    left = {pid for pid, started in jobs.items() if pid_alive(pid, started)}
     for sig in ESCALATION:
         if not left:
             break
@@ -197,10 +197,10 @@ def stop_pids(jobs: Mapping[int, str], grace: float) -> set[int]:
     return left
 
 
-def wait_gone(pids: Iterable[int], names: Mapping[int, str], timeout: float) -> set[int]:
+def wait_gone(pids: Iterable[int], started: Mapping[int, str | None], timeout: float) -> set[int]:
     left = set(pids)
     deadline = time.monotonic() + timeout
     while left and time.monotonic() < deadline:
         time.sleep(0.02)
-        left = {pid for pid in left if pid_alive(pid, names.get(pid))}
+        left = {pid for pid in left if pid_alive(pid, started.get(pid))}
     return left

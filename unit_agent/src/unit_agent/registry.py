@@ -26,11 +26,12 @@ class JobRow(msgspec.Struct, frozen=True):
 
     @property
     def alive(self) -> bool:
-        return pid_alive(self.pid, self.job_name)
+        return pid_alive(self.pid, self.started_at)
 
 
-def pid_alive(pid: int, job_name: str | None = None) -> bool:
-    """True while `pid` runs (not a zombie) and, when /proc says, still is a process of this job."""
+def pid_alive(pid: int, started_at: str | None = None) -> bool:
+    """True while `pid` runs (not a zombie). With the registry's `started_at`, a process that started well
+    after the row was written is a recycled pid, not the job (a job writes its row after it starts)."""
     if pid <= 0:
         return False
     try:
@@ -40,16 +41,32 @@ def pid_alive(pid: int, job_name: str | None = None) -> bool:
     except PermissionError:
         pass  # another user's process: it exists
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return False
-        if job_name is not None:
-            # a recycled pid belongs to some other program: its command line does not name the job
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            return job_name.encode() in argv
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        pass  # no /proc here (or the process just ended): trust kill(0)
+        return True  # no /proc here (or it just ended): trust kill(0)
+    if fields[0] in ("Z", "X"):
+        return False
+    if started_at is not None:
+        began, written = _process_start(int(fields[19])), _epoch(started_at)
+        if began is not None and written and began > written + PID_REUSE_TOLERANCE:
+            return False
     return True
+
+
+PID_REUSE_TOLERANCE = 3.0  # seconds: /proc/stat's boot time is whole seconds, the clock may be adjusted
+_boot_time: float | None = None
+
+
+def _process_start(ticks: int) -> float | None:
+    """Epoch seconds a process started, from its start time in clock ticks since boot."""
+    global _boot_time
+    if _boot_time is None:
+        try:
+            line = next(x for x in Path("/proc/stat").read_text().splitlines() if x.startswith("btime "))
+            _boot_time = float(line.split()[1])
+        except (OSError, StopIteration):
+            return None
+    return _boot_time + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _epoch(iso: object) -> float:

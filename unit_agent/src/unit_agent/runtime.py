@@ -36,6 +36,8 @@ class Children:
     def _wait(self, proc: subprocess.Popen[bytes], job: str, experiment: str | None) -> None:
         code = exit_code(proc.wait())
         self.store.run_ended(proc.pid, code)
+        with self._lock:  # recorded: from now on the store answers for it
+            self.procs.pop(proc.pid, None)
         log.info("%s (pid %d) exited with code %s.", job, proc.pid, code, extra={"experiment": experiment})
 
     def exit_code(self, pid: int, timeout: float = 2.0) -> int | None:
