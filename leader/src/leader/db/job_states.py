@@ -109,3 +109,13 @@ def transitions_for_export(conn: sqlite3.Connection, experiment: str) -> Iterato
         (experiment,),
     ):
         yield (_iso(at), unit, job, from_state or "", to_state)
+
+
+def settings_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
+    """(unit, job, setting, JSON value, updated_at) of the experiment's current published settings."""
+    for unit, job, setting, value, at in conn.execute(
+        "SELECT unit, job, setting, value, updated_at FROM job_settings WHERE experiment = ? "
+        "ORDER BY unit, job, setting",
+        (experiment,),
+    ):
+        yield (unit, job, setting, value, _iso(at))

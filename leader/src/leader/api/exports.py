@@ -1,0 +1,65 @@
+"""POST /api/exports -> 202 operation (the worker writes the zip); GET /api/exports/<id> -> the zip."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Blueprint, Flask, Response, current_app, send_file
+from flask.blueprints import BlueprintSetupState
+
+from cluster_schema.errors import BadRequest, Conflict, NotFound
+from cluster_schema.leader import ExportRequest, OperationAnswer
+from cluster_schema.openapi import Route
+
+from .. import exports
+from ..auth import principal
+from ..db import get_db
+from ..db import operations as ops_db
+from ..http import MAX_WAIT, body, query_float
+from ..operations.submit import _trigger, accepted
+
+bp = Blueprint("exports", __name__)
+
+
+@bp.record_once
+def _register_task(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    exports.register(app.extensions["leader.huey"], app)
+
+
+@bp.post("/exports")
+def create_export() -> Response:
+    req = body(ExportRequest)
+    available = exports.datasets(current_app)
+    chosen = req.datasets or available
+    unknown = [d for d in chosen if d not in available]
+    if unknown:
+        raise BadRequest(
+            f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
+        )
+    query_float("wait", 0.0, hi=MAX_WAIT)
+    params = {"experiments": list(dict.fromkeys(req.experiments)), "datasets": list(dict.fromkeys(chosen))}
+    op = ops_db.create(get_db(), exports.KIND, params, [], _trigger(), principal())
+    exports.enqueue(op.id)
+    return accepted(ops_db.get(get_db(), op.id))
+
+
+@bp.get("/exports/<op_id>")
+def download(op_id: str) -> Response:
+    op = ops_db.get(get_db(), op_id)
+    if op.kind != exports.KIND:
+        raise NotFound(f"No export with id {op_id!r}.")
+    if op.status != "succeeded":
+        raise Conflict(f"Export {op_id} is {op.status}, not ready: follow /api/operations/{op_id}.")
+    path = exports.path_of(current_app, op_id)
+    if not path.exists():
+        raise NotFound(f"The file of export {op_id} is gone.")
+    return send_file(
+        path, mimetype="application/zip", as_attachment=True, download_name=f"export-{op_id}.zip"
+    )
+
+
+ROUTES = [
+    Route("POST", "/api/exports", ExportRequest, OperationAnswer, 202, "Export experiments as a zip of CSV"),
+    Route("GET", "/api/exports/<op_id>", None, None, summary="The finished export (application/zip)"),
+]

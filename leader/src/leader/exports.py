@@ -1,0 +1,125 @@
+"""Exports: chosen experiments and datasets as a zip of CSV files, written to disk by the worker.
+
+An export is an operation (kind `export`, no target units): POST /api/exports queues it, the worker
+streams each dataset from the store into `EXPORTS_DIR/<operation id>.zip` (default `<instance>/exports`)
+row by row, so neither memory nor a request is held for the minutes a large export may take; GET
+/api/exports/<id> then serves the finished file. Datasets: `logs`, `job_states` (every transition),
+`settings` (current published settings) and every chart key (its readings).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import os
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from huey import SqliteHuey
+
+from . import contrib
+from .db import get_db
+from .db import job_states as job_states_db
+from .db import logs as logs_db
+from .db import operations as ops_db
+from .db import readings as readings_db
+
+log = logging.getLogger(__name__)
+
+KIND = "export"
+FIXED = ("logs", "job_states", "settings")
+
+
+class Cancelled(Exception):
+    pass
+
+
+def datasets(app: Flask) -> list[str]:
+    return [*FIXED, *(c.key for c in contrib.charts(app.config["CONTRIB_DIR"]))]
+
+
+def path_of(app: Flask, op_id: str) -> Path:
+    folder = app.config.get("EXPORTS_DIR") or os.path.join(app.instance_path, "exports")
+    return Path(folder) / f"{op_id}.zip"
+
+
+def _rows(dataset: str, experiment: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    db = get_db()
+    if dataset == "logs":
+        return [c for c in logs_db.COLUMNS if c != "experiment"], (
+            (r[0], r[1], *r[3:]) for r in logs_db.rows_for_export(db, experiment)
+        )
+    if dataset == "job_states":
+        return ["timestamp", "unit", "job", "from_state", "to_state"], job_states_db.transitions_for_export(
+            db, experiment
+        )
+    if dataset == "settings":
+        return ["unit", "job", "setting", "value", "updated_at"], job_states_db.settings_for_export(
+            db, experiment
+        )
+    return ["unit", "timestamp", "value"], readings_db.rows_for_export(db, dataset, experiment)
+
+
+def _write_csv(zf: zipfile.ZipFile, name: str, header: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
+    n = 0
+    with zf.open(name, "w", force_zip64=True) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as text:
+        out = csv.writer(text)
+        out.writerow(header)
+        for row in rows:
+            out.writerow(row)
+            n += 1
+    return n
+
+
+def run(app: Flask, op_id: str) -> None:
+    db = get_db()
+    if not ops_db.mark_started(db, op_id):
+        return
+    op = ops_db.get(db, op_id)
+    final = path_of(app, op_id)
+    part = final.with_suffix(".zip.part")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for experiment in op.params["experiments"]:
+                for dataset in op.params["datasets"]:
+                    if ops_db.status(db, op_id)[1]:
+                        raise Cancelled
+                    header, rows = _rows(dataset, experiment)
+                    n = _write_csv(zf, f"{experiment}/{dataset}.csv", header, rows)
+                    ops_db.add_line(db, op_id, "info", f"{experiment}/{dataset}.csv: {n} rows")
+        part.rename(final)
+    except Cancelled:
+        part.unlink(missing_ok=True)
+        ops_db.add_line(db, op_id, "warning", "cancelled; no file kept")
+        ops_db.finish(db, op_id, "cancelled")
+        return
+    except Exception as exc:
+        log.exception("export %s failed", op_id)
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        ops_db.add_line(db, op_id, "error", f"export failed: {exc!r}")
+        ops_db.finish(db, op_id, "failed")
+        return
+    ops_db.add_line(db, op_id, "info", f"ready: {final.stat().st_size} bytes at /api/exports/{op_id}")
+    ops_db.finish(db, op_id, "succeeded")
+
+
+def register(queue: SqliteHuey, app: Flask) -> None:
+    """The worker's task; web processes enqueue it (same name on every app's queue)."""
+
+    @queue.task(name="run_export")
+    def run_export(op_id: str) -> None:
+        with app.app_context():
+            run(app, op_id)
+
+    app.extensions["leader.task.run_export"] = run_export
+
+
+def enqueue(op_id: str) -> None:
+    current_app.extensions["leader.task.run_export"](op_id)
