@@ -20,11 +20,21 @@ def test_job_killed_behind_the_agents_back(sim_agent: AgentProc) -> None:
 
 
 def test_run_twice_is_already_running_and_one_shot_failures_carry_output(sim_agent: AgentProc) -> None:
-    first = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
-    assert first["result"]["state"] == "ready"
-    second = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
-    assert second["result"]["state"] == "already_running"
-    assert second["result"]["pid"] == first["result"]["pid"]
+    # two requests at once: one starts the job, the other finds it running (never a second process)
+    answers = [sim_agent.request("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})]
+    answers.append(
+        sim_agent.request("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
+    )
+    results = [
+        wait_for(
+            lambda a=a: (r := sim_agent.get(a[1]["result_url_path"]))[0] == 200 and r[1], 20, what="runs"
+        )
+        for a in answers
+    ]
+    assert sorted(r["result"]["state"] for r in results) == ["already_running", "ready"]
+    assert results[0]["result"]["pid"] == results[1]["result"]["pid"]
+    again = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-twice"})
+    assert again["result"]["state"] == "already_running"
     sim_agent.task("POST", "/unit_api/jobs/stop", {"experiment": "exp-twice"})
 
     # a bad option value for the tool (not for the agent): pio itself exits 2, the result says so

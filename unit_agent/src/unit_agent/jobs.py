@@ -51,6 +51,11 @@ def clear_stale(rt: Runtime, **filters: object) -> list[int]:
 def run_job(rt: Runtime, job: str, req: RunJobRequest) -> RunJobResult:
     args = rt.pio.run_args(job, req)
     env = rt.pio.env(req.env, req.experiment)
+    with rt.job_lock(job):
+        return _run(rt, job, args, env)
+
+
+def _run(rt: Runtime, job: str, args: list[str], env: dict[str, str]) -> RunJobResult:
     experiment = env.get("EXPERIMENT")
     clear_stale(rt, job_name=job)
     running = rt.registry.running(job_name=job)

@@ -62,6 +62,13 @@ class Runtime:
         self.link = MqttLink(settings, "worker", self.mirror)
         self.children = Children(self.store)
         self.pio_version = ""
+        self._job_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def job_lock(self, job: str) -> threading.Lock:
+        """One start at a time per job name: a second request waits, then finds it already running."""
+        with self._locks_lock:
+            return self._job_locks.setdefault(job, threading.Lock())
 
     def start(self) -> Runtime:
         self.store.interrupt_running()
