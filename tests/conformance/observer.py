@@ -34,9 +34,11 @@ class Observer:
         )
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
+        # (re)subscribe on every connect: the observer follows a broker restart
+        self.client.on_connect = lambda client, *a: client.subscribe(pattern, qos=2)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
         self.client.connect(host, port)
         self.client.loop_start()
-        self.client.subscribe(pattern, qos=2)
         if not self._subscribed.wait(5):
             raise TimeoutError("observer could not subscribe")
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 
+from tests.support.broker import Broker
 from tests.support.procs import wait_for
 
-from .unit import PioUnit
+from .unit import PioUnit, pio_unit
 
 STIRRING_SETTINGS = {"target_rpm", "measured_rpm", "duty_cycle", "enable_dodging_od", "currently_dodging_od"}
 
@@ -188,3 +190,20 @@ def test_sigkill_leaves_lost_and_a_stale_row_until_purged(unit: PioUnit) -> None
         "ready",
         "disconnected",
     ]
+
+
+def test_job_survives_a_broker_restart(impl: str, tmp_path: Path, fresh_broker: Broker) -> None:
+    with pio_unit(impl, tmp_path / "unit", f"restart-{impl}", "exp-restart", fresh_broker) as unit:
+        proc = unit.start_ready("stirring")
+        fresh_broker.restart()
+        target = unit.topic("stirring", "target_rpm")
+
+        def echoed() -> bool:  # re-sent until the job has reconnected and re-subscribed
+            if unit.observer.client.is_connected():
+                unit.observer.client.publish(target + "/set", "640", qos=1)
+            return "640.0" in unit.observer.values(target)
+
+        wait_for(echoed, 30, 0.5, what="a setting change after the broker restart")
+        assert unit.retained_settings("stirring")["$state"] == "ready"
+        proc.kill(signal.SIGTERM)
+        assert unit.exited(proc) == 0

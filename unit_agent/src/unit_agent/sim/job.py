@@ -248,6 +248,14 @@ class Job:
             f"Updated {attr} from {with_units(previous, spec.unit)} to {with_units(current, spec.unit)}.",
         )
 
+    def _republish(self) -> None:
+        self.log("INFO", "Sub client reconnected to the MQTT broker on leader.")
+        with self._lock:
+            for name, value in list(self.values.items()):
+                if value is not None and self.link:
+                    topic = self.topic("$state" if name == "state" else name)
+                    self.link.publish(topic, value, qos=QOS_SETTING, retain=True)
+
     def _request_stop(self, reason: int | str) -> None:
         if self._stop_reason is None:
             self._stop_reason = reason
@@ -312,6 +320,7 @@ class Job:
             self.log("ERROR", str(e))
             raise
         self.link = link
+        link.on_reconnect = self._republish
         self.set("state", "init")
         self.log("DEBUG", "Init.")
         self.on_init()

@@ -29,16 +29,28 @@ class Link:
     def __init__(self, host: str, port: int, client_id: str, will: tuple[str, str] | None = None):
         self.host, self.port = host, port
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         if will:
             self.client.will_set(will[0], will[1], qos=QOS_SETTING, retain=True)
         self._connected = threading.Event()
         self._pending: list[paho.MQTTMessageInfo] = []
+        self._subscriptions: list[tuple[str, int]] = []
         self._lock = threading.Lock()
+        self.on_reconnect: Callable[[], None] | None = None
         self.client.on_connect = self._on_connect
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if not reason.is_failure:
+        if reason.is_failure:
+            return
+        if not self._connected.is_set():
             self._connected.set()
+            return
+        # paho reconnects by itself after a broker restart or a network blip; a clean session has
+        # forgotten our subscriptions, and the job republishes its state like real pio does
+        for topic, qos in self._subscriptions:
+            client.subscribe(topic, qos=qos)
+        if self.on_reconnect:
+            self.on_reconnect()
 
     def connect(self, timeout: float = 5.0) -> None:
         """Connect or raise ConnectionError (the caller turns it into real pio's start-up failure)."""
@@ -68,6 +80,7 @@ class Link:
                 print(f"pio-sim: error handling {message.topic}: {e!r}", file=sys.stderr)
 
         self.client.message_callback_add(topic, _cb)
+        self._subscriptions.append((topic, qos))
         self.client.subscribe(topic, qos=qos)
 
     def close(self, timeout: float = 3.0) -> None:
