@@ -88,6 +88,9 @@ def test_errors_name_the_field(api: FlaskClient) -> None:
     assert r.status_code == 400 and "$.port" in r.json["message"]
     assert api.get("/api/units/nope").status_code == 404
     assert api.get("/api/units/nope").json["error"] == "not_found"
+    big = api.put("/api/config/files/config.ini", json={"content": "x" * (3 * 1024 * 1024)})
+    assert big.status_code == 413 and "error" in big.json
+    assert api.delete("/api/units").status_code == 405
 
 
 def test_units_and_assignment_history(api: FlaskClient, app: Flask) -> None:

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_THREADS": 4,
     # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
     "CONTRIB_DIR": "",
+    # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
     "SSE_POLL": 0.2,
 }
