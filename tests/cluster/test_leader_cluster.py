@@ -234,3 +234,13 @@ def test_cluster_token_rotation_reaches_every_agent(cluster: Cluster) -> None:
     # web and worker picked up the new token without a restart
     op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
     assert op["status"] == "succeeded", op
+
+
+def test_unit_check_and_system_action_on_all_units(cluster: Cluster) -> None:
+    check = cluster.api("POST", "/api/units/unit1/check")
+    assert check.status_code == 200, check.text
+    body = check.json()
+    assert body["token_accepted"] is True and body["presence"] == "online" and body["last_seen"]
+    op = cluster.api("POST", "/api/units/$all/system/update?wait=25").json()["operation"]
+    assert op["kind"] == "system.update" and op["status"] == "succeeded", op
+    assert all(d == "update done (dry run)" for _, d in _steps(op).values()) and len(op["steps"]) == 3
