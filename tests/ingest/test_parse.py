@@ -92,7 +92,7 @@ def test_presence_plain_and_json(router: Router) -> None:
     ]
     body = b'{"status":"offline","unit":"u1","timestamp":"2026-11-21T04:49:19.895Z"}'
     assert router.route("pioreactor/u1/$agent/presence", body, 4.0) == [
-        (PRESENCE, ("u1", "offline", 1795236559.895))
+        (PRESENCE, ("u1", "offline", 4.0))  # arrival time: a last will's timestamp is its connection's
     ]
     assert router.route("pioreactor/u1/$agent/presence", b"", 4.0) == []
 

@@ -218,9 +218,9 @@ class Router:
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise Malformed(str(exc)) from None
             status: str = msg.status
-            at = parse_time(msg.timestamp, received_at)
         else:
-            status, at = text.decode("utf-8", "replace"), received_at
+            status = text.decode("utf-8", "replace")
         if status not in PRESENCE_STATES:
             raise Malformed(f"unknown presence {status[:40]!r}")
-        return [(PRESENCE, (unit, status, at))]
+        # arrival time, not the payload's: a last will carries the time it was set, at connection
+        return [(PRESENCE, (unit, status, received_at))]

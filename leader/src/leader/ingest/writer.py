@@ -151,9 +151,12 @@ class BatchWriter:
         route = self.router.route
         stats = self.stats
         for topic, payload, received_at, retained, _ack in batch:
+            alive = not retained  # a retained message is old news: it says nothing about being alive now
             try:
                 for kind, row in route(topic, payload, received_at):
                     rows[kind].append(row)
+                    if kind == PRESENCE and row[1] != "online":
+                        alive = False  # the broker speaking for a unit (its last will) is no sign of life
             except Unknown:
                 stats.unknown += 1
                 log.warning("ingest: no use for topic %s", topic)
@@ -166,7 +169,7 @@ class BatchWriter:
                 stats.malformed += 1
                 log.exception("ingest: cannot parse message on %s", topic)
                 continue
-            if not retained:  # a retained message is old news: it says nothing about being alive now
+            if alive:
                 unit = topic.split("/", 2)[1]
                 if not unit.startswith("$") and received_at > seen.get(unit, 0.0):
                     seen[unit] = received_at
