@@ -54,6 +54,7 @@ def test_growth_rate_rises_and_falls_like_a_culture(tmp_path: Path, mqtt_broker:
         assert statistics.mean(rates[:3]) < 0.5 * peak  # it rose (out of the lag phase) ...
         assert top >= 5
         assert statistics.mean(rates[-3:]) < 0.2 * peak  # ... and fell (stationary phase)
+        unit.observer.wait_log(unit.prefix, "Initializing growth-rate filter from warmup observations.")
         filtered = _series(unit, "growth_rate_calculating", "od_filtered")
         assert all(set(p) == {"od_filtered", "timestamp"} for p in filtered)
         assert filtered[-1]["od_filtered"] > 10 * filtered[0]["od_filtered"]  # normalised OD grew ~30x

@@ -56,6 +56,10 @@ class GrowthRateEstimator:
         self.points: deque[tuple[float, float]] = deque(maxlen=window)
         self.rate = 0.0
 
+    def after_dose(self) -> None:
+        """A dilution steps ln(OD) down; restart the window so it does not read as negative growth."""
+        self.points.clear()
+
     @property
     def warming_up(self) -> bool:
         return self.scale is None

@@ -157,6 +157,7 @@ class GrowthRateCalculating(Job):
         self.set("od_filtered", None)
         assert self.link
         self.link.subscribe(self.topic("ods", job="od_reading"), self.on_ods)
+        self.link.subscribe(f"pioreactor/{self.unit}/{self.experiment}/dosing_events", self.on_dose)
         self._announced = False
 
     def after_ready(self) -> None:
@@ -172,11 +173,17 @@ class GrowthRateCalculating(Job):
         if not ods:
             return
         od = float(next(iter(ods.values()))["od"])
+        warming_up = self.estimator.warming_up
         result = self.estimator.add(time.time() * self.env.speed / 3600.0, od)
+        if warming_up and not self.estimator.warming_up:
+            self.log("INFO", "Initializing growth-rate filter from warmup observations.")
         if result is not None:
             stamp = reading.get("timestamp") or reading_timestamp()
             self.set("growth_rate", {"growth_rate": result[0], "timestamp": stamp})
             self.set("od_filtered", {"od_filtered": result[1], "timestamp": stamp})
+
+    def on_dose(self, message: Any) -> None:
+        self.estimator.after_dose()
 
 
 class Automation(Job):
