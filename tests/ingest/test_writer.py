@@ -140,3 +140,25 @@ def test_pruning_respects_retention(db: sqlite3.Connection, db_path: str, router
     w.prune(db, now - 86400)
     assert [r[0] for r in db.execute("SELECT message FROM logs")] == ["1"]
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 1
+
+
+def test_a_row_the_store_refuses_does_not_block_the_others(db_path: str, router: Router) -> None:
+    conn = connect(db_path)
+    conn.execute(
+        "CREATE TRIGGER poison BEFORE INSERT ON logs WHEN NEW.message = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    acked: list[int] = []
+    writer = BatchWriter(
+        lambda: connect(db_path), router, on_commit=lambda b: acked.extend(m.ack[0] for m in b if m.ack)
+    ).start()
+    try:
+        for i, text in enumerate(["a", "poison", "b"]):
+            body = f'{{"message":"{text}","level":"INFO","timestamp":"2026-01-01T00:00:0{i}Z"}}'.encode()
+            writer.put(Message("pioreactor/u1/e1/logs/app/info", body, 1.0, ack=(i, 1, 0)))
+        wait_for(lambda: len(acked) == 3, 5, what="all three acked")
+        assert [r[0] for r in conn.execute("SELECT message FROM logs ORDER BY ts")] == ["a", "b"]
+        assert writer.stats.malformed == 1
+    finally:
+        writer.stop()
+        conn.close()

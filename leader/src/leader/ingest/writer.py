@@ -32,6 +32,12 @@ class Message(NamedTuple):
     ack: tuple[int, int, int] | None = None  # what the MQTT client needs to acknowledge it
 
 
+class Routed(NamedTuple):
+    rows: dict[str, list[tuple]]
+    seen: dict[str, float]  # unit -> newest live message
+    messages: int
+
+
 class Stats:
     """Counters, written by the writer thread only."""
 
@@ -69,6 +75,7 @@ class BatchWriter:
         self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self._stopping = threading.Event()
+        self._warned: dict[str, tuple[float, int]] = {}
 
     def put(self, message: Message) -> None:
         self._queue.put(message)
@@ -91,7 +98,10 @@ class BatchWriter:
             while True:
                 batch, done = self._collect()
                 if batch:
-                    self._commit_with_retry(conn, batch)
+                    try:
+                        self._commit_with_retry(conn, batch)
+                    except Exception:  # keep the thread alive; unacked messages come again later
+                        log.exception("ingest: dropping a batch of %d messages after an error", len(batch))
                 if done:
                     return
                 if self.retention_days and time.monotonic() >= next_prune:
@@ -127,25 +137,52 @@ class BatchWriter:
         return batch, False
 
     def _commit_with_retry(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
+        routed = self.route(batch)
         delay = 0.05
         while True:
             try:
-                self.write(conn, batch)
+                self.store(conn, routed)
                 break
-            except sqlite3.Error as exc:
-                # nothing was acknowledged: retry; if we die meanwhile, the broker redelivers
+            except sqlite3.OperationalError as exc:
+                # busy, disk full, I/O: nothing was acknowledged, so retry; if we die meanwhile, the
+                # broker redelivers
+                self._rollback(conn)
                 self.stats.db_errors += 1
-                log.warning("ingest commit failed (%s); retrying %d messages", exc, len(batch))
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                log.warning("ingest: commit failed (%s); retrying %d messages", exc, len(batch))
                 if self._stopping.wait(delay):
                     return
                 delay = min(delay * 2, 2.0)
+            except Exception:
+                # a row the store refuses for good would block every later message: store the batch
+                # one message at a time and count the refused ones as malformed
+                self._rollback(conn)
+                log.exception("ingest: the store refused a batch; storing its messages one by one")
+                self._store_each(conn, batch)
+                break
         if self.on_commit is not None:
             self.on_commit(batch)
 
+    def _store_each(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
+        for message in batch:
+            try:
+                self.store(conn, self.route([message], count=False))
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:
+                self._rollback(conn)
+                self.stats.malformed += 1
+                self._warn(message.topic, f"the store refused it: {exc}")
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
     def write(self, conn: sqlite3.Connection, batch: list[Message]) -> None:
-        """Route and store one batch in one transaction (no acks: see _commit_with_retry)."""
+        """Route and store one batch in one transaction (no acks; the thread acks after commit)."""
+        self.store(conn, self.route(batch))
+
+    def route(self, batch: list[Message], count: bool = True) -> Routed:
         rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], READING: [], PRESENCE: []}
         seen: dict[str, float] = {}
         route = self.router.route
@@ -158,21 +195,28 @@ class BatchWriter:
                     if kind == PRESENCE and row[1] != "online":
                         alive = False  # the broker speaking for a unit (its last will) is no sign of life
             except Unknown:
-                stats.unknown += 1
-                log.warning("ingest: no use for topic %s", topic)
+                if count:
+                    stats.unknown += 1
+                    self._warn(topic, "no use for this topic")
                 continue
             except Malformed as exc:
-                stats.malformed += 1
-                log.warning("ingest: malformed payload on %s: %s", topic, exc)
+                if count:
+                    stats.malformed += 1
+                    self._warn(topic, f"malformed payload: {exc}")
                 continue
-            except Exception:  # a parser bug must not stop the ingest: count it like bad input
-                stats.malformed += 1
-                log.exception("ingest: cannot parse message on %s", topic)
+            except Exception as exc:  # a parser bug must not stop the ingest: count it like bad input
+                if count:
+                    stats.malformed += 1
+                    self._warn(topic, f"cannot parse: {exc!r}")
                 continue
             if alive:
                 unit = topic.split("/", 2)[1]
                 if not unit.startswith("$") and received_at > seen.get(unit, 0.0):
                     seen[unit] = received_at
+        return Routed(rows, seen, len(batch))
+
+    def store(self, conn: sqlite3.Connection, routed: Routed) -> None:
+        rows, seen = routed.rows, routed.seen
         conn.execute("BEGIN IMMEDIATE")
         if rows[LOG]:
             logs.insert_many(conn, rows[LOG])
@@ -187,8 +231,21 @@ class BatchWriter:
         if seen:
             presence.touch(conn, seen)
         conn.execute("COMMIT")
-        stats.committed += len(batch)
-        stats.batches += 1
+        self.stats.committed += routed.messages
+        self.stats.batches += 1
+
+    def _warn(self, topic: str, text: str) -> None:
+        """Log a bad message with its topic - at most once a minute per topic, with the count since."""
+        now = time.monotonic()
+        last, skipped = self._warned.get(topic, (0.0, 0))
+        if now - last < 60.0:
+            self._warned[topic] = (last, skipped + 1)
+            return
+        if len(self._warned) > 10_000:
+            self._warned.clear()
+        self._warned[topic] = (now, 0)
+        more = f" (and {skipped} more since the last warning)" if skipped else ""
+        log.warning("ingest: %s: %s%s", topic, text, more)
 
     def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
         """Drop logs and readings older than the retention, in short transactions."""
