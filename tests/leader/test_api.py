@@ -240,6 +240,7 @@ def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None
     lost = ops_db.create(
         db, "job.start", {"experiment": "e", "job": "stirring"}, ["u1"], "api"
     )  # never queued
+    other = ops_db.create(db, "export", {}, [], "api")  # another task's kind: not the engine's to run
     app.extensions["leader.huey"].immediate = True  # the recovery's re-queued operation runs right here
     with app.app_context():
         assert engine.recover() == [running.id]
@@ -248,6 +249,7 @@ def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None
     assert "interrupted" in after.steps[0].detail
     assert ops_db.get(db, lost.id).status == "failed"  # it ran: u1 is unreachable
     assert "unreachable" in ops_db.get(db, lost.id).steps[0].detail
+    assert ops_db.get(db, other.id).status == "queued"
 
 
 def test_tokens_contrib_openapi(api: FlaskClient) -> None:

@@ -192,8 +192,13 @@ def interrupt_running(db: sqlite3.Connection) -> list[str]:
     return ids
 
 
-def queued_ids(db: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in db.execute("SELECT id FROM operations WHERE status = 'queued' ORDER BY created_at")]
+def queued_ids(db: sqlite3.Connection, kinds: list[str]) -> list[str]:
+    marks = ",".join("?" * len(kinds))
+    rows = db.execute(
+        f"SELECT id FROM operations WHERE status = 'queued' AND kind IN ({marks}) ORDER BY created_at",  # noqa: S608
+        kinds,
+    )
+    return [r[0] for r in rows]
 
 
 def step_counts(db: sqlite3.Connection, op_id: str) -> dict[str, int]:

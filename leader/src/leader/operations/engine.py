@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def run(op_id: str) -> None:
+    """Run a fan-out operation. Kinds without an action here (e.g. `export`) have their own task."""
     db = get_db()
+    if ops_db.get(db, op_id).kind not in ACTIONS:
+        log.error("operation %s: no fan-out action for its kind; left to its own task", op_id)
+        return
     if not ops_db.mark_started(db, op_id):
         return  # cancelled while queued, or already handled
     try:
@@ -38,11 +42,7 @@ def run(op_id: str) -> None:
 def _run(op_id: str) -> None:
     db = get_db()
     op = ops_db.get(db, op_id)
-    action = ACTIONS.get(op.kind)
-    if action is None:
-        ops_db.add_line(db, op_id, "error", f"unknown operation kind {op.kind!r}")
-        ops_db.finish(db, op_id, "failed", "unknown operation kind")
-        return
+    action = ACTIONS[op.kind]
     addresses = units_db.addresses(db, op.targets)
     for unit in op.targets:
         if unit not in addresses:
@@ -105,6 +105,6 @@ def recover() -> list[str]:
     ids = ops_db.interrupt_running(db)
     for op_id in ids:
         log.warning("operation %s was running when the worker stopped; marked interrupted", op_id)
-    for op_id in ops_db.queued_ids(db):
+    for op_id in ops_db.queued_ids(db, kinds=list(ACTIONS)):
         current_app.extensions["leader.task.run_operation"](op_id)
     return ids
