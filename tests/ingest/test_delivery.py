@@ -142,6 +142,22 @@ def test_ingest_killed_mid_stream_stores_every_message_once(ingest: Ingest, fres
     assert rows == distinct == N
 
 
+def test_ingest_started_before_the_broker_connects_when_it_comes(
+    tmp_path: Path, fresh_broker: Broker
+) -> None:
+    fresh_broker.stop()
+    ing = Ingest(tmp_path, fresh_broker, "ingest-early")
+    ing.env.pop("LEADER_INGEST_CLIENT_ID")  # the default id, derived from the store's path
+    try:
+        proc = ing.start()
+        wait_for(lambda: "cannot reach the broker" in proc.output(), 15, 0.05, what="a failed first attempt")
+        fresh_broker.start()
+        subscribed(ing, fresh_broker)
+        assert proc.alive()
+    finally:
+        ing.stop()
+
+
 def test_broker_restart_mid_stream_stores_every_message_once(ingest: Ingest, fresh_broker: Broker) -> None:
     ingest.start()
     subscribed(ingest, fresh_broker)

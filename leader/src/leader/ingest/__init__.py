@@ -9,8 +9,9 @@ transactions, acks after commit, retention pruning), `client` (paho, persistent 
 
 Settings (app config, file or `LEADER_*` environment like every leader setting):
     MQTT_URL                 the broker, `mqtt://[user:password@]host:port`
-    INGEST_CLIENT_ID         the persistent session's client id (default `pioreactor-leader-ingest`);
-                             one per cluster - the broker queues messages for it while it is down
+    INGEST_CLIENT_ID         the persistent session's client id (default: derived from DATABASE, so
+                             it is stable across restarts and two leaders may share a broker); the
+                             broker queues messages for it while the ingest is down
     INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
     INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.05)
     RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
@@ -20,7 +21,9 @@ The broker must let the session queue and keep in flight enough QoS-1 messages (
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,7 +36,10 @@ from .writer import BatchWriter
 
 log = logging.getLogger("leader.ingest")
 
-DEFAULT_CLIENT_ID = "pioreactor-leader-ingest"
+
+def default_client_id(database: str) -> str:
+    digest = hashlib.sha256(os.path.abspath(database).encode()).hexdigest()[:12]
+    return f"leader-ingest-{digest}"
 
 
 class Ingest:
@@ -65,7 +71,7 @@ def start(app: Flask) -> Ingest:
     client = IngestClient(
         url.hostname or "127.0.0.1",
         url.port or 1883,
-        str(cfg.get("INGEST_CLIENT_ID") or DEFAULT_CLIENT_ID),
+        str(cfg.get("INGEST_CLIENT_ID") or default_client_id(database)),
         router,
         writer,
         username=url.username,

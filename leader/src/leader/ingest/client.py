@@ -112,6 +112,7 @@ class IngestClient:
         client.reconnect_delay_set(min_delay=1, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         self.client = client
 
@@ -136,6 +137,9 @@ class IngestClient:
         log.info(
             "ingest: connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata) -> None:
+        log.warning("ingest: cannot reach the broker at %s:%s; retrying", self.host, self.port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
