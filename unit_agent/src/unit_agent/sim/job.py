@@ -16,20 +16,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from .env import SimEnv
 from .mqtt import QOS_SETTING, Link
 from .registry import Registry
-
-STATES = ("init", "ready", "sleeping", "disconnected", "lost")
-
-
-class Setting(NamedTuple):
-    datatype: str  # float | integer | string | boolean | json, or a struct name (read-only)
-    settable: bool
-    unit: str | None = None
-    persist: bool = False
+from .values import STATES, Setting, cast, log_timestamp, with_units
 
 
 class JobPresentError(Exception):
@@ -42,41 +34,6 @@ class PWMError(OSError):
 
 class Abort(Exception):
     """The job was interrupted (SIGINT): the CLI reports it as click does, `Aborted!` and exit 1."""
-
-
-def log_timestamp() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def reading_timestamp() -> str:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000).isoformat().replace("+00:00", "Z")
-
-
-def cast(value: bytes, datatype: str) -> Any:
-    if datatype == "string":
-        return value.decode()
-    if datatype == "float":
-        return float(value)
-    if datatype == "integer":
-        return int(value)
-    if datatype == "boolean":
-        text = value.decode().lower()
-        if text in ("true", "1", "y", "on", "yes", "t"):
-            return True
-        if text in ("false", "0", "n", "off", "no", "f"):
-            return False
-        raise ValueError(text)
-    if datatype == "json":
-        import json
-
-        return json.loads(value)
-    raise TypeError(datatype)
-
-
-def with_units(value: Any, unit: str | None) -> str:
-    text = f"{value}" if unit is None else f"{value}{unit}" if unit == "%" else f"{value} {unit}"
-    return text[:40] + (text[40:] and "...")
 
 
 class Job:
@@ -186,6 +143,10 @@ class Job:
                 self.log("ERROR", msg)
                 raise PWMError(msg)
         self._pins.append((pin, owner))
+
+    def sim_interval(self, sim_seconds: float, floor: float = 0.05) -> float:
+        """Wall seconds for a simulated period; the floor leaves the broker room to breathe."""
+        return max(sim_seconds / self.env.speed, floor)
 
     def running(self, job_name: str) -> bool:
         with Registry(self.env.registry_path) as reg:
