@@ -24,6 +24,7 @@ log = logging.getLogger("leader.ingest")
 
 _READ_SIZE = 1 << 16
 _PUBACK = struct.Struct("!BBH")
+_DRAIN_PACKETS = 1000  # most buffered packets handled per network-loop turn (acks and pings go between)
 
 
 class _BufferedSocket:
@@ -69,6 +70,16 @@ class _BufferedSocket:
 class _Client(mqtt.Client):
     def _create_socket(self) -> Any:
         return _BufferedSocket(super()._create_socket())
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        """Handle every packet already buffered, not one per `select` (paho reads one at a time)."""
+        rc = super().loop_read(max_packets)
+        for _ in range(_DRAIN_PACKETS):
+            sock = self._sock
+            if rc != mqtt.MQTT_ERR_SUCCESS or not isinstance(sock, _BufferedSocket) or not sock.pending():
+                break
+            rc = super().loop_read(max_packets)
+        return rc
 
     def ack_many(self, mids: list[int]) -> None:
         """PUBACK each message id, all in one write: `ack()` would wake the network thread per message.
