@@ -89,10 +89,14 @@ class AgentProc:
             "timeouts_job_ready": 20,
             **settings,
         }
+        self.values = values
         self.config = workdir / "unit_agent.toml"
-        self.config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items()))
+        self._write_config()
         self.web: Proc | None = None
         self.worker: Proc | None = None
+
+    def _write_config(self) -> None:
+        self.config.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in self.values.items()))
 
     @property
     def url(self) -> str:
@@ -102,10 +106,22 @@ class AgentProc:
         return {**unit_environment(service), "UNIT_AGENT_CONFIG": str(self.config), "APP_ENV": "production"}
 
     def start(self) -> AgentProc:
-        self.web = Proc(exec_start("unit-agent-web.service"), self.workdir / "web.log", self.env(), cwd=REPO)
         self.start_worker()
         try:
-            wait_for(self._web_ready, 20, 0.05, "agent web")
+            for attempt in range(3):  # another test may take the free port before gunicorn binds it
+                self.web = Proc(
+                    exec_start("unit-agent-web.service"), self.workdir / "web.log", self.env(), cwd=REPO
+                )
+                try:
+                    wait_for(self._web_ready, 20, 0.05, "agent web")
+                    break
+                except RuntimeError:
+                    if attempt == 2 or "Address already in use" not in self.web.output():
+                        raise
+                    self.web.stop()
+                    self.port = free_port()
+                    self.values["listen"] = f"127.0.0.1:{self.port}"
+                    self._write_config()
             wait_for(lambda: self.get("/unit_api/versions")[1]["pio"] != "unknown", 20, 0.05, "agent worker")
         except BaseException:
             self.stop()

@@ -160,7 +160,7 @@ class MqttLink:
                 client.username_pw_set(self.settings.mqtt_username, self.settings.mqtt_password or None)
             if self._will is not None:
                 client.will_set(self._will[0], self._will[1], qos=1, retain=True)
-            client.reconnect_delay_set(min_delay=1, max_delay=5)
+            client.reconnect_delay_set(min_delay=1, max_delay=2)  # a LAN broker: retrying is cheap
             client.max_queued_messages_set(1000)
             client.on_connect = self._connected
             client.on_disconnect = self._disconnected
