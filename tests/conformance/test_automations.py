@@ -49,7 +49,9 @@ def test_automations_monitor_and_kill_filters(unit: PioUnit) -> None:
     (row,) = unit.registry("monitor")
     assert (row["experiment"], row["is_long_running_job"], row["is_running"]) == (UNIVERSAL, 1, 1)
 
-    # kill filters: name+source, then --all-jobs, which spares long-running jobs like monitor
+    # kill filters: another experiment, name+source, then --all-jobs, which spares long-running jobs
+    none = unit.cli("kill", "--experiment", "some-other-experiment")
+    assert (none.returncode, none.stdout.strip()) == (0, "Killed 0 jobs.")
     one = unit.cli("kill", "--job-name", "led_automation", "--job-source", "user")
     assert one.stdout.strip() == "Killed 1 job."
     assert unit.exited(led) == 1

@@ -56,6 +56,7 @@ class Job:
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
         self._pins: list[tuple[int, str]] = []
+        self._closed = False
 
     # ---- topics, logs, settings -------------------------------------------------------------
     def topic(self, *rest: str, job: str | None = None) -> str:
@@ -63,7 +64,7 @@ class Job:
 
     def log(self, level: str, message: str) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-        print(f"{stamp} {level:<7} [{self.name}] {message}", file=sys.stderr, flush=True)
+        print(f"{stamp} {level:<6} [{self.name}] {message}", file=sys.stderr, flush=True)
         if self.link:
             payload = {
                 "source": "app",
@@ -77,6 +78,8 @@ class Job:
     def set(self, setting: str, value: Any) -> None:
         """Assign a published setting: retained on the broker and mirrored in the registry, like real pio."""
         with self._lock:
+            if self._closed:
+                return  # a periodic reading racing the shutdown must not re-add what was cleared
             self.values[setting] = value
             if setting == "state":
                 self.state = value
@@ -321,5 +324,6 @@ class Job:
                 self.log("DEBUG", "Disconnected successfully from MQTT.")
                 self.link.close()
                 self.link = None
+            self._closed = True
         for thread in self._threads:
             thread.join(1.0)
