@@ -16,3 +16,8 @@ def test_run_change_stop_real_pio(real_agent: AgentProc) -> None:
 
 def test_job_killed_behind_the_agents_back_real_pio(real_agent: AgentProc) -> None:
     sigkill_behind_the_back(real_agent, "exp-real")
+
+
+def test_versions_and_plugins_from_real_pio(real_agent: AgentProc) -> None:
+    assert real_agent.get("/unit_api/versions")[1]["pio"] == "26.11.1"
+    assert real_agent.get("/unit_api/plugins") == (200, {"plugins": []})
