@@ -55,6 +55,8 @@ def attach(link: MqttLink, pio_version: str) -> None:
 
 def announce_offline(link: MqttLink, pio_version: str) -> None:
     """On a clean shutdown: say `offline` ourselves (the will only fires on an unclean disconnect)."""
+    if not link.started:
+        return
     unit = link.settings.unit
     info = link.client.publish(topics.presence_topic(unit), presence(unit, "offline", pio_version), 1, True)
     if link.connected.is_set():
