@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
+_encode = msgspec.json.Encoder().encode
+
 
 class UnitPresence(msgspec.Struct, frozen=True):
     presence: str  # online | offline | unknown (the contract's values)
@@ -39,11 +41,14 @@ def apply_presence(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, floa
 
 
 def touch(conn: sqlite3.Connection, seen: Mapping[str, float]) -> None:
-    """Advance last_seen for each unit to its newest live message (never backwards)."""
-    conn.executemany(
-        "INSERT INTO presence (unit, last_seen) VALUES (?, ?) ON CONFLICT (unit) "
-        "DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)",
-        seen.items(),
+    """Advance last_seen for each unit to its newest live message (never backwards).
+
+    One statement for all units (like leader.db.logs.insert_many): the ingest calls this per batch.
+    """
+    conn.execute(
+        "INSERT INTO presence (unit, last_seen) SELECT key, value FROM json_each(?) WHERE true "
+        "ON CONFLICT (unit) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)",
+        (_encode(dict(seen)),),
     )
 
 
