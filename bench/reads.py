@@ -153,9 +153,7 @@ def main() -> None:
         f"time series 10 units x 48 h @ 5 s -> 1,000 points: p50 {p(series_ms, 50):7.1f} ms   "
         f"p99 {p(series_ms, 99):7.1f} ms   (target <= 150 ms)"
     )
-    print(
-        f"load average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs; the machine is shared)"
-    )
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs, shared machine)")
 
 
 if __name__ == "__main__":
