@@ -129,6 +129,7 @@ class MqttLink:
         self.on_connect: list[Callable[[MqttLink], None]] = []
         self.connected = threading.Event()
         self._will: tuple[str, bytes] | None = None
+        self._stopping = False
         self._client: mqtt.Client | None = None
         self._lock = threading.Lock()
 
@@ -172,6 +173,7 @@ class MqttLink:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
@@ -195,6 +197,6 @@ class MqttLink:
                 log.exception("MQTT on-connect hook failed")
 
     def _disconnected(self, _c: mqtt.Client, _u: object, _f: object, reason: Any, _p: object) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._stopping:
             log.warning("MQTT connection lost (%s); reconnecting", reason)
         self.connected.clear()
