@@ -125,6 +125,20 @@ def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router
         conn.close()
 
 
+def test_the_writer_thread_prunes_by_retention(db: sqlite3.Connection, db_path: str, router: Router) -> None:
+    old = time.time() - 3 * 86400
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(old))
+    body = f'{{"message":"old","level":"INFO","timestamp":"{stamp}"}}'
+    BatchWriter(lambda: db, router).write(db, [Message("pioreactor/u1/e1/logs/app/info", body.encode(), old)])
+    writer = BatchWriter(lambda: connect(db_path), router, retention_days=1).start()
+    try:
+        wait_for(
+            lambda: db.execute("SELECT count(*) FROM logs").fetchone()[0] == 0, 10, what="old logs pruned"
+        )
+    finally:
+        writer.stop()
+
+
 def test_pruning_respects_retention(db: sqlite3.Connection, db_path: str, router: Router) -> None:
     w = BatchWriter(lambda: connect(db_path), router, retention_days=1)
     now = time.time()

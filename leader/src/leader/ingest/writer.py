@@ -93,7 +93,7 @@ class BatchWriter:
     def _run(self) -> None:
         conn = self._connect()
         conn.isolation_level = None  # explicit BEGIN/COMMIT below
-        next_prune = time.monotonic() + 5.0
+        next_prune = time.monotonic()  # once at start, then every prune_every seconds
         try:
             while True:
                 batch, done = self._collect()
