@@ -23,6 +23,14 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
+def _pwm_lock_owners(agent: AgentProc) -> list[int]:
+    db = sqlite3.connect(f"file:{agent.paths.registry}?mode=ro", uri=True)
+    try:
+        return [int(str(v).split(":")[0]) for (v,) in db.execute("SELECT value FROM cache_pwm_locks")]
+    finally:
+        db.close()
+
+
 def run_change_stop(agent: AgentProc, experiment: str) -> None:
     run = agent.task(
         "POST",
@@ -84,10 +92,14 @@ def sigkill_behind_the_back(agent: AgentProc, experiment: str) -> None:
     finally:
         db.close()
     assert stale == 1
+    assert pid in _pwm_lock_owners(agent)  # and its PWM lock, which would block stirring's next start
 
     rerun = agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": experiment})
     assert rerun["result"]["state"] == "ready", rerun
     assert rerun["result"]["pid"] != pid
     assert _stirring(agent)["pid"] == rerun["result"]["pid"]  # type: ignore[index]
+    # the killed job's PWM lock was released too (`pio cache purge pwm_locks`): every lock has a live owner
+    owners = _pwm_lock_owners(agent)
+    assert pid not in owners and all(_alive(p) for p in owners), owners
     stop = agent.task("POST", "/unit_api/jobs/stop", {"job_name": "stirring"})
     assert stop["result"]["stopped"] == ["stirring"]
