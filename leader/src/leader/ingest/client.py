@@ -109,8 +109,8 @@ class IngestClient:
         self.writer = writer
         self.host, self.port, self.keepalive = host, port, keepalive
         self.connected = threading.Event()
-        self._generation = 0
-        self._lock = threading.Lock()
+        self._generation = 0  # changed and read on paho's network thread; read by `ack`
+        self._subscriptions: list[str] = []
         client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -124,6 +124,7 @@ class IngestClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         self.client = client
 
@@ -140,22 +141,26 @@ class IngestClient:
         if reason_code.is_failure:
             log.warning("ingest: broker refused the connection: %s", reason_code)
             return
-        with self._lock:
-            self._generation += 1
+        self._generation += 1
         # subscribing again is harmless for a kept session and picks up descriptor changes
-        client.subscribe([(topic, 1) for topic in self.router.subscriptions()])
+        self._subscriptions = self.router.subscriptions()
+        client.subscribe([(topic, 1) for topic in self._subscriptions])
         self.connected.set()
         log.info(
             "ingest: connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
+
+    def _on_subscribe(self, client: mqtt.Client, userdata, mid, reason_codes, properties) -> None:
+        refused = [t for t, rc in zip(self._subscriptions, reason_codes, strict=False) if rc.is_failure]
+        if refused:
+            log.error("ingest: the broker refused subscriptions (check its ACL): %s", ", ".join(refused))
 
     def _on_connect_fail(self, client: mqtt.Client, userdata) -> None:
         log.warning("ingest: cannot reach the broker at %s:%s; retrying", self.host, self.port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
-        with self._lock:
-            self._generation += 1  # acks for what was received so far would reach the wrong session state
+        self._generation += 1  # what was received so far is redelivered on the next connection
         if reason_code != 0:
             log.warning("ingest: disconnected from broker (%s); reconnecting", reason_code)
 
@@ -165,6 +170,7 @@ class IngestClient:
         self.writer.put(Message(msg.topic, bytes(msg.payload), time.time(), bool(msg.retain), token))
 
     def ack(self, messages: list[Message]) -> None:
-        """Acknowledge committed QoS-1 messages received on the current connection."""
+        """Acknowledge committed messages received on the current connection (all subscriptions are
+        QoS 1, so the broker sends nothing above QoS 1)."""
         generation = self._generation
         self.client.ack_many([m.ack[0] for m in messages if m.ack is not None and m.ack[2] == generation])
