@@ -98,7 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         broker = Broker(Path(tmp) / "broker").start()
         try:
-            batched = [measure(Path(tmp) / f"batched{i}", broker, N, 1000, 0.05) for i in range(TRIALS)]
+            batched = [measure(Path(tmp) / f"batched{i}", broker, N, 1000, 0.02) for i in range(TRIALS)]
             single = [measure(Path(tmp) / f"single{i}", broker, BASELINE_N, 1, 0.0) for i in range(TRIALS)]
         finally:
             broker.stop()

@@ -13,7 +13,7 @@ Settings (app config, file or `LEADER_*` environment like every leader setting):
                              it is stable across restarts and two leaders may share a broker); the
                              broker queues messages for it while the ingest is down
     INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
-    INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.05)
+    INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.02)
     RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
 The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
 `max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.
@@ -65,7 +65,7 @@ def start(app: Flask) -> Ingest:
         lambda: connect(database),
         router,
         batch_size=int(cfg.get("INGEST_BATCH_SIZE", 1000)),
-        flush_interval=float(cfg.get("INGEST_FLUSH_INTERVAL", 0.05)),
+        flush_interval=float(cfg.get("INGEST_FLUSH_INTERVAL", 0.02)),
         retention_days=float(cfg.get("RETENTION_DAYS", 0)) or None,
     )
     client = IngestClient(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from leader.db import job_states, logs, presence, readings
+from ..db import job_states, logs, presence, readings
 
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
 
@@ -59,7 +59,7 @@ class BatchWriter:
         router: Router,
         *,
         batch_size: int = 1000,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.02,
         retention_days: float | None = None,
         prune_every: float = 3600.0,
         on_commit: Callable[[list[Message]], None] | None = None,
