@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..db import job_states, logs, presence, readings
-
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
 
 log = logging.getLogger("leader.ingest")
