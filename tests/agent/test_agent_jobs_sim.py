@@ -44,16 +44,15 @@ def test_run_twice_is_already_running_and_one_shot_failures_carry_output(sim_age
     assert "target-rpm" in bad["result"]["output_tail"]
 
 
-def test_shell_text_in_values_stays_one_argument(sim_agent: AgentProc, tmp_path: Any) -> None:
-    marker = tmp_path / "pwned"
-    for value in (f"$(touch {marker})", f"; touch {marker}", f"`touch {marker}`"):
-        result = sim_agent.task(
-            "POST", "/unit_api/jobs/run/job_name/stirring", {"options": {"target_rpm": value}}
-        )
-        assert result["result"]["state"] == "failed"  # pio refuses the text as a number: no shell saw it
-    assert not marker.exists()
+def test_quotes_and_spaces_in_values_stay_one_argument(sim_agent: AgentProc) -> None:
+    value = 'it\'s a "quoted" välue --and-more'
+    result = sim_agent.task(
+        "POST", "/unit_api/jobs/run/job_name/stirring", {"options": {"target_rpm": value}}
+    )
+    assert result["result"]["state"] == "failed"  # pio refuses the text as a number (no shell unquoted it)
+    assert result["result"]["exit_code"] == 2 and "target-rpm" in result["result"]["output_tail"]
     calls = sim_agent.calls.read_text()  # type: ignore[attr-defined]
-    assert f"--target-rpm=$(touch {marker})" in calls
+    assert f"--target-rpm={value}" in calls
 
 
 def test_presence_and_agent_logs(sim_agent: AgentProc, subscriber: Any) -> None:

@@ -28,8 +28,13 @@ CORPUS = [
     "with space",
     "",
 ]
-# Values are free text (one argv element each, never parsed by a shell); these are the ones refused.
-BAD_VALUES = ["--x", "-rf", "a" * 5000, "nul\x00byte", "line\nbreak"]
+# Values are free text, one argv element each and never parsed by a shell; still refused: flags, control
+# characters, overlong text, shell metacharacters and '..' path segments (pio or a plugin may pass them on).
+BAD_VALUES = [
+    "--x", "-rf", "a" * 5000, "nul\x00byte", "line\nbreak", ";rm -rf /", "$(touch /tmp/pwned)", "`id`",
+    "../etc/passwd", "..", "a|b", "a && b", "> /etc/passwd", "back\\slash",
+]  # fmt: skip
+MQTT_BAD_VALUES = BAD_VALUES[:5]
 
 
 def _url_map(agent: AgentProc, tmp_path: Path) -> list[tuple[str, str]]:
@@ -91,16 +96,19 @@ def _cases() -> list[tuple[str, str, Any, str]]:
         cases.append(("PATCH", settings, {"settings": {bad: 1}}, "$.settings"))
         cases.append(("POST", "/unit_api/jobs/stop", {"job_name": bad}, "$.job_name"))
         cases.append(("POST", "/unit_api/jobs/stop", {"job_source": bad}, "$.job_source"))
+        cases.append(("POST", run + "stirring", {"env": {"JOB_SOURCE": bad}}, "$.env.JOB_SOURCE"))
     for bad in BAD_VALUES:
         cases.append(("POST", run + "stirring", {"options": {"target_rpm": bad}}, "$.options.target_rpm"))
         cases.append(("POST", run + "stirring", {"args": [bad]}, "$.args[0]"))
-        cases.append(("POST", run + "stirring", {"env": {"JOB_SOURCE": bad}}, "$.env.JOB_SOURCE"))
+        cases.append(("POST", run + "stirring", {"env": {"ACTIVE": bad}}, "$.env.ACTIVE"))
         cases.append(
             ("POST", run + "stirring", {"config_overrides": [["s", "k", bad]]}, "$.config_overrides[0][2]")
         )
-        cases.append(("PATCH", settings, {"settings": {"target_rpm": bad}}, "$.settings.target_rpm"))
+        if bad in MQTT_BAD_VALUES:  # settings travel as MQTT payloads, not as arguments
+            cases.append(("PATCH", settings, {"settings": {"target_rpm": bad}}, "$.settings.target_rpm"))
     for bad in ("$(x)", "../x", "a" * 200, "nul\x00", "x/y", "#", "+"):
         cases.append(("POST", run + "stirring", {"experiment": bad}, "$.experiment"))
+        cases.append(("POST", run + "stirring", {"env": {"EXPERIMENT": bad}}, "$.env.EXPERIMENT"))
         cases.append(("POST", "/unit_api/jobs/stop", {"experiment": bad}, "$.experiment"))
     cases += [
         ("POST", run + "stirring", {"env": {"PATH": "/tmp"}}, "$.env.PATH"),

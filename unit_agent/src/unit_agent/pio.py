@@ -21,13 +21,15 @@ from pathlib import Path
 
 from cluster_schema.agent import RunJobRequest
 from cluster_schema.errors import BadRequest
-from cluster_schema.names import check_job, check_value
+from cluster_schema.names import check_experiment, check_job, check_value
 
 from .config import Settings
 from .registry import pid_alive
 
 # config.ini section and key names (`stirring.config`, `PWM`, `Kp`, `1`): a narrow rule of the agent's own.
 _CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_SHELL = re.compile(r"[;&|$`<>\\]")
+_PARENT = re.compile(r"(^|/)\.\.(/|$)")
 OUTPUT_TAIL = 2000  # characters of a process's output kept in a result
 ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
@@ -57,11 +59,21 @@ def tail(text: str | bytes, limit: int = OUTPUT_TAIL) -> str:
 
 
 def _arg(value: object, field: str) -> str:
-    """One validated scalar as one argv element."""
+    """One validated scalar as one argv element.
+
+    No shell ever sees it, but `pio` (or a plugin) might hand it to one, or take it for a path: shell
+    metacharacters and `..` path segments are refused too (defence in depth, on top of check_value).
+    """
     check_value(value, field)
     if isinstance(value, bool):
         return str(value)
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    if _SHELL.search(text) or _PARENT.search(text):
+        raise BadRequest(
+            f"Invalid value at `{field}`: shell metacharacters (; & | $ ` < > \\) and '..' path segments "
+            "are not allowed."
+        )
+    return text
 
 
 class Pio:
@@ -97,7 +109,12 @@ class Pio:
             if key not in allowed:
                 names = ", ".join(sorted(allowed))
                 raise BadRequest(f"Environment variable not allowed at `$.env.{key[:40]}`: one of {names}.")
-            check_value(value, f"$.env.{key}")
+            if key == "EXPERIMENT":  # it becomes an MQTT topic segment and a registry value
+                check_experiment(value, "$.env.EXPERIMENT")
+            elif key == "JOB_SOURCE":
+                check_job(value, "$.env.JOB_SOURCE")
+            else:
+                _arg(value, f"$.env.{key}")
         env = {k: os.environ[k] for k in self.settings.env_passthrough if k in os.environ}
         env.update(requested)
         if experiment is not None:
