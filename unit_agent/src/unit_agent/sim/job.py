@@ -57,6 +57,7 @@ class Job:
         self._threads: list[threading.Thread] = []
         self._pins: list[tuple[int, str]] = []
         self._closed = False
+        self.registry: Registry  # opened by run(), closed by the shutdown
 
     # ---- topics, logs, settings -------------------------------------------------------------
     def topic(self, *rest: str, job: str | None = None) -> str:
@@ -87,16 +88,11 @@ class Job:
             if self.link:
                 self.link.publish(self.topic(name), value, qos=QOS_SETTING, retain=True)
             if self.job_id is not None:
-                with Registry(self.env.registry_path) as reg:
-                    reg.upsert_setting(self.job_id, name, value)
+                self.registry.upsert_setting(self.job_id, name, value)
 
     def add_setting(self, setting: str, spec: Setting, value: Any = None) -> None:
         self.spec[setting] = spec
         self.set(setting, value)
-
-    def publish(self, rest: str, value: Any, *, job: str | None = None, qos: int = 0) -> None:
-        if self.link:
-            self.link.publish(self.topic(rest, job=job), value, qos=qos)
 
     # ---- hooks for subclasses -----------------------------------------------------------------
     def validate(self) -> None:
@@ -135,8 +131,8 @@ class Job:
     def claim_pwm(self, pin: int) -> None:
         """Lock a PWM pin as real pio does; a SIGKILLed job leaves its lock behind."""
         owner = f"{os.getpid()}:{id(self)}"
-        with Registry(self.env.registry_path) as reg:
-            if not reg.lock_pin(pin, owner):
+        with self._lock:
+            if not self.registry.lock_pin(pin, owner):
                 msg = (
                     f"GPIO-{pin} is currently locked but a task is overwriting it. Either too many jobs are "
                     "trying to access this pin, or a job didn't clean up properly. If your confident you can "
@@ -152,8 +148,8 @@ class Job:
         return max(sim_seconds / self.env.speed, floor)
 
     def running(self, job_name: str) -> bool:
-        with Registry(self.env.registry_path) as reg:
-            return reg.running_job_id(job_name) is not None
+        with self._lock:
+            return self.registry.running_job_id(job_name) is not None
 
     # ---- state machine --------------------------------------------------------------------------
     def set_state(self, new: str) -> None:
@@ -232,22 +228,20 @@ class Job:
             signal.signal(sig, lambda signum, frame: self._request_stop(signum))
         self.validate()
         host, port = self.env.broker
-        registry = Registry(self.env.registry_path)
-        try:
-            present = registry.running_job_id(self.name)
-            if present is not None:
-                self._refuse(host, port, present)
-            self.job_id = registry.register(
-                self.unit,
-                self.experiment,
-                self.name,
-                os.environ.get("JOB_SOURCE", "user"),
-                os.getpid(),
-                self.env.leader,
-                self.long_running,
-            )
-        finally:
+        self.registry = registry = Registry(self.env.registry_path)
+        present = registry.running_job_id(self.name)
+        if present is not None:
             registry.close()
+            self._refuse(host, port, present)
+        self.job_id = registry.register(
+            self.unit,
+            self.experiment,
+            self.name,
+            os.environ.get("JOB_SOURCE", "user"),
+            os.getpid(),
+            self.env.leader,
+            self.long_running,
+        )
         try:
             self._start(host, port)
             while not self._stop.wait(0.5):
@@ -312,18 +306,19 @@ class Job:
                 for name, value in list(self.values.items()):
                     if not self.spec.get(name, Setting("", False)).persist and value is not None:
                         self.link.publish(self.topic(name), None, retain=True)
-            with Registry(self.env.registry_path) as reg:
-                if self.job_id is not None:
-                    for name, value in self.values.items():
-                        if not self.spec.get(name, Setting("", False)).persist and value is not None:
-                            reg.upsert_setting(self.job_id, name, None)
-                    reg.set_not_running(self.job_id)
-                for pin, owner in self._pins:
-                    reg.unlock_pin(pin, owner)
+            reg = self.registry
+            if self.job_id is not None:
+                for name, value in self.values.items():
+                    if not self.spec.get(name, Setting("", False)).persist and value is not None:
+                        reg.upsert_setting(self.job_id, name, None)
+                reg.set_not_running(self.job_id)
+            for pin, owner in self._pins:
+                reg.unlock_pin(pin, owner)
             if self.link:
                 self.log("DEBUG", "Disconnected successfully from MQTT.")
                 self.link.close()
                 self.link = None
             self._closed = True
+            reg.close()
         for thread in self._threads:
             thread.join(1.0)

@@ -61,7 +61,8 @@ HISTORY_COLUMNS = "job_id, job_name, experiment, job_source, unit, started_at, e
 class Registry:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=15)
+        # a job shares one connection between its threads, always under the job's lock
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=15, check_same_thread=False)
         self.conn.execute("PRAGMA busy_timeout = 15000")
         self.conn.executescript(_SCHEMA)
 
