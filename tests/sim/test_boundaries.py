@@ -42,3 +42,18 @@ def test_console_script_is_installed_and_answers() -> None:
     assert script.exists()
     done = subprocess.run([str(script), "version"], capture_output=True, text=True, timeout=20)
     assert (done.returncode, done.stdout.strip()) == (0, "26.11.1")
+
+
+def test_runs_without_a_config_file(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "pio-sim"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DOT_PIOREACTOR": str(tmp_path / "dot"),
+        "HOSTNAME": "solo",
+    }
+    done = subprocess.run(
+        [str(script), "jobs", "list", "running"], capture_output=True, text=True, env=env, timeout=20
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "No jobs recorded.")
+    assert (tmp_path / "dot" / "storage" / "local_intermittent_pioreactor_metadata.sqlite").exists()

@@ -27,6 +27,7 @@ SIGTERM/SIGHUP/`$state/set disconnected` 0, SIGINT/`pio kill` 1 ("Aborted!"), SI
 registry row left running (the next run fails with JobPresentError until `pio jobs purge`), job already
 running 1, bad arguments 2. The registry is real pio's SQLite file and tables.
 
-Differences: no hardware actions (add_media, led_intensity...), no calibrations or plugins, growth rate
+Differences: runs without a config.ini (defaults: broker localhost:1883, storage in DOT_PIOREACTOR),
+no hardware actions (add_media, led_intensity...), no calibrations or plugins, growth rate
 from a windowed regression instead of real pio's EKF, and automations need no pump calibration.
 """

@@ -36,12 +36,8 @@ class SimEnv:
     def config(self) -> configparser.ConfigParser:
         cfg = configparser.ConfigParser(strict=False, interpolation=None)
         cfg.optionxform = str  # type: ignore[assignment,method-assign]
-        if not self.config_path.is_file():
-            raise FileNotFoundError(
-                f"Configuration file at {self.config_path} is missing. Has it completed initializing? "
-                "Does it need to connect to a leader? Alternatively, use the env variable GLOBAL_CONFIG "
-                "to specify its location."
-            )
+        # Unlike real pio, a missing config.ini is not fatal: someone trying an agent without hardware
+        # gets the defaults (broker localhost:1883, storage under DOT_PIOREACTOR).
         cfg.read(self.config_path)
         local = Path(os.environ.get("LOCAL_CONFIG") or self.dot_pioreactor / "unit_config.ini")
         if local.is_file():
