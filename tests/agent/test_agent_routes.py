@@ -97,3 +97,19 @@ def test_task_results_unknown_and_not_running(sim_agent: AgentProc) -> None:
     )
     assert status == 404
     assert sim_agent.get("/unit_api/no/such/route")[0] == 404
+
+
+def test_reads_answer_from_memory_without_running_pio(sim_agent: AgentProc) -> None:
+    run = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-reads"})
+    assert run["result"]["state"] == "ready"
+    calls = sim_agent.calls  # type: ignore[attr-defined]
+    before = calls.read_text()
+    for _ in range(5):
+        assert [j["job_name"] for j in sim_agent.running()] == ["stirring"]
+        assert sim_agent.get("/unit_api/jobs/settings/job_name/stirring")[0] == 200
+        assert sim_agent.get("/unit_api/calibrations")[0] == 200
+        assert sim_agent.get("/unit_api/versions")[0] == 200
+    assert calls.read_text() == before  # no `pio` process for any of these
+    log = sim_agent.data_dir / "job_logs" / "stirring.log"  # the job's own output, kept per job
+    assert "Ready" in log.read_text()
+    sim_agent.task("POST", "/unit_api/jobs/stop", {"job_name": "stirring"})
