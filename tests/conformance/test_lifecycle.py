@@ -121,7 +121,12 @@ def test_od_reading_readings_and_pio_kill(unit: PioUnit) -> None:
     assert settings["interval"] == "5.0"
     assert settings["ir_led_intensity"] == "85.0"
 
-    # interval is settable, first_od_obs_time is not
+    # interval is settable, first_od_obs_time is not; a state that does not exist is an error
+    unit.publish("od_reading", "interval", "2")
+    obs.wait_value(unit.topic("od_reading", "interval"), "2.0")
+    obs.wait_log(unit.prefix, "Updated interval from 5.0 s to 2.0 s.")
+    unit.publish("od_reading", "$state", "foo")
+    assert obs.wait_log(unit.prefix, "saw foo: not a valid state")["level"] == "ERROR"
     unit.publish("od_reading", "first_od_obs_time", "1")
     unit.observer.wait_log(
         unit.prefix, "Unable to set `first_od_obs_time` in od_reading. `first_od_obs_time` is read-only."
