@@ -90,8 +90,8 @@ class Link:
             pending = list(self._pending)
         for info in pending:
             left = deadline - time.monotonic()
-            if left <= 0:
-                break
+            if left <= 0 or not self.client.is_connected():
+                break  # a broker that is gone will not acknowledge anything
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(left)
         self.client.disconnect()
