@@ -30,6 +30,7 @@ def test_growth_rate_rises_and_falls_like_a_culture(tmp_path: Path, mqtt_broker:
     # 6000x: 5 simulated minutes between readings, a whole batch culture in ~8 s
     with pio_unit("sim", tmp_path / "u", "sim-growth", "exp-growth", mqtt_broker, speed=6000) as unit:
         _set_config(unit, "growth_rate_calculating.config", "samples_for_od_statistics", "6")
+        unit.env["PIO_SIM_MIN_INTERVAL"] = "0.05"
         unit.start_ready("od_reading")
         unit.start_ready("growth_rate_calculating")
 

@@ -18,6 +18,8 @@ Configuration - read exactly where real pio reads it:
     JOB_SOURCE        recorded in the registry (default `user`)
     PIO_SIM_SPEED     simulated seconds per wall second for the culture, OD sampling and automation
                       schedules (default 1; e.g. 600 shows a whole growth curve in about two minutes)
+    PIO_SIM_MIN_INTERVAL  fewest wall seconds between readings/automation runs (default 0.5): at high
+                      speeds the simulation samples coarser rather than flood the broker
 
 Behaviour kept identical to real pio: `run` stays in the foreground; $state init -> ready (retained,
 last will `lost`); settings retained and cleared with an empty payload on a clean stop; logs on

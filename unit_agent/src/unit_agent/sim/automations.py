@@ -69,7 +69,7 @@ class TemperatureAutomation(Automation):
         self.claim_pwm(18)  # PWM channel 5 (heating) on HAT 1.2
         self.rng = seeded_rng("temperature", self.unit)
         self.temp = self.AMBIENT + self.rng.uniform(-0.5, 0.5)
-        self.every(lambda: self.sim_interval(60.0, floor=0.5), self.sample)
+        self.every(lambda: self.sim_interval(60.0), self.sample)
 
     def on_ready(self) -> None:
         if self.automation == "thermostat" and not self.running("stirring"):
@@ -121,7 +121,7 @@ class DosingAutomation(Automation):
                 "WARNING", "It's recommended to have stirring on to improve mixing during dosing events."
             )
         if "duration" in self.values:
-            self.every(lambda: self.sim_interval(float(self.values["duration"]) * 60.0, floor=0.2), self.dose)
+            self.every(lambda: self.sim_interval(float(self.values["duration"]) * 60.0), self.dose)
         if self.automation == "turbidostat":
             assert self.link
             self.link.subscribe(self.topic("ods", job="od_reading"), self.on_ods)

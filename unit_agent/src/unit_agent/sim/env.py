@@ -71,6 +71,11 @@ class SimEnv:
         """PIO_SIM_SPEED: simulated seconds per real second (biology and automations; default 1)."""
         return _env_float("PIO_SIM_SPEED", 1.0)
 
+    @cached_property
+    def min_interval(self) -> float:
+        """PIO_SIM_MIN_INTERVAL: fewest wall seconds between two readings or automation runs (0.5)."""
+        return _env_float("PIO_SIM_MIN_INTERVAL", 0.5)
+
     def getfloat(self, section: str, key: str, fallback: float) -> float:
         try:
             return self.config.getfloat(section, key, fallback=fallback)

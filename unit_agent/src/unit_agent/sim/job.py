@@ -143,9 +143,10 @@ class Job:
                 raise PWMError(msg)
         self._pins.append((pin, owner))
 
-    def sim_interval(self, sim_seconds: float, floor: float = 0.05) -> float:
-        """Wall seconds for a simulated period; the floor leaves the broker room to breathe."""
-        return max(sim_seconds / self.env.speed, floor)
+    def sim_interval(self, sim_seconds: float) -> float:
+        """Wall seconds for a simulated period, never below PIO_SIM_MIN_INTERVAL (a fast simulation
+        samples coarser instead of flooding the broker)."""
+        return max(sim_seconds / self.env.speed, self.env.min_interval)
 
     def running(self, job_name: str) -> bool:
         with self._lock:
