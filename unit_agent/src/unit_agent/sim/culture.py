@@ -46,15 +46,17 @@ class Culture:
 
 
 class GrowthRateEstimator:
-    """Growth rate from a noisy OD stream: least-squares slope of ln(normalised OD) over a sliding
-    window, lightly smoothed - what growth_rate_calculating publishes, minus the real one's EKF."""
+    """Growth rate from a noisy OD stream: least-squares slope of ln(normalised OD) over the last
+    simulated hour, lightly smoothed - what growth_rate_calculating publishes, minus the real EKF."""
 
-    def __init__(self, warmup_samples: int, window: int = 12):
+    def __init__(self, warmup_samples: int, window_hours: float = 1.0):
         self.warmup_samples = max(1, warmup_samples)
         self.warmup: list[float] = []
         self.scale: float | None = None
-        self.points: deque[tuple[float, float]] = deque(maxlen=window)
+        self.window_hours = window_hours
+        self.points: deque[tuple[float, float]] = deque(maxlen=2000)
         self.rate = 0.0
+        self.first_fit = True
 
     def after_dose(self) -> None:
         """A dilution steps ln(OD) down; restart the window so it does not read as negative growth."""
@@ -72,6 +74,8 @@ class GrowthRateEstimator:
                 self.scale = max(sum(self.warmup) / len(self.warmup), 1e-6)
             return None
         self.points.append((hours, math.log(max(od, 1e-6) / self.scale)))
+        while self.points[0][0] < hours - self.window_hours:
+            self.points.popleft()
         if len(self.points) < 3:
             return self.rate, od / self.scale
         n = len(self.points)
@@ -79,6 +83,7 @@ class GrowthRateEstimator:
         my = sum(y for _, y in self.points) / n
         var = sum((t - mt) ** 2 for t, _ in self.points)
         slope = sum((t - mt) * (y - my) for t, y in self.points) / var if var > 0 else 0.0
-        self.rate = 0.7 * self.rate + 0.3 * slope
+        self.rate = slope if self.first_fit else 0.7 * self.rate + 0.3 * slope
+        self.first_fit = False
         last_t = self.points[-1][0]
         return self.rate, math.exp(my + slope * (last_t - mt))
