@@ -75,6 +75,18 @@ def test_readings_use_chart_descriptors_and_payload_time(router: Router) -> None
     assert router.route("pioreactor/u1/e1/od_reading/od2", b"", 5.0) == []
 
 
+def test_growth_rate_payloads(router: Router) -> None:
+    # pio's structs.GrowthRate / structs.ODFiltered as published by growth_rate_calculating
+    stamp = b'"timestamp":"2026-11-21T04:56:29.212000Z"'
+    topic = "pioreactor/u1/e1/growth_rate_calculating/"
+    gr = router.route(topic + "growth_rate", b'{"growth_rate":0.25,' + stamp + b"}", 1.0)
+    nod = router.route(topic + "od_filtered", b'{"od_filtered":1.5,' + stamp + b"}", 1.0)
+    assert [row for kind, row in gr if kind == READING] == [("growth_rate", "e1", "u1", 1795236989.212, 0.25)]
+    assert [row for kind, row in nod if kind == READING] == [
+        ("normalized_od", "e1", "u1", 1795236989.212, 1.5)
+    ]
+
+
 def test_settings_and_states(router: Router) -> None:
     assert router.route("pioreactor/u1/e1/stirring/target_rpm", b"500.0", 3.0) == [
         (SETTING, ("u1", "e1", "stirring", "target_rpm", "500.0", 3.0))

@@ -60,6 +60,8 @@ def test_units_publishing_land_in_the_api(
         ["od_reading"],
         ["temperature_automation", "--automation-name", "thermostat", "--target-temperature", "30"],
     ]
+    if impl == "sim":  # real pio needs minutes of OD statistics first; the simulator is sped up
+        jobs.append(["growth_rate_calculating"])
     procs = [Proc([str(pio), "run", *job], tmp_path / f"{job[0]}.log") for job in jobs]
     try:
 
@@ -88,6 +90,10 @@ def test_units_publishing_land_in_the_api(
         assert 0 < od[0][1] < 10
         temp = wait_for(lambda: series("temperature"), 30, 0.2, what="a temperature reading")
         assert 0 < temp[0][1] < 100
+
+        if impl == "sim":
+            assert wait_for(lambda: series("normalized_od"), 60, 0.2, what="a normalized OD")[0][1] > 0
+            wait_for(lambda: series("growth_rate"), 60, 0.2, what="a growth rate")
 
         logs = wait_for(
             lambda: api.get("/api/logs", query_string={"unit": unit, "job": "stirring"}).get_json()["logs"],
