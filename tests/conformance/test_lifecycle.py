@@ -180,8 +180,11 @@ def test_sigkill_leaves_lost_and_a_stale_row_until_purged(unit: PioUnit) -> None
     freed = unit.cli("cache", "purge", "pwm_locks", "17", "--as-int")
     assert (freed.returncode, freed.stdout.strip()) == (0, "Removed key 17 from cache 'pwm_locks'.")
 
-    # now the job starts again; stopping it over MQTT exits 0
-    proc = unit.start_ready("stirring")
+    # now the job starts again (with a config override, as the agent passes them); MQTT stop exits 0
+    proc = unit.start_ready(
+        "stirring", run_options=("--config-override", "stirring.config", "initial_target_rpm", "444")
+    )
+    assert unit.retained_settings("stirring")["target_rpm"] == "444.0"
     unit.publish("stirring", "$state", "disconnected")
     assert unit.exited(proc) == 0
     unit.observer.wait_log(unit.prefix, "Updated state from ready to disconnected.")

@@ -44,16 +44,19 @@ class PioUnit:
             env={**os.environ, **self.env},
         )
 
-    def start(self, *args: str) -> Proc:
+    def start(self, *args: str, run_options: tuple[str, ...] = ()) -> Proc:
+        """`pio run [run_options] JOB [args]` in the background."""
         log = self.logdir / f"{'-'.join(args)[:60]}-{len(self.procs)}.log"
-        proc = Proc([str(self.pio), "run", *args], log, env=self.env)
+        proc = Proc([str(self.pio), "run", *run_options, *args], log, env=self.env)
         self.procs.append(proc)
         return proc
 
-    def start_ready(self, job: str, *args: str, experiment: str | None = None) -> Proc:
+    def start_ready(
+        self, job: str, *args: str, experiment: str | None = None, run_options: tuple[str, ...] = ()
+    ) -> Proc:
         state = self.topic(job, "$state", experiment)
         before = self.observer.values(state).count("ready")
-        proc = self.start(job, *args)
+        proc = self.start(job, *args, run_options=run_options)
         wait_for(
             lambda: self.observer.values(state).count("ready") > before or not proc.alive(),
             30,
