@@ -17,6 +17,8 @@ Settings (app config, file or `LEADER_*` environment like every leader setting):
     RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
 The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
 `max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.
+Real pio publishes its logs at QoS 0, which mosquitto queues for an offline session only with
+`queue_qos0_messages true`; states, settings and readings are QoS 1/2 and are always queued.
 """
 
 from __future__ import annotations
