@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from leader import ingest
-from leader.db import connect
+from leader.db import connect, job_states
 from leader.db import tokens as tokens_db
 from tests.leader.conftest import make_app
 from tests.support.broker import Broker
@@ -44,7 +44,7 @@ def test_units_publishing_land_in_the_api(
 ) -> None:
     if impl == "real" and (reason := real_pio_unavailable_reason()):
         pytest.skip(reason)
-    _app, api = leader
+    app, api = leader
     unit = f"{impl}unit1"
     assert api.post("/api/units", json={"name": unit, "address": "127.0.0.1"}).status_code == 201
     assert api.post("/api/experiments", json={"name": EXP}).status_code == 201
@@ -103,7 +103,16 @@ def test_units_publishing_land_in_the_api(
         assert all(e["experiment"] == EXP and e["unit"] == unit for e in logs)
 
         procs[0].kill(signal.SIGTERM)  # stirring ends cleanly: disconnected, no longer running
-        wait_for(lambda: "stirring" not in running(), 30, 0.2, what="stirring no longer running")
+        procs[1].kill(signal.SIGKILL)  # od_reading dies: its last will says lost
+        wait_for(lambda: not running() & {"stirring", "od_reading"}, 30, 0.2, what="both no longer running")
+        db = connect(app.config["DATABASE"])
+        try:
+            states = {j.job: j.state for j in job_states.states(db, EXP) if j.unit == unit}
+        finally:
+            db.close()
+        assert states["stirring"] == "disconnected" and states["od_reading"] == "lost"
+        # a job's `lost` is not the unit's presence (no agent runs here: never heard of)
+        assert next(u for u in api.get("/api/units").get_json() if u["name"] == unit)["presence"] == "unknown"
     finally:
         for proc in procs:
             proc.stop()
