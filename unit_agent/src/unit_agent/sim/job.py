@@ -317,9 +317,12 @@ class Job:
                 reg.unlock_pin(pin, owner)
             if self.link:
                 self.log("DEBUG", "Disconnected successfully from MQTT.")
-                self.link.close()
-                self.link = None
+            link, self.link = self.link, None
             self._closed = True
             reg.close()
+        # outside the lock: paho's network thread may be waiting for it inside a `…/set` callback,
+        # and closing waits for that thread
+        if link:
+            link.close()
         for thread in self._threads:
             thread.join(1.0)
