@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ sys.path.insert(0, str(REPO))
 import paho.mqtt.client as mqtt  # noqa: E402
 from devcluster.broker import Broker  # noqa: E402
 from devcluster.procs import wait_for  # noqa: E402
+from flask import Flask  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from leader import create_app, ingest  # noqa: E402
@@ -58,8 +61,8 @@ def publish(port: int, n: int, first: int = 0, units: int = UNITS) -> None:
     client.loop_stop()
 
 
-def measure(workdir: Path, broker: Broker, n: int, batch_size: int, flush_interval: float) -> float:
-    app = create_app(
+def make_app(workdir: Path, broker: Broker, batch_size: int, flush_interval: float) -> Flask:
+    return create_app(
         {
             "SECRET_KEY": "bench-" + "k" * 40,
             "INSTANCE_PATH": str(workdir),
@@ -72,8 +75,21 @@ def measure(workdir: Path, broker: Broker, n: int, batch_size: int, flush_interv
             "INGEST_FLUSH_INTERVAL": flush_interval,
         }
     )
+
+
+def stored(app: Flask) -> int:
+    db = connect(app.config["DATABASE"])
+    try:
+        return int(db.execute("SELECT count(*) FROM logs").fetchone()[0])
+    finally:
+        db.close()
+
+
+def measure(workdir: Path, broker: Broker, n: int, batch_size: int, flush_interval: float) -> float:
+    """Drain rate of a backlog queued in the ingest's session while it was down."""
+    app = make_app(workdir, broker, batch_size, flush_interval)
     first = ingest.start(app)  # creates the persistent session and its subscriptions
-    wait_for(first.client.connected.is_set, 10, what="ingest connected")
+    wait_for(first.client.subscribed.is_set, 10, what="ingest subscribed")
     first.stop()
     pub = multiprocessing.get_context("spawn").Process(target=publish, args=(broker.port, n))
     pub.start()
@@ -86,11 +102,35 @@ def measure(workdir: Path, broker: Broker, n: int, batch_size: int, flush_interv
         elapsed = time.perf_counter() - t0
     finally:
         running.stop()
-    db = connect(app.config["DATABASE"])
-    stored = db.execute("SELECT count(*) FROM logs").fetchone()[0]
-    db.close()
-    assert stored == n, f"stored {stored} of {n}"
+    assert stored(app) == n, f"stored {stored(app)} of {n}"
     return n / elapsed
+
+
+def measure_live(workdir: Path, broker: Broker, n: int, mosquitto_pub: str) -> tuple[float, float]:
+    """Messages/s stored while a C publisher (mosquitto_pub -l, QoS 1) sends them, and its own rate."""
+    app = make_app(workdir, broker, 1000, 0.02)
+    running = ingest.start(app)
+    lines = workdir / "lines.txt"
+    now = time.time()
+    with open(lines, "w") as fh:
+        for seq in range(n):
+            t = now + seq / 50_000
+            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+            fh.write(f'{{"task":"od_reading","message":"seq={seq}","level":"DEBUG","timestamp":"{ts}"}}\n')
+    try:
+        wait_for(running.client.subscribed.is_set, 10, what="ingest subscribed")
+        argv = [mosquitto_pub, "-h", broker.host, "-p", str(broker.port), "-q", "1", "-M", "1000"]
+        argv += ["-l", "-t", "pioreactor/unit1/bench/logs/app/debug"]
+        t0 = time.perf_counter()
+        with open(lines, "rb") as stdin:
+            subprocess.run(argv, stdin=stdin, check=True, timeout=300)
+        published = time.perf_counter() - t0
+        wait_for(lambda: running.writer.stats.committed >= n, 600, 0.01, what=f"{n} messages stored")
+        elapsed = time.perf_counter() - t0
+    finally:
+        running.stop()
+    assert stored(app) == n, f"stored {stored(app)} of {n}"
+    return n / elapsed, n / published
 
 
 def main() -> None:
@@ -100,6 +140,8 @@ def main() -> None:
         try:
             batched = [measure(Path(tmp) / f"batched{i}", broker, N, 1000, 0.02) for i in range(TRIALS)]
             single = [measure(Path(tmp) / f"single{i}", broker, BASELINE_N, 1, 0.0) for i in range(TRIALS)]
+            mosquitto_pub = shutil.which("mosquitto_pub")
+            live = measure_live(Path(tmp) / "live", broker, N, mosquitto_pub) if mosquitto_pub else None
         finally:
             broker.stop()
     b, s = statistics.median(batched), statistics.median(single)
@@ -107,6 +149,11 @@ def main() -> None:
     print(f"ingest, batched transactions     : {b:10,.0f} messages/s stored ({N:,} QoS-1 logs; runs {runs})")
     print(f"ingest, one INSERT per message   : {s:10,.0f} messages/s stored ({BASELINE_N:,} QoS-1 logs)")
     print(f"speed-up                         : {b / s:10.1f}x   (target >= 20,000 messages/s)")
+    if live:
+        print(
+            f"ingest, live (mosquitto_pub -l)  : {live[0]:10,.0f} messages/s stored while published "
+            f"(the publisher alone: {live[1]:,.0f}/s)"
+        )
     print(f"load average during the run      : {os.getloadavg()[0]:10.1f}   ({os.cpu_count()} CPUs)")
 
 

@@ -32,7 +32,7 @@ def leader(tmp_path: Path, fresh_broker: Broker) -> Iterator[tuple[Flask, FlaskC
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     try:
-        wait_for(running.client.connected.is_set, 10, what="ingest connected")
+        wait_for(running.client.subscribed.is_set, 10, what="ingest subscribed")
         yield app, client
     finally:
         running.stop()

@@ -109,6 +109,7 @@ class IngestClient:
         self.writer = writer
         self.host, self.port, self.keepalive = host, port, keepalive
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker answered this connection's subscriptions
         self._generation = 0  # changed and read on paho's network thread; read by `ack`
         self._subscriptions: list[str] = []
         client = _Client(
@@ -154,12 +155,14 @@ class IngestClient:
         refused = [t for t, rc in zip(self._subscriptions, reason_codes, strict=False) if rc.is_failure]
         if refused:
             log.error("ingest: the broker refused subscriptions (check its ACL): %s", ", ".join(refused))
+        self.subscribed.set()
 
     def _on_connect_fail(self, client: mqtt.Client, userdata) -> None:
         log.warning("ingest: cannot reach the broker at %s:%s; retrying", self.host, self.port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         self._generation += 1  # what was received so far is redelivered on the next connection
         if reason_code != 0:
             log.warning("ingest: disconnected from broker (%s); reconnecting", reason_code)
