@@ -102,3 +102,16 @@ def test_sim_job_is_ready_quickly(tmp_path: Path, mqtt_broker: Broker) -> None:
         assert elapsed < 1.5, f"pio-sim took {elapsed:.2f}s to reach ready"  # ~0.2 s on an idle machine
         proc.kill(15)
         assert unit.exited(proc) == 0
+
+
+def test_stop_while_settings_pour_in_does_not_hang(tmp_path: Path, mqtt_broker: Broker) -> None:
+    with pio_unit("sim", tmp_path / "u", "sim-storm", "exp-storm", mqtt_broker) as unit:
+        proc = unit.start_ready("stirring")
+        topic = unit.topic("stirring", "target_rpm") + "/set"
+        for i in range(300):
+            unit.observer.client.publish(topic, str(100 + i), qos=1)
+            if i == 150:
+                proc.kill(15)
+        assert unit.exited(proc, timeout=10) == 0
+        assert unit.states("stirring")[-1] == "disconnected"
+        assert unit.registry("stirring")[0]["is_running"] == 0

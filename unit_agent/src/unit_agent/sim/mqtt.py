@@ -38,6 +38,8 @@ class Link:
         self._lock = threading.Lock()
         self.on_reconnect: Callable[[], None] | None = None
         self.client.on_connect = self._on_connect
+        self._gone = threading.Event()
+        self.client.on_disconnect = lambda *args: self._gone.set()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
@@ -86,6 +88,13 @@ class Link:
     def close(self, timeout: float = 3.0) -> None:
         """Wait for QoS>0 messages to be acknowledged, then disconnect cleanly (no last will)."""
         deadline = time.monotonic() + timeout
+        if self._subscriptions and self.client.is_connected():
+            # Stop the inflow first: closing a socket with unread data makes the kernel send a reset,
+            # the broker may then drop our DISCONNECT and publish the will (`lost`) over `disconnected`.
+            unsubscribed = threading.Event()
+            self.client.on_unsubscribe = lambda *args: unsubscribed.set()
+            self.client.unsubscribe([topic for topic, _ in self._subscriptions])
+            unsubscribed.wait(timeout / 2)
         with self._lock:
             pending = list(self._pending)
         for info in pending:
@@ -94,5 +103,8 @@ class Link:
                 break  # a broker that is gone will not acknowledge anything
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(left)
+        # DISCONNECT must reach the broker before the socket closes, or the broker sends the will (lost)
+        self._gone.clear()
         self.client.disconnect()
+        self._gone.wait(max(deadline - time.monotonic(), 1.0))
         self.client.loop_stop()
