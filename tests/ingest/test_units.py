@@ -3,13 +3,17 @@ the API serves their logs, running jobs and OD / temperature time series."""
 
 from __future__ import annotations
 
+import itertools
+import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from paho.mqtt.enums import CallbackAPIVersion
 
 from leader import ingest
 from leader.db import connect, job_states
@@ -20,6 +24,7 @@ from tests.support.procs import Proc, wait_for
 from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason
 
 EXP = "ingest-e2e"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -116,3 +121,40 @@ def test_units_publishing_land_in_the_api(
     finally:
         for proc in procs:
             proc.stop()
+
+
+def test_a_new_chart_descriptor_is_ingested_without_a_restart(tmp_path: Path, fresh_broker: Broker) -> None:
+    contrib = tmp_path / "contrib"
+    shutil.copytree(REPO / "contrib", contrib)
+    app = make_app(
+        tmp_path / "leader",
+        MQTT_URL=fresh_broker.url,
+        CONTRIB_DIR=str(contrib),
+        INGEST_CLIENT_ID=f"ingest-{tmp_path.name}",
+        INGEST_DESCRIPTOR_REFRESH=0.1,
+    )
+    running = ingest.start(app)
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    pub.connect(fresh_broker.host, fresh_broker.port)
+    pub.loop_start()
+    try:
+        wait_for(running.client.subscribed.is_set, 10, what="ingest subscribed")
+        (contrib / "charts" / "99_volume.yaml").write_text(
+            "key: volume\ntitle: Volume\nmqtt_topic: bioreactor/current_volume_ml\npayload_key: value\n"
+        )
+        topic = "pioreactor/u1/e1/bioreactor/current_volume_ml"
+        ms = itertools.count()
+
+        def stored() -> int:  # published until the new subscription catches one
+            pub.publish(topic, f'{{"timestamp":"2026-11-21T04:52:19.{next(ms):03d}Z","value":14.0}}', qos=1)
+            db = connect(app.config["DATABASE"])
+            try:
+                return int(db.execute("SELECT count(*) FROM readings WHERE series = 'volume'").fetchone()[0])
+            finally:
+                db.close()
+
+        wait_for(stored, 10, 0.1, what="a reading of the new chart stored")
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        running.stop()

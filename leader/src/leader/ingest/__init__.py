@@ -15,6 +15,7 @@ Settings (app config, file or `LEADER_*` environment like every leader setting):
     INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
     INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.02)
     RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
+    INGEST_DESCRIPTOR_REFRESH  seconds between looks at CONTRIB_DIR for new charts/settings (default 30)
 The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
 `max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.
 Real pio publishes its logs at QoS 0, which mosquitto queues for an offline session only with
@@ -26,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,11 +47,30 @@ def default_client_id(database: str) -> str:
 
 
 class Ingest:
-    def __init__(self, client: IngestClient, writer: BatchWriter) -> None:
+    def __init__(self, client: IngestClient, writer: BatchWriter, contrib_dir: str, refresh: float) -> None:
         self.client = client
         self.writer = writer
+        self.contrib_dir = contrib_dir
+        self._stopping = threading.Event()
+        self._refresher = threading.Thread(target=self._refresh, args=(refresh,), name="ingest-descriptors")
+        self._refresher.daemon = True
+        self._refresher.start()
+
+    def _refresh(self, every: float) -> None:
+        """Follow edits of the contrib descriptors: a new chart or setting is ingested without a restart."""
+        while not self._stopping.wait(every):
+            try:
+                router = descriptors.router(self.contrib_dir)
+            except Exception:
+                log.exception("ingest: cannot read the contrib descriptors; keeping the current ones")
+                continue
+            if router.subscriptions() != self.writer.router.subscriptions():
+                self.writer.router = router  # read once per batch by the writer thread
+                self.client.use(router)
+                log.info("ingest: descriptors changed; %d subscriptions", len(router.subscriptions()))
 
     def stop(self) -> None:
+        self._stopping.set()
         # the writer first: what it commits is acked while the connection is still up
         self.writer.stop()
         self.client.stop()
@@ -83,4 +104,4 @@ def start(app: Flask) -> Ingest:
     writer.start()
     client.start()
     log.info("ingest: %d subscriptions on %s", len(router.subscriptions()), cfg["MQTT_URL"])
-    return Ingest(client, writer)
+    return Ingest(client, writer, cfg["CONTRIB_DIR"], float(cfg.get("INGEST_DESCRIPTOR_REFRESH", 30.0)))

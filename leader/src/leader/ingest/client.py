@@ -151,6 +151,18 @@ class IngestClient:
             "ingest: connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
 
+    def use(self, router: Router) -> None:
+        """Switch to another router's subscriptions on the live connection (and every later one)."""
+        old = set(self._subscriptions)
+        self.router = router
+        new = router.subscriptions()
+        if self.connected.is_set():
+            gone = sorted(old - set(new))
+            if gone:
+                self.client.unsubscribe(gone)
+            self._subscriptions = new
+            self.client.subscribe([(topic, 1) for topic in new])
+
     def _on_subscribe(self, client: mqtt.Client, userdata, mid, reason_codes, properties) -> None:
         refused = [t for t, rc in zip(self._subscriptions, reason_codes, strict=False) if rc.is_failure]
         if refused:
