@@ -57,6 +57,26 @@ ONE_SHOTS = [
         "['chemostat', 'fed_batch', 'pid_morbidostat', 'silent', 'turbidostat']",
     ),
     (
+        ["run", "dosing_automation", "--automation-name", "chemostat", "--volume", "1"],
+        1,
+        "",
+        "Chemostat.__init__() missing 1 required positional argument: 'exchange_volume_ml'",
+    ),
+    (
+        ["run", "dosing_automation", "--automation-name", "pid_morbidostat", "--duration", "5"],
+        1,
+        "",
+        "PIDMorbidostat.__init__() missing 2 required positional arguments: "
+        "'target_growth_rate' and 'target_normalized_od'",
+    ),
+    (
+        ["run", "led_automation", "--automation-name", "light_dark_cycle"],
+        1,
+        "",
+        "LightDarkCycle.__init__() missing 3 required positional arguments: "
+        "'light_intensity', 'light_duration_minutes', and 'dark_duration_minutes'",
+    ),
+    (
         ["run", "temperature_automation", "--automation-name", "thermostat"],
         1,
         "",

@@ -19,16 +19,25 @@ class Automation(Job):
     """--automation-name picks a variant; its extra `--key value` arguments become its settings."""
 
     automations: dict[str, dict[str, Setting]] = {}
-    required: dict[str, tuple[str, ...]] = {}
+    required: dict[str, tuple[str, ...]] = {}  # the real classes' required __init__ arguments
+    defaults: dict[str, dict[str, str]] = {}
 
     def validate(self) -> None:
         name = self.options["automation_name"]
         if name not in self.automations:
             raise KeyError(f"Unable to find {name}. Available automations are {sorted(self.automations)}")
-        for arg in self.required.get(name, ()):
-            if arg not in self.options["extra"]:
-                cls = name.title().replace("_", "")
-                raise TypeError(f"{cls}.__init__() missing 1 required positional argument: '{arg}'")
+        missing = [f"'{arg}'" for arg in self.required.get(name, ()) if arg not in self.options["extra"]]
+        if missing:  # worded as Python words it for the real class
+            cls = "PIDMorbidostat" if name == "pid_morbidostat" else name.title().replace("_", "")
+            listed = (
+                " and ".join(missing)
+                if len(missing) <= 2
+                else ", ".join(missing[:-1]) + ", and " + missing[-1]
+            )
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(
+                f"{cls}.__init__() missing {len(missing)} required positional argument{plural}: {listed}"
+            )
 
     def on_init(self) -> None:
         name = self.automation = self.options["automation_name"]
@@ -36,7 +45,7 @@ class Automation(Job):
         self.add_setting("automation_name", Setting("string", False), name)
         self.add_setting("latest_event", Setting("AutomationEvent", False), None)
         for key, spec in self.automations[name].items():
-            raw = self.options["extra"].get(key)
+            raw = self.options["extra"].get(key, self.defaults.get(name, {}).get(key))
             if raw is not None:
                 self.add_setting(key, spec, cast(str(raw).encode(), spec.datatype))
             else:
@@ -111,6 +120,18 @@ class DosingAutomation(Automation):
         },
     }
 
+    required = {
+        "chemostat": ("exchange_volume_ml",),
+        "fed_batch": ("dosing_volume_ml",),
+        "pid_morbidostat": ("target_growth_rate", "target_normalized_od"),
+        "turbidostat": ("exchange_volume_ml",),
+    }
+    defaults = {
+        "chemostat": {"duration": "20"},
+        "fed_batch": {"duration": "720"},
+        "pid_morbidostat": {"duration": "60"},
+    }
+
     def on_init(self) -> None:
         super().on_init()
         volume = self.env.getfloat("bioreactor", "initial_volume_ml", 14.0)
@@ -159,3 +180,4 @@ class LEDAutomation(Automation):
         },
         "silent": {},
     }
+    required = {"light_dark_cycle": ("light_intensity", "light_duration_minutes", "dark_duration_minutes")}
