@@ -30,6 +30,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import fcntl
+import functools
 import os
 import shlex
 import shutil
@@ -88,6 +89,7 @@ def _is_313(python: str | None) -> bool:
         return False
 
 
+@functools.cache
 def find_python313() -> str | None:
     pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     candidates = [os.environ.get("REAL_PIO_PYTHON"), shutil.which("python3.13")]
