@@ -7,6 +7,7 @@ between a simulation and mocked hardware)."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
@@ -48,6 +49,12 @@ def _run_all(unit: PioUnit) -> dict[str, Any]:
     wait_for(
         lambda: "temperature" in unit.retained_settings("temperature_automation"), 15, what="a temperature"
     )
+    vial = f"pioreactor/{unit.unit}/{unit.experiment}/bioreactor/"
+    seen["bioreactor"] = sorted(
+        (t.removeprefix(vial), *sorted(json.loads(v)))
+        for t, v in unit.retained().items()
+        if t.startswith(vial)
+    )
     for job, exp, _ in procs:
         seen[f"{job} retained at ready"] = sorted(set(unit.retained_settings(job, exp)) - TIMED)
         seen[f"{job} registry settings at ready"] = sorted(set(unit.registry_settings(job)) - TIMED)
@@ -79,4 +86,9 @@ def test_every_job_starts_and_stops_like_real_pio(tmp_path: Path, mqtt_broker: B
     sim, real = results["sim"], results["real"]
     assert real["stirring states"] == ["init", "ready", "disconnected"]
     assert real["stirring exit"] == 0
+    assert [name for name, *_ in real["bioreactor"]] == [
+        "alt_media_fraction",
+        "current_volume_ml",
+        "efflux_tube_volume_ml",
+    ]
     assert {k: sim[k] for k in sorted(real)} == {k: real[k] for k in sorted(real)}

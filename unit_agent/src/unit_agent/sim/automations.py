@@ -137,6 +137,12 @@ class DosingAutomation(Automation):
         volume = self.env.getfloat("bioreactor", "initial_volume_ml", 14.0)
         volumes = f"current_volume_ml={volume:.2f} mL, efflux_tube_volume_ml={volume:.2f} mL"
         self.log("DEBUG", f"Volume settings initialized: {volumes}.")
+        self.bioreactor = {
+            "alt_media_fraction": self.env.getfloat("bioreactor", "initial_alt_media_fraction", 0.0),
+            "efflux_tube_volume_ml": volume,
+            "current_volume_ml": volume,
+        }
+        self.publish_bioreactor()
         if not self.running("stirring"):
             self.log(
                 "WARNING", "It's recommended to have stirring on to improve mixing during dosing events."
@@ -146,6 +152,13 @@ class DosingAutomation(Automation):
         if self.automation == "turbidostat":
             assert self.link
             self.link.subscribe(self.topic("ods", job="od_reading"), self.on_ods)
+
+    def publish_bioreactor(self) -> None:
+        """Retained vial state under …/bioreactor/, kept after the job stops (as real pio keeps it)."""
+        assert self.link
+        for name, value in self.bioreactor.items():
+            payload = {"timestamp": reading_timestamp(), "value": value}
+            self.link.publish(f"pioreactor/{self.unit}/{self.experiment}/bioreactor/{name}", payload, 1, True)
 
     def dose(self) -> None:
         volume = float(self.values.get("exchange_volume_ml") or self.values.get("dosing_volume_ml") or 0.5)
@@ -160,6 +173,7 @@ class DosingAutomation(Automation):
             assert self.link
             self.link.publish(f"pioreactor/{self.unit}/{self.experiment}/dosing_events", payload, qos=1)
         self.event("DilutionEvent", f"exchanged {volume}mL", {"volume": volume})
+        self.publish_bioreactor()  # media in, the same volume out: the vial's state stays the same
 
     def on_ods(self, message: Any) -> None:
         if self.state != "ready" or not message.payload:
