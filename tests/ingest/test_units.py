@@ -21,7 +21,7 @@ from leader.db import tokens as tokens_db
 from tests.leader.conftest import make_app
 from tests.support.broker import Broker
 from tests.support.procs import Proc, wait_for
-from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason
+from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
 
 EXP = "ingest-e2e"
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +67,10 @@ def test_units_publishing_land_in_the_api(
     ]
     if impl == "sim":  # real pio needs minutes of OD statistics first; the simulator is sped up
         jobs.append(["growth_rate_calculating"])
+        config = unit_paths(tmp_path / unit).config  # fewer OD samples before the first growth rate
+        config.write_text(
+            config.read_text().replace("samples_for_od_statistics = 35", "samples_for_od_statistics = 5")
+        )
     procs = [Proc([str(pio), "run", *job], tmp_path / f"{job[0]}.log") for job in jobs]
     try:
 
