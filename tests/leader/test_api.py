@@ -240,7 +240,8 @@ def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None
     lost = ops_db.create(
         db, "job.start", {"experiment": "e", "job": "stirring"}, ["u1"], "api"
     )  # never queued
-    other = ops_db.create(db, "export", {}, [], "api")  # another task's kind: not the engine's to run
+    # a kind with its own task (export) is re-queued to that task, not to the fan-out engine
+    export = ops_db.create(db, "export", {"experiments": ["e"], "datasets": ["logs"]}, [], "api")
     app.extensions["leader.huey"].immediate = True  # the recovery's re-queued operation runs right here
     with app.app_context():
         assert engine.recover() == [running.id]
@@ -249,7 +250,8 @@ def test_cancel_queued_and_recover_running(app: Flask, api: FlaskClient) -> None
     assert "interrupted" in after.steps[0].detail
     assert ops_db.get(db, lost.id).status == "failed"  # it ran: u1 is unreachable
     assert "unreachable" in ops_db.get(db, lost.id).steps[0].detail
-    assert ops_db.get(db, other.id).status == "queued"
+    assert ops_db.get(db, export.id).status == "succeeded"
+    assert any("e/logs.csv: 0 rows" in line.text for line in ops_db.lines(db, export.id))
 
 
 def test_tokens_contrib_openapi(api: FlaskClient) -> None:

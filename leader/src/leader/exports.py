@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from huey import SqliteHuey
 
 from . import contrib
@@ -28,6 +28,7 @@ from .db import job_states as job_states_db
 from .db import logs as logs_db
 from .db import operations as ops_db
 from .db import readings as readings_db
+from .tasks import register_kind
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,4 @@ def register(queue: SqliteHuey, app: Flask) -> None:
         with app.app_context():
             run(app, op_id)
 
-    app.extensions["leader.task.run_export"] = run_export
-
-
-def enqueue(op_id: str) -> None:
-    current_app.extensions["leader.task.run_export"](op_id)
+    register_kind(app, KIND, run_export)

@@ -12,11 +12,10 @@ from cluster_schema.leader import ExportRequest, OperationAnswer
 from cluster_schema.openapi import Route
 
 from .. import exports
-from ..auth import principal
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
-from ..operations.submit import _trigger, accepted
+from ..operations.submit import accepted, submit, trigger
 
 bp = Blueprint("exports", __name__)
 
@@ -39,9 +38,7 @@ def create_export() -> Response:
         )
     query_float("wait", 0.0, hi=MAX_WAIT)
     params = {"experiments": list(dict.fromkeys(req.experiments)), "datasets": list(dict.fromkeys(chosen))}
-    op = ops_db.create(get_db(), exports.KIND, params, [], _trigger(), principal())
-    exports.enqueue(op.id)
-    return accepted(ops_db.get(get_db(), op.id))
+    return accepted(submit(exports.KIND, params, [], trigger(), needs_targets=False))
 
 
 @bp.get("/exports/<op_id>")

@@ -192,13 +192,10 @@ def interrupt_running(db: sqlite3.Connection) -> list[str]:
     return ids
 
 
-def queued_ids(db: sqlite3.Connection, kinds: list[str]) -> list[str]:
-    marks = ",".join("?" * len(kinds))
-    rows = db.execute(
-        f"SELECT id FROM operations WHERE status = 'queued' AND kind IN ({marks}) ORDER BY created_at",  # noqa: S608
-        kinds,
-    )
-    return [r[0] for r in rows]
+def queued(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(id, kind) of every queued operation, oldest first."""
+    rows = db.execute("SELECT id, kind FROM operations WHERE status = 'queued' ORDER BY created_at")
+    return [(r[0], r[1]) for r in rows]
 
 
 def step_counts(db: sqlite3.Connection, op_id: str) -> dict[str, int]:

@@ -12,6 +12,7 @@ import time
 
 from flask import current_app
 
+from .. import tasks
 from ..agent_client import UnitAddress
 from ..db import get_db, transaction
 from ..db import operations as ops_db
@@ -105,6 +106,6 @@ def recover() -> list[str]:
     ids = ops_db.interrupt_running(db)
     for op_id in ids:
         log.warning("operation %s was running when the worker stopped; marked interrupted", op_id)
-    for op_id in ops_db.queued_ids(db, kinds=list(ACTIONS)):
-        current_app.extensions["leader.task.run_operation"](op_id)
+    for op_id, kind in ops_db.queued(db):
+        tasks.enqueue(op_id, kind)
     return ids

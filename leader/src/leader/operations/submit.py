@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
 
+from .. import tasks
 from ..auth import principal
 from ..db import get_db
 from ..db import operations as ops_db
@@ -18,11 +19,14 @@ from ..http import MAX_WAIT, json_response, query_float
 WAIT_POLL = 0.05
 
 
-def submit(kind: str, params: dict[str, Any], targets: list[str], trigger: str = "api") -> Operation:
-    if not targets:
+def submit(
+    kind: str, params: dict[str, Any], targets: list[str], trigger: str = "api", *, needs_targets: bool = True
+) -> Operation:
+    """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out."""
+    if needs_targets and not targets:
         raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
     op = ops_db.create(get_db(), kind, params, targets, trigger, principal())
-    current_app.extensions["leader.task.run_operation"](op.id)
+    tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
 
 
@@ -47,8 +51,8 @@ def accepted(op: Operation) -> Response:
 def start(kind: str, params: dict[str, Any], targets: list[str]) -> Response:
     """Validate `?wait` before anything is queued, then submit and answer."""
     query_float("wait", 0.0, hi=MAX_WAIT)
-    return accepted(submit(kind, params, targets, _trigger()))
+    return accepted(submit(kind, params, targets, trigger()))
 
 
-def _trigger() -> str:
+def trigger() -> str:
     return "api" if request.headers.get("Authorization") else "ui"
