@@ -30,6 +30,10 @@ dist: install
 	for p in $(PROJECTS); do $(BIN)/python -m build -q --wheel --no-isolation --outdir dist ./$$p || exit 1; done
 	@ls dist
 
+# A demo cluster on loopback until Ctrl-C. Settings: LEADER_PORT, DEMO_UNITS, DEMO_PIO=sim|real, DEMO_SPEED.
+run: install
+	$(BIN)/python -m devcluster
+
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from devcluster.broker import Broker  # noqa: E402
+from devcluster.procs import wait_for  # noqa: E402
 from tests.agent.harness import AgentProc  # noqa: E402
-from tests.support.procs import wait_for  # noqa: E402
 
 
 def fake_pio(path: Path, marker: Path) -> Path:

@@ -24,11 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import paho.mqtt.client as mqtt  # noqa: E402
-from devcluster.broker import Broker  # noqa: E402
-from devcluster.procs import wait_for  # noqa: E402
 from flask import Flask  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
+from devcluster.broker import Broker  # noqa: E402
+from devcluster.procs import wait_for  # noqa: E402
 from leader import create_app, ingest  # noqa: E402
 from leader.db import connect  # noqa: E402
 

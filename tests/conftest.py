@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.broker import MOSQUITTO, Broker
+from devcluster.broker import MOSQUITTO, Broker
+from devcluster.cleanup import stop_all_tracked
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,6 +17,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     if MOSQUITTO:
         return f"mqtt broker: mosquitto ({MOSQUITTO})"
     return "mqtt broker: EMBEDDED amqtt broker - no mosquitto binary found on this machine"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_leftover_jobs() -> Iterator[None]:
+    """Jobs are detached from the agents that start them; stop any a test's own teardown missed."""
+    yield
+    stop_all_tracked()
 
 
 @pytest.fixture(scope="session")

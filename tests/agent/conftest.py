@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from devcluster.broker import Broker
+from devcluster.units import make_real_unit, make_sim_unit, real_pio_unavailable_reason
 from tests.agent.harness import AgentProc, Subscriber, write_spy
-from tests.support.broker import Broker
-from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def sim_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> 
         yield agent
     finally:
         agent.request("POST", "/unit_api/jobs/stop", {"all_jobs": True})
-        agent.stop()
+        agent.close()
 
 
 @pytest.fixture(scope="module")
@@ -55,4 +55,4 @@ def real_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) ->
         yield agent
     finally:
         agent.request("POST", "/unit_api/jobs/stop", {"all_jobs": True})
-        agent.stop()
+        agent.close()

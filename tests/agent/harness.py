@@ -18,9 +18,10 @@ from typing import Any
 from paho.mqtt import client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support.broker import Broker
-from tests.support.procs import Proc, free_port, http_ok, wait_for
-from tests.support.real_pio import unit_paths
+from devcluster.broker import Broker
+from devcluster.cleanup import stop_unit_jobs
+from devcluster.procs import Proc, free_port, http_ok, wait_for
+from devcluster.units import unit_paths
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -139,10 +140,16 @@ class AgentProc:
         return http_ok(self.url + "/unit_api/health")
 
     def stop(self) -> None:
+        """Stop the agent's processes; its jobs run on (they are detached, as in production)."""
         for proc in (self.web, self.worker):
             if proc:
                 proc.stop()
         self.web = self.worker = None
+
+    def close(self) -> None:
+        """Teardown: the agent, then whatever jobs its unit still runs."""
+        self.stop()
+        stop_unit_jobs(self.paths.root)
 
     # -- HTTP ------------------------------------------------------------------------------------------
     def request(

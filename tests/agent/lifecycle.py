@@ -6,8 +6,8 @@ import os
 import signal
 import sqlite3
 
+from devcluster.procs import wait_for
 from tests.agent.harness import AgentProc
-from tests.support.procs import wait_for
 
 
 def _stirring(agent: AgentProc) -> dict | None:  # type: ignore[type-arg]

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from cluster_schema import topics
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
+from devcluster.units import make_sim_unit
 from tests.agent.harness import AgentProc
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
-from tests.support.real_pio import make_sim_unit
 
 
 def _presence(sub: Any, status: str, after: str = "") -> dict[str, Any]:
@@ -66,4 +66,4 @@ def test_broker_down_reconnect_last_will_and_expiry(
         )
         assert time.monotonic() - finished < 10
     finally:
-        agent.stop()
+        agent.close()

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from cluster_schema import topics
+from devcluster.procs import wait_for
 from tests.agent.harness import AgentProc
 from tests.agent.lifecycle import run_change_stop, sigkill_behind_the_back
-from tests.support.procs import wait_for
 
 
 def test_run_change_stop(sim_agent: AgentProc) -> None:

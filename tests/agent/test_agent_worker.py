@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
+from devcluster.units import make_sim_unit
 from tests.agent.harness import AgentProc, write_spy
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
-from tests.support.real_pio import make_sim_unit
 
 MAX_AGE = 2.0
 
@@ -29,7 +29,7 @@ def plugin_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) 
     try:
         yield agent
     finally:
-        agent.stop()
+        agent.close()
 
 
 def test_plugin_install_when_enabled(plugin_agent: AgentProc) -> None:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support.broker import Broker
-from tests.support.cluster import Agent, Cluster
-from tests.support.procs import wait_for
+from devcluster.broker import Broker
+from devcluster.cluster import Agent, Cluster
+from devcluster.procs import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("leader_cluster"), pytest.mark.timeout(120)]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.broker import Broker
-from tests.support.real_pio import real_pio_unavailable_reason
+from devcluster.broker import Broker
+from devcluster.units import real_pio_unavailable_reason
 
 from .unit import PioUnit, pio_unit
 

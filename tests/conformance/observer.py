@@ -11,7 +11,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from tests.support.procs import wait_for
+from devcluster.procs import wait_for
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 
-from tests.support.procs import wait_for
+from devcluster.procs import wait_for
 
 from .unit import PioUnit
 

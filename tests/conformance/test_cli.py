@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.broker import Broker
-from tests.support.procs import free_port
-from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
+from devcluster.broker import Broker
+from devcluster.procs import free_port
+from devcluster.units import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
 
 from .unit import pio_unit
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
-from tests.support.real_pio import real_pio_unavailable_reason
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
+from devcluster.units import real_pio_unavailable_reason
 
 from .unit import PioUnit, pio_unit
 

@@ -9,8 +9,8 @@ import json
 import signal
 from pathlib import Path
 
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
 
 from .unit import PioUnit, pio_unit
 

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.support.broker import Broker
-from tests.support.procs import Proc, wait_for
-from tests.support.real_pio import make_real_unit, make_sim_unit, unit_paths
+from devcluster.broker import Broker
+from devcluster.procs import Proc, wait_for
+from devcluster.units import make_real_unit, make_sim_unit, unit_paths
 
 from .observer import Observer, retained
 

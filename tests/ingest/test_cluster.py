@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import Cluster
-from tests.support.procs import wait_for
+from devcluster.cluster import Cluster
+from devcluster.procs import wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 

@@ -18,8 +18,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support.broker import Broker
-from tests.support.procs import Proc, wait_for
+from devcluster.broker import Broker
+from devcluster.procs import Proc, wait_for
 
 N = 10_000
 FIRST = 8_000  # published before the kill; the rest while the ingest is down

@@ -15,13 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devcluster.broker import Broker
+from devcluster.procs import Proc, wait_for
+from devcluster.units import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
 from leader import ingest
 from leader.db import connect, job_states
 from leader.db import tokens as tokens_db
 from tests.leader.conftest import make_app
-from tests.support.broker import Broker
-from tests.support.procs import Proc, wait_for
-from tests.support.real_pio import make_real_unit, make_sim_unit, real_pio_unavailable_reason, unit_paths
 
 EXP = "ingest-e2e"
 REPO = Path(__file__).resolve().parents[2]

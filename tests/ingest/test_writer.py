@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from devcluster.procs import wait_for
 from leader.db import connect, job_states, logs, presence, readings
 from leader.ingest.parse import Router
 from leader.ingest.writer import BatchWriter, Message
-from tests.support.procs import wait_for
 
 from .conftest import capture_messages
 

@@ -16,7 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.procs import free_port
+from devcluster.procs import free_port
 
 
 class StandIn:

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devcluster.procs import free_port, wait_for
 from leader import cluster_token
 from leader.db import connect
 from leader.db import operations as ops_db
@@ -17,7 +18,6 @@ from leader.db import tokens as tokens_db
 from tests.conftest import REPO
 from tests.leader.conftest import make_app
 from tests.leader.standin import StandIn
-from tests.support.procs import free_port, wait_for
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
+from devcluster.procs import free_port
 from leader import cluster_token
 from leader.db import connect
 from leader.db import tokens as tokens_db
 from tests.leader.conftest import make_app
 from tests.leader.standin import StandIn
-from tests.support.procs import free_port
 
 
 def test_init_db_units_and_tokens(app: Flask) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from cluster_schema.agent import RunJobRequest, RunJobResult
+from devcluster.procs import free_port
 from leader import cluster_token
 from leader.agent_client import AgentClient, UnitAddress
 from leader.fanout import FanOut, Outcome
 from tests.leader.standin import StandIn
-from tests.support.procs import free_port
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
 
 
 def _client(broker: Broker) -> mqtt.Client:

@@ -8,9 +8,9 @@ import statistics
 import time
 from pathlib import Path
 
+from devcluster.broker import Broker
+from devcluster.procs import wait_for
 from tests.conformance.unit import PioUnit, pio_unit
-from tests.support.broker import Broker
-from tests.support.procs import wait_for
 
 
 def _set_config(unit: PioUnit, section: str, key: str, value: str) -> None:

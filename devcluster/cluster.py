@@ -1,5 +1,7 @@
 """A whole cluster as real processes: broker, N agents (gunicorn web + huey worker, each with its own
-pio-sim unit), leader web (gunicorn) and leader worker (`python -m leader.worker`).
+pio-sim or real-pio unit), leader web (gunicorn) and leader worker (`python -m leader.worker`).
+
+Used by the cluster tests and by `make run` (devcluster/__main__.py).
 
     cluster = Cluster(tmp_path, units=3).start()
     cluster.api("POST", "/api/experiments", json={"name": "exp"})
@@ -24,10 +26,11 @@ from typing import Any
 import requests
 
 from .broker import Broker
+from .cleanup import stop_unit_jobs
 from .procs import Proc, free_port, http_ok, wait_for
-from .real_pio import make_sim_unit, unit_paths
+from .units import make_real_unit, make_sim_unit, unit_paths
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
@@ -90,6 +93,8 @@ class Cluster:
     units: int = 3
     broker: Broker | None = None
     sim_speed: float | None = None
+    pio: str = "sim"  # or "real": the real pio 26.11.1 in testing mode (needs Python 3.13)
+    leader_port: int = 0  # 0: a free port
     leader_settings: dict[str, Any] = field(default_factory=dict)
     web_workers: int = 2
     agents: list[Agent] = field(default_factory=list)
@@ -98,7 +103,7 @@ class Cluster:
         self.workdir = Path(self.workdir)
         self._own_broker = self.broker is None
         self.leader_dir = self.workdir / "leader"
-        self.leader_port = free_port()
+        self.leader_port = self.leader_port or free_port()
         self.leader_config = self.leader_dir / "leader.toml"
         self.cluster_token = secrets.token_urlsafe(32)
         self.api_token = ""
@@ -131,7 +136,11 @@ class Cluster:
         self._start_leader_web()
         self.start_leader_worker()
         for agent in self.agents:
-            wait_for(lambda a=agent: self._alive(a.web) and a.ready(), timeout, 0.1, f"agent {agent.name}")
+
+            def agent_ready(a: Agent = agent) -> bool:
+                return self._alive(a.web) and a.ready()
+
+            wait_for(agent_ready, timeout, 0.1, f"agent {agent.name}")
         wait_for(
             lambda: self._alive(self.leader_web) and http_ok(self.leader_url + "/api/health"),
             timeout,
@@ -151,6 +160,9 @@ class Cluster:
         self.leader_web = self.leader_worker = None
         for agent in self.agents:
             agent.web = agent.worker = None
+        # jobs are detached from their agents (an agent restart must not stop a culture): stop them too
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda a: stop_unit_jobs(a.dir / "unit"), self.agents))
         if self._own_broker and self.broker:
             self.broker.stop()
         self.session.close()
@@ -220,7 +232,10 @@ class Cluster:
     def _write_agent(self, name: str) -> Agent:
         assert self.broker is not None
         base = self.workdir / name
-        pio = make_sim_unit(base / "unit", name, self.broker.host, self.broker.port, speed=self.sim_speed)
+        if self.pio == "real":
+            pio = make_real_unit(base / "unit", name, self.broker.host, self.broker.port)
+        else:
+            pio = make_sim_unit(base / "unit", name, self.broker.host, self.broker.port, speed=self.sim_speed)
         paths = unit_paths(base / "unit")
         token_file = base / "token"
         _private(token_file, self.cluster_token)
@@ -243,6 +258,23 @@ class Cluster:
             )
         )
         return Agent(name, port, base, config)
+
+    # -- demo ------------------------------------------------------------------------------------------
+    def seed_demo_experiment(self, name: str) -> None:
+        """An experiment with every unit assigned, so the first request of a demo has something to act on."""
+        r = self.api("POST", "/api/experiments", json={"name": name, "description": "Demo experiment"})
+        assert r.status_code == 201, r.text
+        r = self.api("PUT", f"/api/experiments/{name}/units", json={"units": [a.name for a in self.agents]})
+        assert r.status_code == 200, r.text
+
+    def dead_processes(self) -> list[str]:
+        """Names of the cluster's processes that have exited."""
+        procs = {"leader web": self.leader_web, "leader worker": self.leader_worker}
+        for a in self.agents:
+            procs |= {f"{a.name} web": a.web, f"{a.name} worker": a.worker}
+        if self.broker is not None:
+            procs["broker"] = self.broker.proc
+        return [name for name, proc in procs.items() if proc is None or not proc.alive()]
 
     # -- helpers -----------------------------------------------------------------------------------
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:

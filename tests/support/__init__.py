@@ -1,1 +1,0 @@
-"""Test harness: real brokers and real processes, started on free ports and always cleaned up."""
