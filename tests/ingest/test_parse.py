@@ -100,12 +100,15 @@ def test_settings_and_states(router: Router) -> None:
 
 def test_presence_plain_and_json(router: Router) -> None:
     assert router.route("pioreactor/u1/$agent/presence", b"online", 4.0) == [
-        (PRESENCE, ("u1", "online", 4.0))
+        (PRESENCE, ("u1", "online", 4.0, None))
     ]
     body = b'{"status":"offline","unit":"u1","timestamp":"2026-11-21T04:49:19.895Z"}'
     assert router.route("pioreactor/u1/$agent/presence", body, 4.0) == [
-        (PRESENCE, ("u1", "offline", 4.0))  # arrival time: a last will's timestamp is its connection's
+        (PRESENCE, ("u1", "offline", 4.0, None))  # arrival time: a last will's timestamp is its connection's
     ]
+    online = body.replace(b"offline", b"online")
+    ((_, row),) = router.route("pioreactor/u1/$agent/presence", online, 4.0)
+    assert row[:3] == ("u1", "online", 4.0) and row[3] == pytest.approx(1795236559.895)  # when it was there
     assert router.route("pioreactor/u1/$agent/presence", b"", 4.0) == []
 
 

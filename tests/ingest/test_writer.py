@@ -176,3 +176,17 @@ def test_a_row_the_store_refuses_does_not_block_the_others(db_path: str, router:
     finally:
         writer.stop()
         conn.close()
+
+
+def test_retained_online_presence_dates_last_seen(
+    db: sqlite3.Connection, db_path: str, router: Router
+) -> None:
+    """A leader starting after its agents sees only their retained `online`: its timestamp is a sighting."""
+    w = BatchWriter(lambda: connect(db_path), router)
+    stamped = b'{"status":"online","unit":"u1","timestamp":"2026-11-21T04:49:19.895Z"}'
+    w.write(db, [Message("pioreactor/u1/$agent/presence", stamped, time.time(), retained=True)])
+    p = presence.presence_for(db, ["u1"])["u1"]
+    assert (p.presence, p.last_seen) == ("online", "2026-11-21T04:49:19.895Z")
+    # a retained bare `online` (no timestamp) still says nothing about when
+    w.write(db, [Message("pioreactor/u2/$agent/presence", b"online", time.time(), retained=True)])
+    assert presence.presence_for(db, ["u2"])["u2"].last_seen is None

@@ -2,7 +2,8 @@
 
 `presence_for(conn, units)` gives the `presence` and `last_seen` fields of `/api/units`: presence is
 `online`, `offline` (the agent said offline, or its last will said lost) or `unknown` (never heard of);
-`last_seen` is the time of the latest live (not retained) message from the unit on any ingested topic.
+`last_seen` is the time of the latest live (not retained) message from the unit on any ingested topic, or
+the time stamped in the agent's `online` message (retained or not: it says when the agent was there).
 """
 
 from __future__ import annotations
@@ -28,15 +29,16 @@ UNKNOWN = UnitPresence("unknown", None, None)
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+    ms = round(ts * 1000)  # round once: truncating ts % 1 turns .895 into .894
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
-def apply_presence(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, float]]) -> None:
-    """Rows (unit, status, at)."""
+def apply_presence(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, float, float | None]]) -> None:
+    """Rows (unit, status, at, the message's own timestamp or None: see `touch` for that one)."""
     conn.executemany(
         "INSERT INTO presence (unit, status, changed_at) VALUES (?, ?, ?) ON CONFLICT (unit) "
         "DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at",
-        rows,
+        [r[:3] for r in rows],
     )
 
 

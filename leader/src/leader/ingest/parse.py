@@ -218,9 +218,13 @@ class Router:
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise Malformed(str(exc)) from None
             status: str = msg.status
+            # the time the agent said it came online: a true sighting, even when replayed as retained
+            online = msg.timestamp and msg.status == "online"
+            stamped = parse_time(msg.timestamp, received_at) if online else None
         else:
-            status = text.decode("utf-8", "replace")
+            status, stamped = text.decode("utf-8", "replace"), None
         if status not in PRESENCE_STATES:
             raise Malformed(f"unknown presence {status[:40]!r}")
-        # arrival time, not the payload's: a last will carries the time it was set, at connection
-        return [(PRESENCE, (unit, status, received_at))]
+        # changed_at is the arrival time, not the payload's: a last will carries the time it was set, at
+        # connection. The 4th element is the online message's own timestamp (or None), for last_seen.
+        return [(PRESENCE, (unit, status, received_at, stamped))]

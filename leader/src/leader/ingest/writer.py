@@ -193,6 +193,8 @@ class BatchWriter:
                     rows[kind].append(row)
                     if kind == PRESENCE and row[1] != "online":
                         alive = False  # the broker speaking for a unit (its last will) is no sign of life
+                    elif kind == PRESENCE and row[3] and row[3] > seen.get(row[0], 0.0):
+                        seen[row[0]] = row[3]
             except Unknown:
                 if count:
                     stats.unknown += 1
