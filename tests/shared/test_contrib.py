@@ -89,3 +89,27 @@ def test_chart_descriptors() -> None:
 def test_no_code_inside_yaml(path: Path) -> None:
     for text in strings(load(path)):
         assert not CODE_LIKE.search(text), f"{path.name}: {text!r} looks like code"
+
+
+@pytest.mark.parametrize("kind", ["temperature", "dosing", "led"])
+def test_automation_fields_are_what_pio_accepts(kind: str) -> None:
+    """Field keys are the automation's real arguments and every required one has a default, so a start from
+    the descriptor's defaults does not fail. pio-sim mirrors pio 26.11.1's classes (held to it by the
+    conformance suite), so it is the reference here."""
+    from unit_agent.sim import automations as sim
+
+    job = {
+        "temperature": sim.TemperatureAutomation,
+        "dosing": sim.DosingAutomation,
+        "led": sim.LEDAutomation,
+    }[kind]
+    for path in sorted((CONTRIB / "automations" / kind).glob("*.yaml")):
+        auto = codec.convert(contrib.AutomationDescriptor, load(path))
+        assert auto.automation_name in job.automations, f"{path.name}: pio has no such {kind} automation"
+        accepted = set(job.automations[auto.automation_name])
+        fields = {f.key: f for f in auto.fields}
+        assert set(fields) <= accepted, f"{path.name}: unknown fields {sorted(set(fields) - accepted)}"
+        for required in job.required.get(auto.automation_name, ()):
+            assert required in fields and fields[required].default is not None, (
+                f"{path.name}: `{required}` is required by pio and needs a field with a default"
+            )
