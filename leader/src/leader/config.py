@@ -49,6 +49,18 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
     "SSE_POLL": 0.2,
+    # MQTT ingest (leader.ingest): the persistent session's client id (LEADER_INGEST_CLIENT_ID; empty =
+    # derived from DATABASE, so two leaders on one broker never share a session), messages per transaction
+    # at most (LEADER_INGEST_BATCH_SIZE), seconds a batch waits for more (LEADER_INGEST_FLUSH_INTERVAL), and
+    # seconds between looks at CONTRIB_DIR for new charts and settings (LEADER_INGEST_DESCRIPTOR_REFRESH).
+    "INGEST_CLIENT_ID": "",
+    "INGEST_BATCH_SIZE": 1000,
+    "INGEST_FLUSH_INTERVAL": 0.02,
+    "INGEST_DESCRIPTOR_REFRESH": 30.0,
+    # Logs and readings older than this many days are pruned hourly; 0 keeps all (LEADER_RETENTION_DAYS).
+    "RETENTION_DAYS": 0,
+    # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports.
+    "EXPORTS_DIR": "",
 }
 
 # Values that are only acceptable on a developer's machine.

@@ -45,7 +45,7 @@ def datasets(app: Flask) -> list[str]:
 
 
 def path_of(app: Flask, op_id: str) -> Path:
-    folder = app.config.get("EXPORTS_DIR") or os.path.join(app.instance_path, "exports")
+    folder = app.config["EXPORTS_DIR"] or os.path.join(app.instance_path, "exports")
     return Path(folder) / f"{op_id}.zip"
 
 

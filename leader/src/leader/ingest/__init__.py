@@ -87,9 +87,9 @@ def start(app: Flask) -> Ingest:
     writer = BatchWriter(
         lambda: connect(database),
         router,
-        batch_size=int(cfg.get("INGEST_BATCH_SIZE", 1000)),
-        flush_interval=float(cfg.get("INGEST_FLUSH_INTERVAL", 0.02)),
-        retention_days=float(cfg.get("RETENTION_DAYS", 0)) or None,
+        batch_size=int(cfg["INGEST_BATCH_SIZE"]),
+        flush_interval=float(cfg["INGEST_FLUSH_INTERVAL"]),
+        retention_days=float(cfg["RETENTION_DAYS"]) or None,
     )
     client = IngestClient(
         url.hostname or "127.0.0.1",
@@ -104,4 +104,4 @@ def start(app: Flask) -> Ingest:
     writer.start()
     client.start()
     log.info("ingest: %d subscriptions on %s", len(router.subscriptions()), cfg["MQTT_URL"])
-    return Ingest(client, writer, cfg["CONTRIB_DIR"], float(cfg.get("INGEST_DESCRIPTOR_REFRESH", 30.0)))
+    return Ingest(client, writer, cfg["CONTRIB_DIR"], float(cfg["INGEST_DESCRIPTOR_REFRESH"]))
