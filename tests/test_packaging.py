@@ -43,57 +43,26 @@ def _find(out: Path, project: str) -> list[Path]:
     return sorted(out.glob(f"{dist_name}-*.whl"))
 
 
-@pytest.mark.xdist_group("packaging")
-def test_agent_install_pulls_no_leader_dependency(tmp_path: Path) -> None:
-    wheels = [_build(p, tmp_path) for p in ("shared", "unit_agent")]
+def _resolved(tmp_path: Path, wheels: list[Path]) -> set[str]:
+    """What an empty venv would get: `pip --dry-run --ignore-installed` resolves the full tree."""
     report = tmp_path / "report.json"
-    # --dry-run --ignore-installed resolves the full tree an empty venv would get, without installing it.
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--dry-run",
-            "--ignore-installed",
-            "--report",
-            str(report),
-            "-c",
-            str(REPO / "constraints.txt"),
-            *map(str, wheels),
-        ],
+        [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed",
+         "--report", str(report), "-c", str(REPO / "constraints.txt"), *map(str, wheels)],
         check=True,
         capture_output=True,
         timeout=300,
-    )
-    names = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    )  # fmt: skip
+    return {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+
+
+@pytest.mark.xdist_group("packaging")
+def test_agent_install_pulls_no_leader_dependency(tmp_path: Path) -> None:
+    names = _resolved(tmp_path, [_build(p, tmp_path) for p in ("shared", "unit_agent")])
     assert {"pioreactor-unit-agent", "pioreactor-cluster-schema", "flask", "huey", "paho-mqtt"} <= names
     assert not names & LEADER_ONLY, f"agent install pulls leader-only packages: {sorted(names & LEADER_ONLY)}"
 
 
 @pytest.mark.xdist_group("packaging")
 def test_schema_depends_on_msgspec_only(tmp_path: Path) -> None:
-    wheel = _build("shared", tmp_path)
-    report = tmp_path / "report.json"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--dry-run",
-            "--ignore-installed",
-            "--report",
-            str(report),
-            "-c",
-            str(REPO / "constraints.txt"),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    names = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
-    assert names == {"pioreactor-cluster-schema", "msgspec"}
+    assert _resolved(tmp_path, [_build("shared", tmp_path)]) == {"pioreactor-cluster-schema", "msgspec"}
