@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import zipfile
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from leader import exports
 from leader.db import connect
 from leader.db import tokens as tokens_db
 from leader.ingest.parse import Router
@@ -111,3 +113,20 @@ def test_export_not_ready_is_409_and_unknown_is_404(tmp_path: Path) -> None:
     assert time.monotonic() - t < 5 and op["status"] == "queued"
     assert api.get(f"/api/exports/{op['id']}").status_code == 409
     assert api.get("/api/exports/nope").status_code == 404
+
+
+def test_old_exports_expire(api: FlaskClient, app: Flask) -> None:
+    body = {"experiments": ["e1"], "datasets": ["logs"]}
+    first = api.post("/api/exports", json=body).get_json()["operation"]
+    path = exports.path_of(app, first["id"])
+    crashed = path.with_name("crashed.zip.part")
+    crashed.write_bytes(b"half")
+    old = time.time() - 8 * 86400
+    os.utime(path, (old, old))
+    os.utime(crashed, (old, old))
+    second = api.post("/api/exports", json=body).get_json()["operation"]
+    assert second["status"] == "succeeded"
+    assert not path.exists() and not crashed.exists()
+    gone = api.get(f"/api/exports/{first['id']}")
+    assert gone.status_code == 404 and "kept 7 days" in gone.get_json()["message"]
+    assert api.get(f"/api/exports/{second['id']}").status_code == 200

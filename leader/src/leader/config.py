@@ -59,8 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_DESCRIPTOR_REFRESH": 30.0,
     # Logs and readings older than this many days are pruned hourly; 0 keeps all (LEADER_RETENTION_DAYS).
     "RETENTION_DAYS": 0,
-    # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports.
+    # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports. Each new export
+    # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
+    "EXPORTS_KEEP_DAYS": 7,
 }
 
 # Values that are only acceptable on a developer's machine.

@@ -14,6 +14,7 @@ import csv
 import io
 import logging
 import os
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -42,6 +43,19 @@ class Cancelled(Exception):
 
 def datasets(app: Flask) -> list[str]:
     return [*FIXED, *(c.key for c in contrib.charts(app.config["CONTRIB_DIR"]))]
+
+
+def prune(folder: Path, keep_days: float) -> list[Path]:
+    """Delete finished zips older than `keep_days` and `.part` files a crash left (older than an hour)."""
+    now = time.time()
+    removed = []
+    for path in folder.glob("*.zip*"):
+        limit = keep_days * 86400 if path.suffix == ".zip" else 3600
+        with contextlib.suppress(OSError):
+            if keep_days > 0 and now - path.stat().st_mtime > limit:
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def path_of(app: Flask, op_id: str) -> Path:
@@ -86,6 +100,8 @@ def run(app: Flask, op_id: str) -> None:
     part = final.with_suffix(".zip.part")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
+        for old in prune(final.parent, float(app.config["EXPORTS_KEEP_DAYS"])):
+            log.info("export %s: removed expired %s", op_id, old.name)
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for experiment in op.params["experiments"]:
                 for dataset in op.params["datasets"]:

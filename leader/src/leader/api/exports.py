@@ -50,7 +50,8 @@ def download(op_id: str) -> Response:
         raise Conflict(f"Export {op_id} is {op.status}, not ready: follow /api/operations/{op_id}.")
     path = exports.path_of(current_app, op_id)
     if not path.exists():
-        raise NotFound(f"The file of export {op_id} is gone.")
+        days = current_app.config["EXPORTS_KEEP_DAYS"]
+        raise NotFound(f"The file of export {op_id} is gone (exports are kept {days} days): export again.")
     return send_file(
         path, mimetype="application/zip", as_attachment=True, download_name=f"export-{op_id}.zip"
     )
