@@ -343,3 +343,18 @@ def test_inactive_units_are_left_out_by_default(cluster: tuple[FlaskClient, list
     op = client.post("/api/experiments/exp/jobs/stirring/start", json={"units": ["pio1"]}).json["operation"]
     assert op["status"] == "succeeded"  # named explicitly, it is asked
     assert client.patch("/api/units/pio1", json={"address": "bad\nhost"}).status_code == 400
+
+
+def test_openapi_documents_every_api_route(app: Flask, api: FlaskClient) -> None:
+    from cluster_schema.openapi import openapi_path
+
+    spec = api.get("/api/openapi.json").json
+    assert spec["openapi"].startswith("3.1")
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method.lower() not in spec["paths"].get(openapi_path(rule.rule), {}):
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, f"routes missing from /api/openapi.json: {missing}"
