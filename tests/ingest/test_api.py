@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from leader.db import connect
-from leader.db import tokens as tokens_db
 from leader.ingest.parse import Router
 from leader.ingest.writer import BatchWriter, Message
-from tests.leader.conftest import make_app
+from tests.leader.conftest import api_client, make_app
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -25,13 +23,8 @@ def app(tmp_path: Path) -> Flask:
 
 
 @pytest.fixture
-def api(app: Flask) -> Iterator[FlaskClient]:
-    db = connect(app.config["DATABASE"])
-    token = tokens_db.create(db, "tests").token
-    db.close()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    yield client
+def api(app: Flask) -> FlaskClient:
+    return api_client(app)
 
 
 def ingest(app: Flask, router: Router, messages: list[Message]) -> None:

@@ -16,19 +16,9 @@ from flask.testing import FlaskClient
 
 from leader import exports
 from leader.db import connect
-from leader.db import tokens as tokens_db
 from leader.ingest.parse import Router
 from leader.ingest.writer import BatchWriter, Message
-from tests.leader.conftest import make_app
-
-
-def client_for(app: Flask) -> FlaskClient:
-    db = connect(app.config["DATABASE"])
-    token = tokens_db.create(db, "tests").token
-    db.close()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
+from tests.leader.conftest import api_client, make_app
 
 
 @pytest.fixture
@@ -65,7 +55,7 @@ def app(tmp_path: Path, router: Router) -> Flask:
 
 @pytest.fixture
 def api(app: Flask) -> Iterator[FlaskClient]:
-    yield client_for(app)
+    yield api_client(app)
 
 
 def test_export_zip_of_csv(api: FlaskClient) -> None:
@@ -107,7 +97,7 @@ def test_export_bad_request(api: FlaskClient, body: dict) -> None:
 
 def test_export_not_ready_is_409_and_unknown_is_404(tmp_path: Path) -> None:
     queued = make_app(tmp_path)  # no worker: the export stays queued, the POST answers at once
-    api = client_for(queued)
+    api = api_client(queued)
     t = time.monotonic()
     op = api.post("/api/exports", json={"experiments": ["e1"]}).get_json()["operation"]
     assert time.monotonic() - t < 5 and op["status"] == "queued"

@@ -30,6 +30,18 @@ def make_app(tmp: Path, **overrides: Any) -> Flask:
     return create_app(config)
 
 
+def api_client(app: Flask) -> FlaskClient:
+    """A test client that sends a fresh API token with every request."""
+    db = connect(app.config["DATABASE"])
+    try:
+        token = tokens_db.create(db, "tests").token
+    finally:
+        db.close()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path)
