@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/mypy
 
 dist: install
-	rm -rf dist
+	rm -rf dist $(addsuffix /build,$(PROJECTS))  # a stale build/lib would put deleted modules in a wheel
 	for p in $(PROJECTS); do $(BIN)/python -m build -q --wheel --no-isolation --outdir dist ./$$p || exit 1; done
 	@ls dist
 
@@ -38,6 +38,6 @@ bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) dist build .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist build $(addsuffix /build,$(PROJECTS)) .run .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 	find . -name '*.egg-info' -prune -exec rm -rf {} +

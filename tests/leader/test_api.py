@@ -319,22 +319,6 @@ def test_cancel_a_running_operation(cluster: tuple[FlaskClient, list[StandIn]]) 
     assert final["steps"][0]["status"] == "failed" and "cancel" in final["steps"][0]["detail"]
 
 
-def test_running_jobs_asked_of_the_agents(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
-    from leader.api.jobs import _ask_agents
-
-    client, _ = cluster
-    client.post(
-        "/api/experiments/exp/jobs/stirring/start",
-        json={"units": ["pio0", "pio2"], "options": {"target_rpm": 3}},
-    )
-    with client.application.app_context():
-        jobs = _ask_agents("exp", ["pio0", "pio1", "pio2"])
-    assert sorted((j.unit, j.job_name, j.settings.get("target_rpm")) for j in jobs) == [
-        ("pio0", "stirring", 3),
-        ("pio2", "stirring", 3),
-    ]
-
-
 def test_inactive_units_are_left_out_by_default(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
     client, agents = cluster
     assert client.patch("/api/units/pio1", json={"active": False}).json["active"] is False

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-import time
-from typing import Any
+from flask import Blueprint, Response
 
-from flask import Blueprint, Response, current_app
-
-from cluster_schema.agent import AgentRunningJob, JobSettings
 from cluster_schema.errors import Conflict
 from cluster_schema.leader import (
     JobStartRequest,
@@ -20,12 +15,9 @@ from cluster_schema.leader import (
 from cluster_schema.names import check_experiment, check_job
 from cluster_schema.openapi import Route
 
-from ..agent_client import UnitAddress
 from ..db import experiments as exp_db
-from ..db import get_db
+from ..db import get_db, job_states
 from ..db import units as units_db
-from ..extensions import agents
-from ..fanout import FanOut, Outcome
 from ..http import body, json_response
 from ..operations.submit import start
 
@@ -77,43 +69,10 @@ def settings(exp: str, job: str) -> Response:
 
 @bp.get("/experiments/<exp>/jobs/running")
 def running(exp: str) -> Response:
-    """From MQTT ingest when it is installed; else asked of the agents directly (one fan-out)."""
+    """From the ingested MQTT state: a read never fans out to the agents."""
     check_experiment(exp)
-    units = exp_db.assigned_units(get_db(), exp)
-    try:
-        job_states = importlib.import_module("leader.db.job_states")
-        jobs: list[RunningJob] = [j for j in job_states.running_jobs(get_db(), exp) if j.unit in units]
-    except (ImportError, AttributeError):
-        jobs = _ask_agents(exp, units)
-    return json_response(jobs)
-
-
-def _ask_agents(exp: str, units: list[str]) -> list[RunningJob]:
-    client = agents()
-
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        found = []
-        for job in client.get(unit, "/unit_api/jobs/running", list[AgentRunningJob], deadline=deadline):
-            if job.experiment not in (exp, None):
-                continue
-            settings: dict[str, Any] = job.settings
-            if not settings:
-                path = f"/unit_api/jobs/settings/job_name/{job.job_name}"
-                settings = client.get(unit, path, JobSettings, deadline=deadline).settings
-            state = job.state or "ready"
-            found.append(
-                RunningJob(
-                    unit=unit.name, job_name=job.job_name, experiment=exp, state=state, settings=settings
-                )
-            )
-        return Outcome(unit.name, True, result=found)
-
-    addresses = units_db.addresses(get_db(), units)
-    deadline = time.monotonic() + current_app.config["AGENT_READ_TIMEOUT"]
-    outcomes = FanOut(call, workers=current_app.config["FANOUT_WORKERS"]).run(
-        list(addresses.values()), deadline
-    )
-    return [job for o in outcomes.values() if o.ok for job in o.result]
+    units = set(exp_db.assigned_units(get_db(), exp))
+    return json_response([j for j in job_states.running_jobs(get_db(), exp) if j.unit in units])
 
 
 ROUTES = [
