@@ -73,7 +73,7 @@ class FanOut(Generic[T]):
                     pending.pop(future)
                 self._deliver([future.result() for future in done], outcomes, on_outcomes)
         finally:
-            timeout = not stop_reason.startswith("c")
+            timeout = stop_reason != "cancelled"  # the deadline passed (or an error left the loop)
             batch = [
                 Outcome(t.name, False, stop_reason or "stopped", timeout=timeout) for t in pending.values()
             ]
