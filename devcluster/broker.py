@@ -45,6 +45,7 @@ class Broker:
                     autosave_interval 1
                     max_queued_messages 200000
                     max_inflight_messages 0
+                    queue_qos0_messages true
                     max_keepalive 3600
                     log_dest stdout
                     log_type error
