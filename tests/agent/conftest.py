@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from devcluster.broker import Broker
-from devcluster.units import make_real_unit, make_sim_unit, real_pio_unavailable_reason
-from tests.agent.harness import AgentProc, Subscriber, write_spy
+from devcluster.units import make_real_unit, real_pio_unavailable_reason
+from tests.agent.harness import AgentProc, Subscriber, spied_sim_agent
 
 
 @pytest.fixture
@@ -29,17 +29,8 @@ def subscriber(mqtt_broker: Broker) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def sim_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProc]:
     """One agent on a pio-sim unit, shared by a module's tests; its `pio` is a spy noting every call."""
-    base = tmp_path_factory.mktemp("agent_sim")
-    unit = f"sim{secrets.token_hex(3)}"
-    wrapper = make_sim_unit(base / "unit", unit, mqtt_broker.host, mqtt_broker.port)
-    spy = write_spy(base / "pio-spy", wrapper, base / "pio-calls.txt")
-    agent = AgentProc(base, unit, mqtt_broker, spy, base / "unit").start()
-    agent.calls = base / "pio-calls.txt"  # type: ignore[attr-defined]
-    try:
+    with spied_sim_agent(tmp_path_factory.mktemp("agent_sim"), mqtt_broker, "sim") as agent:
         yield agent
-    finally:
-        agent.request("POST", "/unit_api/jobs/stop", {"all_jobs": True})
-        agent.close()
 
 
 @pytest.fixture(scope="module")

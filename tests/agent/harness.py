@@ -3,6 +3,7 @@ systemd units in deploy/unit_agent/) against a real broker and a pio-sim or real
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devcluster.broker import Broker
 from devcluster.cleanup import stop_unit_jobs
 from devcluster.procs import Proc, free_port, http_ok, wait_for
-from devcluster.units import unit_paths
+from devcluster.units import make_sim_unit, unit_paths
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -65,6 +67,8 @@ def _toml_value(value: Any) -> str:
 
 
 class AgentProc:
+    calls: Path | None = None  # the spy's record of every `pio` call, when its pio is a spy
+
     def __init__(self, workdir: Path, unit: str, broker: Broker, pio: Path, unit_dir: Path, **settings: Any):
         self.workdir = workdir
         self.unit = unit
@@ -220,3 +224,20 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+@contextlib.contextmanager
+def spied_sim_agent(base: Path, broker: Broker, prefix: str, **settings: Any) -> Iterator[AgentProc]:
+    """A started agent on a fresh pio-sim unit whose `pio` is a spy noting every call in `agent.calls`."""
+    unit = f"{prefix}{secrets.token_hex(3)}"
+    wrapper = make_sim_unit(base / "unit", unit, broker.host, broker.port)
+    calls = base / "pio-calls.txt"
+    spy = write_spy(base / "pio-spy", wrapper, calls)
+    agent = AgentProc(base, unit, broker, spy, base / "unit", **settings)
+    agent.calls = calls
+    agent.start()
+    try:
+        yield agent
+    finally:
+        agent.request("POST", "/unit_api/jobs/stop", {"all_jobs": True})
+        agent.close()

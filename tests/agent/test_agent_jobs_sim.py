@@ -51,7 +51,7 @@ def test_quotes_and_spaces_in_values_stay_one_argument(sim_agent: AgentProc) -> 
     )
     assert result["result"]["state"] == "failed"  # pio refuses the text as a number (no shell unquoted it)
     assert result["result"]["exit_code"] == 2 and "target-rpm" in result["result"]["output_tail"]
-    calls = sim_agent.calls.read_text()  # type: ignore[attr-defined]
+    calls = sim_agent.calls.read_text()
     assert f"--target-rpm={value}" in calls
 
 

@@ -102,7 +102,7 @@ def test_task_results_unknown_and_not_running(sim_agent: AgentProc) -> None:
 def test_reads_answer_from_memory_without_running_pio(sim_agent: AgentProc) -> None:
     run = sim_agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-reads"})
     assert run["result"]["state"] == "ready"
-    calls = sim_agent.calls  # type: ignore[attr-defined]
+    calls = sim_agent.calls
     before = calls.read_text()
     for _ in range(5):
         assert [j["job_name"] for j in sim_agent.running()] == ["stirring"]

@@ -123,7 +123,7 @@ def _cases() -> list[tuple[str, str, Any, str]]:
 
 
 def test_injection_corpus_is_refused_before_anything_runs(sim_agent: AgentProc) -> None:
-    calls = sim_agent.calls  # type: ignore[attr-defined]
+    calls = sim_agent.calls
     before_calls, before_tasks = calls.read_text(), _queued(sim_agent)
     cases = _cases()
     assert len(cases) > 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +10,7 @@ import pytest
 
 from devcluster.broker import Broker
 from devcluster.procs import wait_for
-from devcluster.units import make_sim_unit
-from tests.agent.harness import AgentProc, write_spy
+from tests.agent.harness import AgentProc, spied_sim_agent
 
 MAX_AGE = 2.0
 
@@ -20,16 +18,8 @@ MAX_AGE = 2.0
 @pytest.fixture(scope="module")
 def plugin_agent(mqtt_broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProc]:
     base = tmp_path_factory.mktemp("agent_plugins")
-    unit = f"plug{secrets.token_hex(3)}"
-    wrapper = make_sim_unit(base / "unit", unit, mqtt_broker.host, mqtt_broker.port)
-    spy = write_spy(base / "pio-spy", wrapper, base / "calls.txt")
-    agent = AgentProc(base, unit, mqtt_broker, spy, base / "unit", allow_plugins=True, task_max_age=MAX_AGE)
-    agent.start()
-    agent.calls = base / "calls.txt"  # type: ignore[attr-defined]
-    try:
+    with spied_sim_agent(base, mqtt_broker, "plug", allow_plugins=True, task_max_age=MAX_AGE) as agent:
         yield agent
-    finally:
-        agent.close()
 
 
 def test_plugin_install_when_enabled(plugin_agent: AgentProc) -> None:
@@ -72,4 +62,4 @@ def test_task_queued_while_worker_down_expires_instead_of_running(plugin_agent: 
 
     result = wait_for(finished, 20, 0.05, what="expired task")
     assert result["status"] == "failed" and result["error"].startswith("Expired")
-    assert "run stirring" not in Path(plugin_agent.calls).read_text()  # type: ignore[attr-defined]
+    assert "run stirring" not in Path(plugin_agent.calls).read_text()
