@@ -21,9 +21,24 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+ROLES = ("viewer", "operator", "admin")  # each includes the one before
+
+
 def public(view: F) -> F:
     view.public = True  # type: ignore[attr-defined]
     return view
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """Declare, next to the route, the least role a view needs (`viewer`, `operator`, `admin`)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def mark(view: F) -> F:
+        view.role = role  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _bearer() -> str | None:

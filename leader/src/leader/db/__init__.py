@@ -4,7 +4,10 @@ How to add to it
 ----------------
 * A migration: add `leader/src/leader/db/migrations/NNNN_short_name.sql` (four digits, applied in order,
   each in one transaction; `PRAGMA user_version` records the highest applied number). Never edit an applied
-  file; add a new one. Numbers 0001-0049 belong to the core, 0050 and up to MQTT ingest.
+  file; add a new one. 0001-0049 core, 0050-0059 MQTT ingest, then one range per concern so files
+  added side by side never collide: 0060-0069 contract additions (labels, notes, presence), 0070-0079
+  people (users, sessions, audit), 0080-0089 schedules, 0090-0099 profiles, 0100-0109 fleet,
+  0110-0119 alerts, 0120- later concerns.
 * A data-access module: `leader/src/leader/db/<concern>.py` with plain functions taking the connection
   first, e.g. `def add(db: sqlite3.Connection, ...) -> ...`. Callers pass `get_db()` (inside a request or
   app context) or a connection from `connect(path)` (threads, CLI). Group writes that belong together in
