@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
+    # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
+    # (LEADER_SCHEDULE_MISFIRE_GRACE).
+    "SCHEDULE_POLL": 0.5,
+    "SCHEDULE_MISFIRE_GRACE": 600.0,
     # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.

@@ -1,4 +1,4 @@
-"""The leader worker: the Huey consumer that runs operations, plus the MQTT ingest client.
+"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client and the scheduler.
 
 Start it with `python -m leader.worker` (same configuration as the web app: `LEADER_CONFIG`, `LEADER_*`).
 `huey_consumer leader.worker.huey -k thread -w 4` works too; `python -m` sets a short poll interval so an
@@ -18,6 +18,7 @@ from huey import SqliteHuey
 
 from . import create_app
 from .operations import engine
+from .schedules import runner as schedules_runner
 
 log = logging.getLogger("leader.worker")
 
@@ -44,6 +45,7 @@ def start_up() -> None:
                     "marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted)
                 )
         _start_ingest()
+        schedules_runner.start(app)
         _done = True
 
 
@@ -63,6 +65,7 @@ def _start_ingest() -> None:
 @huey.on_shutdown()
 def shut_down() -> None:
     with _started:
+        schedules_runner.stop()
         while _ingest:
             running = _ingest.pop()
             stop = getattr(running, "stop", None)

@@ -20,12 +20,22 @@ WAIT_POLL = 0.05
 
 
 def submit(
-    kind: str, params: dict[str, Any], targets: list[str], trigger: str = "api", *, needs_targets: bool = True
+    kind: str,
+    params: dict[str, Any],
+    targets: list[str],
+    trigger: str = "api",
+    *,
+    needs_targets: bool = True,
+    requested_by: str | None = None,
 ) -> Operation:
-    """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out."""
+    """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out.
+
+    Needs an app context, not a request: the worker's scheduler submits with `requested_by="schedule:<id>"`;
+    without it the request's principal is recorded.
+    """
     if needs_targets and not targets:
         raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
-    op = ops_db.create(get_db(), kind, params, targets, trigger, principal())
+    op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or principal())
     tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
 
