@@ -142,7 +142,9 @@ class Runner:
         if self.scheduler.get_job(job_id) is not None:
             self.scheduler.remove_job(job_id)
 
-    def _fire(self, schedule_id: int, due: datetime) -> None:
+    def _fire(self, schedule_id: int, due: datetime | None = None) -> None:
+        # `due` comes from DueTimeExecutor; the default only satisfies APScheduler's signature check at add_job
+        assert due is not None
         with self.app.app_context():
             op = firing.fire(schedule_id, due)
         if op is not None:
