@@ -199,7 +199,7 @@ def test_vanished_target_and_profiles_record_a_failed_operation(
 
 
 def test_a_due_time_fires_once(lab: tuple[Flask, FlaskClient, StandIn]) -> None:
-    app, api, agent = lab
+    app, api, _agent = lab
     s = api.post("/api/schedules", json=GOOD).json
     due = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
     with app.app_context():

@@ -143,7 +143,7 @@ class Runner:
             self.scheduler.remove_job(job_id)
 
     def _fire(self, schedule_id: int, due: datetime | None = None) -> None:
-        # `due` comes from DueTimeExecutor; the default only satisfies APScheduler's signature check at add_job
+        # `due` comes from DueTimeExecutor; the default satisfies APScheduler's check of the signature
         assert due is not None
         with self.app.app_context():
             op = firing.fire(schedule_id, due)
