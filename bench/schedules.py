@@ -68,8 +68,8 @@ def main() -> None:
     database = str(tmp / "leader.sqlite")
     config = tmp / "leader.toml"
     config.write_text(
-        f'SECRET_KEY = "{secrets.token_hex(32)}"\nDATABASE = "{database}"\nHUEY_DB = "{tmp / "huey.sqlite"}"\n'
-        f'CLUSTER_TOKEN_FILE = "{tmp / "cluster_token"}"\nMQTT_URL = "{broker.url}"\n'
+        f'SECRET_KEY = "{secrets.token_hex(32)}"\nDATABASE = "{database}"\n'
+        f'HUEY_DB = "{tmp / "huey.sqlite"}"\nCLUSTER_TOKEN_FILE = "{tmp / "cluster_token"}"\nMQTT_URL = "{broker.url}"\n'
     )
     migrate.init_db(database)
     db = connect(database)
@@ -99,8 +99,8 @@ def main() -> None:
         sched_db.update(db, schedule.id, enabled=False)
         scheduler.shutdown()
         rows = db.execute(
-            "SELECT f.due_at, o.created_at FROM schedule_firings f JOIN operations o ON o.id = f.operation_id "
-            "WHERE f.schedule_id = ? ORDER BY f.due_at",
+            "SELECT f.due_at, o.created_at FROM schedule_firings f "
+            "JOIN operations o ON o.id = f.operation_id WHERE f.schedule_id = ? ORDER BY f.due_at",
             (schedule.id,),
         ).fetchall()
         ours = [(parse(r[1]) - parse(r[0])).total_seconds() for r in rows]
