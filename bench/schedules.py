@@ -69,7 +69,8 @@ def main() -> None:
     config = tmp / "leader.toml"
     config.write_text(
         f'SECRET_KEY = "{secrets.token_hex(32)}"\nDATABASE = "{database}"\n'
-        f'HUEY_DB = "{tmp / "huey.sqlite"}"\nCLUSTER_TOKEN_FILE = "{tmp / "cluster_token"}"\nMQTT_URL = "{broker.url}"\n'
+        f'HUEY_DB = "{tmp / "huey.sqlite"}"\n'
+        f'CLUSTER_TOKEN_FILE = "{tmp / "cluster_token"}"\nMQTT_URL = "{broker.url}"\n'
     )
     migrate.init_db(database)
     db = connect(database)
