@@ -256,3 +256,14 @@ def test_preview_shows_the_next_five_times(lab: tuple[Flask, FlaskClient, StandI
     assert bad.status_code == 400 and "?expression" in bad.json["message"]
     bad = api.get("/api/schedules/preview", query_string={"expression": "@daily", "timezone": "Nowhere"})
     assert bad.status_code == 400 and "?timezone" in bad.json["message"]
+
+
+def test_routes_declare_their_roles(app: Flask) -> None:
+    found = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/schedules"):
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+                found[f"{method} {rule.rule}"] = getattr(app.view_functions[rule.endpoint], "role", None)
+    assert len(found) == 8
+    for route, role in found.items():
+        assert role == ("viewer" if route.startswith("GET ") else "operator"), route

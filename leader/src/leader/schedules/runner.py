@@ -82,6 +82,8 @@ class Runner:
             executors={"default": DueTimeExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
+        # APScheduler logs two INFO lines per run: a 1 s schedule would fill the worker's log with them
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="schedules-follow", daemon=True)
         self._version = -1
