@@ -267,3 +267,14 @@ def test_routes_declare_their_roles(app: Flask) -> None:
     assert len(found) == 8
     for route, role in found.items():
         assert role == ("viewer" if route.startswith("GET ") else "operator"), route
+
+
+def test_an_export_schedule_submits_the_export_request(lab: tuple[Flask, FlaskClient, StandIn]) -> None:
+    _, api, _ = lab
+    body = {**GOOD, "action": {"kind": "export", "experiments": [EXP, EXP], "datasets": ["logs"]}}
+    s = api.post("/api/schedules", json=body).json
+    op = api.post(f"/api/schedules/{s['id']}/run?wait=10").json["operation"]
+    assert op["kind"] == "export" and op["trigger"] == "schedule" and op["targets"] == []
+    assert op["params"]["experiments"] == [EXP] and op["params"]["datasets"] == ["logs"]
+    assert op["status"] == "succeeded", op
+    assert api.get(f"/api/exports/{op['id']}").status_code == 200

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask
 
+from cluster_schema import codec
 from cluster_schema.errors import BadRequest, NotFound
 from cluster_schema.schedules import (
     Action,
@@ -66,7 +67,8 @@ def _known_jobs(app: Flask) -> str:
 def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
     """Raise BadRequest naming the field when the action targets something unknown."""
     if isinstance(action, ExportAction):
-        for i, exp in enumerate(action.experiments):
+        named = action.experiments if isinstance(action.experiments, list) else []  # or a keyword ("all")
+        for i, exp in enumerate(named):
             if not _experiment_exists(db, exp):
                 raise BadRequest(f"Unknown experiment at `$.action.experiments[{i}]`: {exp!r}.")
         available = exports.datasets(app)
@@ -106,11 +108,12 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
         raise Vanished(exc.message.replace("Unknown", "unknown", 1)) from None
     params: dict[str, Any]
     if isinstance(action, ExportAction):
-        chosen = action.datasets or exports.datasets(app)
-        params = {
-            "experiments": list(dict.fromkeys(action.experiments)),
-            "datasets": list(dict.fromkeys(chosen)),
-        }
+        # every field of the export request travels (as the API's params), datasets defaulting to all
+        params = codec.to_builtins(action)
+        params.pop("kind", None)
+        if isinstance(action.experiments, list):
+            params["experiments"] = list(dict.fromkeys(action.experiments))
+        params["datasets"] = list(dict.fromkeys(action.datasets or exports.datasets(app)))
         return Plan(exports.KIND, params, [], needs_targets=False)
     if isinstance(action, ProfileRunAction):
         raise Vanished(PROFILES_MISSING)
