@@ -4,6 +4,7 @@ firing exactly once per due time, and the worker's scheduler following the store
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -278,3 +279,31 @@ def test_an_export_schedule_submits_the_export_request(lab: tuple[Flask, FlaskCl
     assert op["params"]["experiments"] == [EXP] and op["params"]["datasets"] == ["logs"]
     assert op["status"] == "succeeded", op
     assert api.get(f"/api/exports/{op['id']}").status_code == 200
+
+
+def test_runner_back_from_a_long_downtime_fires_once(lab: tuple[Flask, FlaskClient, StandIn]) -> None:
+    """Two hours of missed 1 s firings: one run on return (the latest due time), then the regular rhythm."""
+    app, api, _ = lab
+    s = api.post("/api/schedules", json={**GOOD, "trigger": {"type": "interval", "seconds": 1}}).json
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    db = connect(app.config["DATABASE"])
+    try:
+        stamp = long_ago.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        db.execute("UPDATE schedules SET active_since = ? WHERE id = ?", (stamp, s["id"]))
+        assert sched_db.claim(db, s["id"], stamp)  # a firing two hours ago, then the worker went away
+    finally:
+        db.close()
+    started = datetime.now(UTC)
+    runner = Runner(app).start()
+    try:
+        wait_for(
+            lambda: len(api.get(f"/api/schedules/{s['id']}/history").json["history"]) >= 3, 10, 0.05, "3"
+        )
+    finally:
+        runner.stop()
+    fired = sorted(api.get(f"/api/schedules/{s['id']}/history").json["history"], key=lambda h: h["due_at"])
+    dues = [datetime.fromisoformat(h["due_at"].replace("Z", "+00:00")) for h in fired]
+    assert dues[0] == long_ago.replace(microsecond=long_ago.microsecond // 1000 * 1000)
+    recent = dues[1:]
+    assert started - timedelta(seconds=1) <= recent[0] <= started + timedelta(seconds=1)  # the one catch-up
+    assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(recent))

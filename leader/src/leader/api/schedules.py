@@ -36,8 +36,7 @@ from ..http import body, json_response, query_int
 from ..operations.submit import accepted
 from ..schedules import actions
 from ..schedules.fire import fire
-from ..schedules.runner import default_timezone
-from ..schedules.triggers import build, first_due, iso, upcoming
+from ..schedules.triggers import build, default_timezone, first_due, iso, upcoming
 
 bp = Blueprint("schedules", __name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.base import run_job
@@ -26,16 +26,12 @@ from flask import Flask
 from ..db import connect
 from ..db import schedules as sched_db
 from . import fire as firing
-from .triggers import build, first_due
+from .triggers import build, default_timezone, first_due
 
 log = logging.getLogger(__name__)
 
 DEFAULT_POLL = 0.5
 DEFAULT_GRACE = 600.0
-
-
-def default_timezone(app: Flask) -> str:
-    return str(app.config.get("TIMEZONE") or "UTC")
 
 
 class _WithDue:
@@ -76,7 +72,7 @@ class Runner:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.poll = float(app.config.get("SCHEDULE_POLL", DEFAULT_POLL))
-        grace = float(app.config.get("SCHEDULE_MISFIRE_GRACE", DEFAULT_GRACE))
+        self.grace = grace = float(app.config.get("SCHEDULE_MISFIRE_GRACE", DEFAULT_GRACE))
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             executors={"default": DueTimeExecutor(max_workers=4)},
@@ -130,6 +126,11 @@ class Runner:
             self._remove(job_id)
             trigger = build(row.trigger, row.active_since, default_timezone(self.app))
             due = first_due(trigger, last[row.id], row.active_since)
+            floor = datetime.now(UTC) - timedelta(seconds=self.grace)
+            if (
+                due is not None and due < floor
+            ):  # older misses are skipped anyway: don't count them one by one
+                due = trigger.get_next_fire_time(None, floor)
             self._loaded[job_id] = row.updated_at
             if due is None:
                 continue  # a date that has fired, a cron that never matches

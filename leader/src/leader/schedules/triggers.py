@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger as _ApsDate
 from apscheduler.triggers.interval import IntervalTrigger as _ApsInterval
+from flask import Flask
 
 from cluster_schema import cron as cron_syntax
 from cluster_schema.schedules import CronTrigger, DateTrigger, IntervalTrigger, Trigger, parse_instant
@@ -29,6 +30,11 @@ def iso(t: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def default_timezone(app: Flask) -> str:
+    """The lab's zone (the leader's TIMEZONE setting), the default of cron schedules."""
+    return str(app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
 
 
 def zone(trigger: CronTrigger, default: str) -> tzinfo:
