@@ -10,9 +10,9 @@ from cluster_schema.leader import ConfigFile, ConfigFilePut, OperationAnswer
 from cluster_schema.names import check_file_name, check_unit
 from cluster_schema.openapi import Route
 
-from ..auth import dangerous, principal, requires
+from ..auth import address, dangerous, principal, requires
+from ..db import audit, get_db
 from ..db import config_files as files_db
-from ..db import get_db
 from ..db import units as units_db
 from ..http import body, json_response
 from ..operations.submit import start
@@ -48,6 +48,7 @@ def get_file(name: str) -> Response:
 def put_file(name: str) -> Response:
     new = body(ConfigFilePut)
     saved = files_db.put(get_db(), _name(name), new.content, new.sha256, principal())
+    audit.record(get_db(), principal() or "", "config.edit", name, {"sha256": saved.sha256}, address())
     return json_response(saved)
 
 

@@ -8,9 +8,9 @@ from cluster_schema.leader import AssignmentsPut, Experiment, ExperimentCreate, 
 from cluster_schema.names import check_experiment, check_unit, check_value
 from cluster_schema.openapi import Route
 
-from ..auth import requires
+from ..auth import address, principal, requires
+from ..db import audit, get_db
 from ..db import experiments as exp_db
-from ..db import get_db
 from ..http import body, json_response
 
 bp = Blueprint("experiments", __name__)
@@ -49,6 +49,7 @@ def patch_experiment(exp: str) -> Response:
 @requires("operator")
 def delete_experiment(exp: str) -> Response:
     exp_db.delete(get_db(), check_experiment(exp))
+    audit.record(get_db(), principal() or "", "experiment.delete", exp, address=address())
     return Response(status=204)
 
 

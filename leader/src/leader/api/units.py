@@ -12,8 +12,8 @@ from cluster_schema.names import check_unit
 from cluster_schema.openapi import Route
 
 from ..agent_client import AgentError
-from ..auth import requires
-from ..db import get_db
+from ..auth import address, principal, requires
+from ..db import audit, get_db
 from ..db import units as units_db
 from ..extensions import agents
 from ..http import body, json_response
@@ -64,6 +64,7 @@ def patch_unit(unit: str) -> Response:
 @requires("admin")
 def remove_unit(unit: str) -> Response:
     units_db.remove(get_db(), check_unit(unit))
+    audit.record(get_db(), principal() or "", "unit.delete", unit, address=address())
     return Response(status=204)
 
 
