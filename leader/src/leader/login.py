@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from cluster_schema import codec
 from cluster_schema.errors import ApiError, Conflict, Forbidden
@@ -50,7 +51,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 def login_form() -> Response:
     db = get_db()
     if not setup.is_complete(db) and users.count_admins(db) == 0:
-        return redirect(url_for("login.setup_form"))  # type: ignore[return-value]
+        return redirect(url_for("login.setup_form"))
     return _page("login.html", next_path=safe_next(request.args.get("next")), username="", error=None)
 
 
@@ -73,7 +74,7 @@ def login() -> Response:
     if request.is_json:
         user = users.get(get_db(), name)
         return json_response({"name": user.name, "role": user.role, "next": target})
-    return redirect(target, 303)  # type: ignore[return-value]
+    return redirect(target, 303)
 
 
 @bp.post("/logout")
@@ -85,7 +86,7 @@ def logout() -> Response:
     sessions.sign_out()
     if request.is_json:
         return Response(status=204)
-    return redirect(url_for("login.login_form"), 303)  # type: ignore[return-value]
+    return redirect(url_for("login.login_form"), 303)
 
 
 @bp.get("/setup")
@@ -94,7 +95,7 @@ def logout() -> Response:
 def setup_form() -> Response:
     db = get_db()
     if setup.is_complete(db):
-        return redirect("/")  # type: ignore[return-value]
+        return redirect("/")
     return _page("setup.html", admin_exists=users.count_admins(db) > 0, error=None)
 
 
@@ -127,4 +128,4 @@ def setup_admin() -> Response:
         return _page("setup.html", exc.status, admin_exists=users.count_admins(db) > 0, error=exc.message)
     if request.is_json:
         return json_response(user, 201)
-    return redirect(url_for("login.setup_form"), 303)  # type: ignore[return-value]
+    return redirect(url_for("login.setup_form"), 303)
