@@ -9,8 +9,8 @@ Settings (environment):
     DEMO_DIR      where processes keep their files and logs (default .run/demo)
     DEMO_INFO     where to write the JSON below (default .run/demo.json)
 
-Writes .run/demo.json for scripts: {"leader_url", "api_token", "cluster_token", "mqtt": {"host", "port"},
-"agents": [{"unit", "url"}]}.
+Writes .run/demo.json for scripts: {"leader_url", "api_token" (an admin's), "cluster_token", "mqtt": {"host",
+"port"}, "agents": [{"unit", "url"}], "admin_user", "admin_password", "viewer_user", "viewer_password"}.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def _banner(cluster: Cluster, info_path: Path) -> str:
     return f"""
 Pioreactor demo cluster is up.
   leader:     {url}
-  API token:  {token}
+  API token:  {token}   (admin)
+  sign in:    {url}/login  as {cluster.admin_user} / {cluster.admin_password}  (admin)
+                           or {cluster.viewer_user} / {cluster.viewer_password}  (viewer)
   agents:     {units}
   broker:     {cluster.broker.kind} on {cluster.broker.host}:{cluster.broker.port}
   details:    {info_path}
@@ -87,6 +89,10 @@ def _write_info(cluster: Cluster, path: Path) -> None:
         "cluster_token": cluster.cluster_token,
         "mqtt": {"host": cluster.broker.host, "port": cluster.broker.port},
         "agents": [{"unit": a.name, "url": a.url} for a in cluster.agents],
+        "admin_user": cluster.admin_user,
+        "admin_password": cluster.admin_password,
+        "viewer_user": cluster.viewer_user,
+        "viewer_password": cluster.viewer_password,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -8,9 +8,11 @@ Used by the cluster tests and by `make run` (devcluster/__main__.py).
     ...
     cluster.stop()
 
-`leader_url`, `api_token` (a Bearer token for /api), `agents` (name, port, web and worker processes) are
-public; so are `leader_web`, `leader_worker` and `restart_leader_worker()` for crash tests. Every process runs
-in its own process group and logs to a file under the work directory; `stop()` ends them all.
+`leader_url`, `api_token` (an admin's Bearer token for /api), `agents` (name, port, web and worker processes)
+are public; so are `leader_web`, `leader_worker` and `restart_leader_worker()` for crash tests. With
+`people=True` (the default) the store also has an `admin` and a `viewer` account with random passwords
+(`admin_password`, `viewer_password`) and setup is complete. Every process runs in its own process group
+and logs to a file under the work directory; `stop()` ends them all.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Cluster:
     leader_port: int = 0  # 0: a free port
     leader_settings: dict[str, Any] = field(default_factory=dict)
     web_workers: int = 2
+    people: bool = True  # an admin and a viewer account, setup complete (False: a fresh, unset-up leader)
     agents: list[Agent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -107,6 +110,8 @@ class Cluster:
         self.leader_config = self.leader_dir / "leader.toml"
         self.cluster_token = secrets.token_urlsafe(32)
         self.api_token = ""
+        self.admin_user, self.admin_password = "admin", ""
+        self.viewer_user, self.viewer_password = "viewer", ""
         self.leader_web: Proc | None = None
         self.leader_worker: Proc | None = None
         self.session = requests.Session()
@@ -175,7 +180,8 @@ class Cluster:
 
     # -- leader ------------------------------------------------------------------------------------
     def _write_leader(self) -> None:
-        from leader.db import connect, migrate
+        from leader import passwords, setup
+        from leader.db import connect, migrate, users
         from leader.db import tokens as tokens_db
 
         self.leader_dir.mkdir(parents=True, exist_ok=True)
@@ -197,7 +203,16 @@ class Cluster:
         migrate.init_db(settings["DATABASE"])
         db = connect(settings["DATABASE"])
         try:
-            self.api_token = tokens_db.create(db, "cluster-tests").token
+            self.api_token = tokens_db.create(db, "cluster-tests", "admin").token
+            if self.people:
+                self.admin_password = secrets.token_urlsafe(12)
+                self.viewer_password = secrets.token_urlsafe(12)
+                for name, password, role in (
+                    (self.admin_user, self.admin_password, "admin"),
+                    (self.viewer_user, self.viewer_password, "viewer"),
+                ):
+                    users.create(db, name, passwords.hash_password(password), role)
+                setup.complete(db, "devcluster")
         finally:
             db.close()
 

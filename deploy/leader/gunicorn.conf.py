@@ -9,8 +9,13 @@ worker can serve any request because everything lives in the store.
 
 # (module-level names are gunicorn settings: keep our own names private)
 import os as _os
+import secrets as _secrets
 
 from leader.config import listen as _listen
+
+# One id per start of the master, inherited by every worker: while setup is incomplete, exactly one
+# worker of this start prints a new one-time setup code (leader.setup).
+_os.environ["PIOREACTOR_LEADER_BOOT"] = _secrets.token_hex(8)
 
 wsgi_app = "leader:create_app()"
 bind = [_listen()]

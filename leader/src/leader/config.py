@@ -62,12 +62,25 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_BATCH_SIZE": 1000,
     "INGEST_FLUSH_INTERVAL": 0.02,
     "INGEST_DESCRIPTOR_REFRESH": 30.0,
-    # Logs and readings older than this many days are pruned hourly; 0 keeps all (LEADER_RETENTION_DAYS).
+    # Logs, readings and audit entries older than this many days are pruned hourly; 0 keeps all
+    # (LEADER_RETENTION_DAYS).
     "RETENTION_DAYS": 0,
     # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports. Each new export
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # People (leader.auth, leader.sessions). Browser sessions last SESSION_HOURS (LEADER_SESSION_HOURS);
+    # set SESSION_COOKIE_SECURE = true when users reach the leader over HTTPS (LEADER_SESSION_COOKIE_SECURE);
+    # TRUSTED_PROXIES = how many reverse proxies stand in front whose X-Forwarded-* headers are trusted
+    # (0: none, the default; LEADER_TRUSTED_PROXIES). Dangerous actions over a session need a password
+    # check within REAUTH_MINUTES. Failed password checks: at most LOGIN_FAILURES_PER_MINUTE per user and
+    # per address (then 429 with Retry-After), each answered after LOGIN_FAILURE_DELAY seconds.
+    "SESSION_HOURS": 168.0,
+    "SESSION_COOKIE_SECURE": False,
+    "TRUSTED_PROXIES": 0,
+    "REAUTH_MINUTES": 10.0,
+    "LOGIN_FAILURES_PER_MINUTE": 5,
+    "LOGIN_FAILURE_DELAY": 1.0,
 }
 
 # Values that are only acceptable on a developer's machine.

@@ -156,6 +156,9 @@ class Operation(Wire):
     started_at: str | None
     finished_at: str | None
     steps: list[OperationStep] = []
+    # user:<name> | token:<id> | schedule:<id> | profile:<operation id> | cli:<os user> | development
+    # | unknown (rows older than the field)
+    requested_by: str = "unknown"
 
 
 class OperationAnswer(Wire):
@@ -225,6 +228,7 @@ class ConfigFile(Wire):
 
 class TokenCreate(Wire):
     name: str
+    role: Literal["viewer", "operator", "admin"] | None = None  # default: the creator's role
 
     def validate(self) -> TokenCreate:
         check_value(self.name, "$.name", 100)
@@ -238,6 +242,8 @@ class Token(Wire):
     name: str
     created_at: str
     last_used_at: str | None = None
+    role: Literal["viewer", "operator", "admin"] = "admin"  # as created; capped by the owner's current role
+    owner: str | None = None  # the user who created it; null: created with the CLI
 
 
 class TokenCreated(Token):
@@ -248,6 +254,7 @@ class HealthAnswer(Wire):
     status: str
     version: str
     schema_version: int
+    setup_complete: bool = False
 
 
 def settings_field(name: str) -> str:

@@ -1,8 +1,9 @@
 """`/api`: one parent blueprint; every module of this package that defines `bp` is nested under it.
 
 To add a concern, create `leader/api/<concern>.py` with `bp = Blueprint("<concern>", __name__)` and,
-for the OpenAPI document, `ROUTES: list[Route]`. Nothing else needs editing. Credentials are checked for
-every route (see `leader.auth`).
+for the OpenAPI document, `ROUTES: list[Route]`. Nothing else needs editing. Credentials and roles are
+checked for every route by leader.auth's app-wide check: declare each view's least role next to its route
+with `@requires("viewer"|"operator"|"admin")` (or `@public`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from types import ModuleType
 from flask import Blueprint, Flask
 
 from cluster_schema.openapi import Route
-
-from .. import auth
 
 
 def modules() -> list[ModuleType]:
@@ -33,7 +32,6 @@ def routes() -> list[Route]:
 
 def init_app(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api")
-    api.before_request(auth.check_credentials)
     for module in modules():
         api.register_blueprint(module.bp)
     app.register_blueprint(api)

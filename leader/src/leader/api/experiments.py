@@ -8,19 +8,22 @@ from cluster_schema.leader import AssignmentsPut, Experiment, ExperimentCreate, 
 from cluster_schema.names import check_experiment, check_unit, check_value
 from cluster_schema.openapi import Route
 
+from ..auth import address, principal, requires
+from ..db import audit, get_db
 from ..db import experiments as exp_db
-from ..db import get_db
 from ..http import body, json_response
 
 bp = Blueprint("experiments", __name__)
 
 
 @bp.get("/experiments")
+@requires("viewer")
 def list_experiments() -> Response:
     return json_response(exp_db.list_experiments(get_db()))
 
 
 @bp.post("/experiments")
+@requires("operator")
 def create_experiment() -> Response:
     new = body(ExperimentCreate)
     exp = exp_db.create(get_db(), new.name, new.description)
@@ -28,11 +31,13 @@ def create_experiment() -> Response:
 
 
 @bp.get("/experiments/<exp>")
+@requires("viewer")
 def get_experiment(exp: str) -> Response:
     return json_response(exp_db.get(get_db(), check_experiment(exp)))
 
 
 @bp.patch("/experiments/<exp>")
+@requires("operator")
 def patch_experiment(exp: str) -> Response:
     patch = body(ExperimentPatch)
     if patch.description is not None:
@@ -41,23 +46,28 @@ def patch_experiment(exp: str) -> Response:
 
 
 @bp.delete("/experiments/<exp>")
+@requires("operator")
 def delete_experiment(exp: str) -> Response:
     exp_db.delete(get_db(), check_experiment(exp))
+    audit.record(get_db(), principal() or "", "experiment.delete", exp, address=address())
     return Response(status=204)
 
 
 @bp.get("/experiments/<exp>/units")
+@requires("viewer")
 def get_units(exp: str) -> Response:
     return json_response({"units": exp_db.assigned_units(get_db(), check_experiment(exp))})
 
 
 @bp.put("/experiments/<exp>/units")
+@requires("operator")
 def put_units(exp: str) -> Response:
     wanted = body(AssignmentsPut)
     return json_response({"units": exp_db.assign(get_db(), check_experiment(exp), wanted.units)})
 
 
 @bp.delete("/experiments/<exp>/units/<unit>")
+@requires("operator")
 def unassign(exp: str, unit: str) -> Response:
     exp_db.unassign(get_db(), check_experiment(exp), check_unit(unit))
     return Response(status=204)

@@ -12,6 +12,7 @@ from cluster_schema.leader import ExportRequest, OperationAnswer
 from cluster_schema.openapi import Route
 
 from .. import exports
+from ..auth import requires
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
@@ -27,6 +28,7 @@ def _register_task(state: BlueprintSetupState) -> None:
 
 
 @bp.post("/exports")
+@requires("operator")
 def create_export() -> Response:
     req = body(ExportRequest)
     available = exports.datasets(current_app)
@@ -42,6 +44,7 @@ def create_export() -> Response:
 
 
 @bp.get("/exports/<op_id>")
+@requires("viewer")
 def download(op_id: str) -> Response:
     op = ops_db.get(get_db(), op_id)
     if op.kind != exports.KIND:

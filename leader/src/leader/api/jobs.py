@@ -15,6 +15,7 @@ from cluster_schema.leader import (
 from cluster_schema.names import check_experiment, check_job
 from cluster_schema.openapi import Route
 
+from ..auth import requires
 from ..db import experiments as exp_db
 from ..db import get_db, job_states
 from ..db import units as units_db
@@ -38,6 +39,7 @@ def _targets(exp: str, units: list[str] | None) -> list[str]:
 
 
 @bp.post("/experiments/<exp>/jobs/<job>/start")
+@requires("operator")
 def start_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStartRequest)
@@ -46,6 +48,7 @@ def start_job(exp: str, job: str) -> Response:
 
 
 @bp.post("/experiments/<exp>/jobs/<job>/stop")
+@requires("operator")
 def stop_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStopRequest)
@@ -53,6 +56,7 @@ def stop_job(exp: str, job: str) -> Response:
 
 
 @bp.post("/experiments/<exp>/jobs/stop")
+@requires("operator")
 def stop_all(exp: str) -> Response:
     check_experiment(exp)
     req = body(JobStopRequest)
@@ -60,6 +64,7 @@ def stop_all(exp: str) -> Response:
 
 
 @bp.patch("/experiments/<exp>/jobs/<job>/settings")
+@requires("operator")
 def settings(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(SettingsPatch)
@@ -68,6 +73,7 @@ def settings(exp: str, job: str) -> Response:
 
 
 @bp.get("/experiments/<exp>/jobs/running")
+@requires("viewer")
 def running(exp: str) -> Response:
     """From the ingested MQTT state: a read never fans out to the agents."""
     check_experiment(exp)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response
 from cluster_schema.openapi import Route, document
 
 from .. import __version__
+from ..auth import requires
 from ..http import json_response
 
 bp = Blueprint("openapi", __name__)
@@ -16,6 +17,7 @@ _doc: dict[str, Any] = {}
 
 
 @bp.get("/openapi.json")
+@requires("viewer")
 def spec() -> Response:
     from . import routes
 

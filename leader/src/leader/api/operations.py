@@ -13,6 +13,7 @@ from cluster_schema.errors import BadRequest, Conflict
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
 from cluster_schema.openapi import Route
 
+from ..auth import requires
 from ..db import connect, get_db
 from ..db import operations as ops_db
 from ..http import json_response, query_int
@@ -26,6 +27,7 @@ KEEPALIVE_SECONDS = 15
 
 
 @bp.get("/operations")
+@requires("viewer")
 def list_operations() -> Response:
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
@@ -41,11 +43,13 @@ def list_operations() -> Response:
 
 
 @bp.get("/operations/<op_id>")
+@requires("viewer")
 def get_operation(op_id: str) -> Response:
     return json_response(OperationAnswer(operation=ops_db.get(get_db(), op_id)))
 
 
 @bp.post("/operations/<op_id>/cancel")
+@requires("operator")
 def cancel(op_id: str) -> Response:
     db = get_db()
     status = ops_db.request_cancel(db, op_id)
@@ -60,6 +64,7 @@ def _event(name: str, data: object, event_id: int | None = None) -> str:
 
 
 @bp.get("/operations/<op_id>/events")
+@requires("viewer")
 def events(op_id: str) -> Response:
     """SSE: `state` (the operation), `line` (id = line seq), `step`, `done`. Polls the store, so any
     web worker can serve any stream; `Last-Event-ID` resumes after that line."""

@@ -17,6 +17,7 @@ from cluster_schema.leader import TimeSeries
 from cluster_schema.openapi import Route
 
 from .. import contrib
+from ..auth import requires
 from ..db import get_db
 from ..db import readings as readings_db
 from ..http import json_response, query_int
@@ -39,6 +40,7 @@ def _time(name: str, default: float) -> float:
 
 
 @bp.get("/experiments/<exp>/time_series/<series>")
+@requires("viewer")
 def time_series(exp: str, series: str) -> Response:
     chart = next((c for c in contrib.charts(current_app.config["CONTRIB_DIR"]) if c.key == series), None)
     if chart is None:

@@ -33,6 +33,7 @@ def _operation(db: sqlite3.Connection, row: sqlite3.Row, with_steps: bool = True
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         steps=_steps(db, row["id"]) if with_steps else [],
+        requested_by=row["requested_by"],
     )
 
 
@@ -48,9 +49,18 @@ def create(
     stamp = now()
     with transaction(db):
         db.execute(
-            "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, created_by) "
-            "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
-            (op_id, kind, trigger, json.dumps(params), json.dumps(targets), stamp, created_by),
+            "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, created_by, "
+            "requested_by) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+            (
+                op_id,
+                kind,
+                trigger,
+                json.dumps(params),
+                json.dumps(targets),
+                stamp,
+                created_by,
+                created_by or "unknown",
+            ),
         )
         db.executemany(
             "INSERT INTO operation_steps (operation_id, unit, status, updated_at) "

@@ -14,7 +14,7 @@ Settings (app config, file or `LEADER_*` environment like every leader setting):
                              broker queues messages for it while the ingest is down
     INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
     INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.02)
-    RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
+    RETENTION_DAYS           logs, readings and the audit trail older than this are pruned hourly (0 = keep)
     INGEST_DESCRIPTOR_REFRESH  seconds between looks at CONTRIB_DIR for new charts/settings (default 30)
 The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
 `max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..db import job_states, logs, presence, readings
+from ..db import audit, job_states, logs, presence, readings
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
 
 log = logging.getLogger("leader.ingest")
@@ -249,9 +249,13 @@ class BatchWriter:
         log.warning("ingest: %s: %s%s", topic, text, more)
 
     def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
-        """Drop logs and readings older than the retention, in short transactions."""
+        """Drop logs, readings and audit entries older than the retention, in short transactions."""
         try:
-            for prune, chunk in ((logs.prune, logs.PRUNE_CHUNK), (readings.prune, readings.PRUNE_CHUNK)):
+            for prune, chunk in (
+                (logs.prune, logs.PRUNE_CHUNK),
+                (readings.prune, readings.PRUNE_CHUNK),
+                (audit.prune, audit.PRUNE_CHUNK),
+            ):
                 while True:
                     conn.execute("BEGIN IMMEDIATE")
                     n = prune(conn, older_than, chunk)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from typing import Any
 
-from flask import Response, request
+from flask import Response, has_request_context, request
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
@@ -30,12 +31,13 @@ def submit(
 ) -> Operation:
     """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out.
 
-    Needs an app context, not a request: the worker's scheduler submits with `requested_by="schedule:<id>"`;
-    without it the request's principal is recorded.
+    `requested_by` defaults to the current request's principal (`user:<name>`, `token:<id>`,
+    `development`), outside a request to `cli:<os user>`; the scheduler passes `schedule:<id>`, a profile
+    run `profile:<operation id>`.
     """
     if needs_targets and not targets:
         raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
-    op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or principal())
+    op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or requester())
     tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
 
@@ -62,6 +64,12 @@ def start(kind: str, params: dict[str, Any], targets: list[str]) -> Response:
     """Validate `?wait` before anything is queued, then submit and answer."""
     query_float("wait", 0.0, hi=MAX_WAIT)
     return accepted(submit(kind, params, targets, trigger()))
+
+
+def requester() -> str:
+    if has_request_context():
+        return principal() or "unknown"
+    return f"cli:{getpass.getuser()}"
 
 
 def trigger() -> str:
