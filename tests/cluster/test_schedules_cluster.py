@@ -72,7 +72,9 @@ def assert_exactly_once(cluster: Cluster, schedule_id: int, rpm: int) -> list[di
     assert len(dues) == len(set(dues))
     op_ids = [h["operation"]["id"] for h in fired]
     assert len(set(op_ids)) == len(op_ids)
-    assert sorted(o["id"] for o in operations_of(cluster, rpm)) == sorted(op_ids)
+    ops = operations_of(cluster, rpm)
+    assert sorted(o["id"] for o in ops) == sorted(op_ids)
+    assert {o["requested_by"] for o in ops} == {f"schedule:{schedule_id}"}
     return fired
 
 
