@@ -148,7 +148,7 @@ def test_patch_validates_what_is_given_and_enable_disable(lab: tuple[Flask, Flas
 
 
 def test_run_now_creates_one_operation_through_the_api_path(lab: tuple[Flask, FlaskClient, StandIn]) -> None:
-    _, api, agent = lab
+    app, api, agent = lab
     s = api.post("/api/schedules", json=GOOD).json
     r = api.post(f"/api/schedules/{s['id']}/run")
     assert r.status_code == 202
@@ -157,6 +157,7 @@ def test_run_now_creates_one_operation_through_the_api_path(lab: tuple[Flask, Fl
     assert op["targets"] == ["unit1"] and op["params"]["options"] == {"target_rpm": 400}
     assert "stirring" in agent.running
     assert op["requested_by"] == f"schedule:{s['id']}"
+    assert "run now by token:" in _lines(app, op["id"])
     again = api.get(f"/api/schedules/{s['id']}").json
     assert again["last_run"]["operation_id"] == op["id"] and again["last_run"]["status"] == "succeeded"
     history = api.get(f"/api/schedules/{s['id']}/history").json["history"]

@@ -133,7 +133,7 @@ def delete_schedule(schedule_id: int) -> Response:
 def run_now(schedule_id: int) -> Response:
     """Fire once now, whatever the trigger and even when disabled: one operation, as a firing would."""
     sched_db.get(get_db(), schedule_id)
-    op = fire(schedule_id, None, manual=True)
+    op = fire(schedule_id, None, manual=True, by=principal())
     if op is None:
         raise Conflict(f"Schedule {schedule_id} was just run; try again.")
     return accepted(op)

@@ -50,7 +50,9 @@ def _failed(schedule_id: int, action: Action, reason: str) -> Operation:
     return ops_db.get(db, op.id)
 
 
-def fire(schedule_id: int, due: datetime | None, *, manual: bool = False) -> Operation | None:
+def fire(
+    schedule_id: int, due: datetime | None, *, manual: bool = False, by: str | None = None
+) -> Operation | None:
     """Run one firing in an app context (worker: due time from the scheduler; run-now: `due=None`).
 
     Returns the operation, or None when nothing was due: the schedule is gone or disabled, or this due time
@@ -79,6 +81,6 @@ def fire(schedule_id: int, due: datetime | None, *, manual: bool = False) -> Ope
     except ApiError as exc:
         op = _failed(schedule_id, row.action, exc.message)
     sched_db.set_operation(db, schedule_id, due_at, op.id)
-    what = "run now" if manual else f"due {due_at}"
+    what = f"run now by {by or 'unknown'}" if manual else f"due {due_at}"
     ops_db.add_line(db, op.id, "info", f"schedule {schedule_id} ({row.name}): {what}")
     return op
