@@ -303,3 +303,16 @@ def test_runner_back_from_a_long_downtime_fires_once(lab: tuple[Flask, FlaskClie
     recent = dues[1:]
     assert started - timedelta(seconds=1) <= recent[0] <= started + timedelta(seconds=1)  # the one catch-up
     assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(recent))
+
+
+def test_pause_and_resume_run_or_fail_never_hang(lab: tuple[Flask, FlaskClient, StandIn]) -> None:
+    """job.pause/job.resume arrive with the contract's engine actions; until then a firing fails saying so."""
+    from leader.operations.actions import ACTIONS
+
+    _, api, _ = lab
+    for kind in ("job.pause", "job.resume"):
+        body = {**GOOD, "action": {"kind": kind, "experiment": EXP, "job": "stirring"}}
+        s = api.post("/api/schedules", json=body).json
+        op = api.post(f"/api/schedules/{s['id']}/run?wait=10").json["operation"]
+        assert op["kind"] == kind
+        assert op["status"] in (("succeeded", "partial", "failed") if kind in ACTIONS else ("failed",)), op

@@ -32,6 +32,7 @@ from cluster_schema.schedules import (
 from .. import contrib, exports
 from ..db import experiments as exp_db
 from ..db import units as units_db
+from ..operations.actions import ACTIONS
 
 PROFILES_MISSING = "profiles not available yet: this leader cannot run experiment profiles"
 
@@ -137,4 +138,6 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
     # job.stop, job.pause, job.resume: the same params as the API's
     kind = type(action).__struct_config__.tag
     assert isinstance(kind, str)
+    if kind not in ACTIONS:  # a kind this leader's engine cannot run yet must fail, not wait queued
+        raise Vanished(f"this leader cannot run {kind} operations yet")
     return Plan(kind, {"experiment": action.experiment, "job": action.job}, targets)
