@@ -145,6 +145,9 @@ def test_patch_validates_what_is_given_and_enable_disable(lab: tuple[Flask, Flas
     assert api.patch("/api/schedules/999", json={"enabled": False}).status_code == 404
     assert api.delete(f"/api/schedules/{s['id']}").status_code == 204
     assert api.get(f"/api/schedules/{s['id']}").status_code == 404
+    assert api.delete(f"/api/schedules/{s['id']}").status_code == 404
+    entries = [e for e in api.get("/api/audit").json["entries"] if e["action"] == "schedule.delete"]
+    assert [(e["target"], e["detail"]) for e in entries] == [(str(s["id"]), {"name": "renamed"})]
 
 
 def test_run_now_creates_one_operation_through_the_api_path(lab: tuple[Flask, FlaskClient, StandIn]) -> None:

@@ -29,8 +29,8 @@ from cluster_schema.schedules import (
     check_timezone,
 )
 
-from ..auth import principal, requires
-from ..db import get_db
+from ..auth import address, principal, requires
+from ..db import audit, get_db, transaction
 from ..db import schedules as sched_db
 from ..http import body, json_response, query_int
 from ..operations.submit import accepted
@@ -124,7 +124,11 @@ def patch_schedule(schedule_id: int) -> Response:
 @bp.delete("/schedules/<int:schedule_id>")
 @requires("operator")
 def delete_schedule(schedule_id: int) -> Response:
-    sched_db.delete(get_db(), schedule_id)
+    db = get_db()
+    with transaction(db):  # deletions are audited
+        name = sched_db.get(db, schedule_id).name
+        sched_db.delete(db, schedule_id)
+        audit.record(db, principal() or "", "schedule.delete", str(schedule_id), {"name": name}, address())
     return Response(status=204)
 
 
