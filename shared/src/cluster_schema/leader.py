@@ -8,7 +8,8 @@ from .base import Scalar, Wire
 from .errors import BadRequest
 from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
 
-Presence = Literal["online", "offline", "unknown"]
+# `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
+Presence = Literal["online", "offline", "lost", "unknown"]
 OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "ok", "failed"]
 Trigger = Literal["ui", "api", "schedule", "profile"]
