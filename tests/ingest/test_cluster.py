@@ -4,9 +4,8 @@ from the store, logs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import signal
+from pathlib import Path
 
 import pytest
 

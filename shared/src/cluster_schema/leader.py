@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
-from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
+from .names import (
+    check_config_override,
+    check_experiment,
+    check_option_key,
+    check_setting,
+    check_unit,
+    check_value,
+)
 
 # `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
 Presence = Literal["online", "offline", "lost", "unknown"]
@@ -98,9 +105,13 @@ class JobStartRequest(Wire):
     options: dict[str, Scalar] = {}
     args: list[str] = []
     env: dict[str, str] = {}
+    # `pio run --config-override SECTION KEY VALUE` for this run only, the agent's rule (names.py)
+    config_overrides: list[tuple[str, str, str]] = []
 
     def validate(self) -> JobStartRequest:
         _check_units(self.units)
+        for i, override in enumerate(self.config_overrides):
+            check_config_override(override, f"$.config_overrides[{i}]")
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
             check_value(value, f"$.options.{key}")

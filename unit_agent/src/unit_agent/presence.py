@@ -1,4 +1,5 @@
-"""The agent on MQTT: a retained `online` (last will `lost`; a clean stop says `offline`) and its own log lines in Pioreactor's format.
+"""The agent on MQTT: a retained `online` (last will `lost`; a clean stop says `offline`) and its own
+log lines in Pioreactor's format.
 
     pioreactor/<unit>/$agent/presence          AgentPresence JSON, retained
     pioreactor/<unit>/<exp>/logs/agent/<level>  {"message", "level", "task", "source", "timestamp"}

@@ -41,7 +41,14 @@ def _targets(exp: str, units: list[str] | None) -> list[str]:
 def start_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStartRequest)
-    params = {"experiment": exp, "job": job, "options": req.options, "args": req.args, "env": req.env}
+    params = {
+        "experiment": exp,
+        "job": job,
+        "options": req.options,
+        "args": req.args,
+        "env": req.env,
+        "config_overrides": [list(o) for o in req.config_overrides],
+    }
     return start("job.start", params, _targets(exp, req.units))
 
 

@@ -53,7 +53,11 @@ def _tail(text: str, n: int = 300) -> str:
 def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     p = ctx.params
     body = RunJobRequest(
-        experiment=p["experiment"], options=p.get("options", {}), args=p.get("args", []), env=p.get("env", {})
+        experiment=p["experiment"],
+        options=p.get("options", {}),
+        args=p.get("args", []),
+        env=p.get("env", {}),
+        config_overrides=[tuple(o) for o in p.get("config_overrides", [])],
     )
     path = f"/unit_api/jobs/run/job_name/{p['job']}"
     result = ctx.client.run_task(
