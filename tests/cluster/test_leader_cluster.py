@@ -244,3 +244,28 @@ def test_unit_check_and_system_action_on_all_units(cluster: Cluster) -> None:
     op = cluster.api("POST", "/api/units/$all/system/update?wait=25").json()["operation"]
     assert op["kind"] == "system.update" and op["status"] == "succeeded", op
     assert all(d == "update done (dry run)" for _, d in _steps(op).values()) and len(op["steps"]) == 3
+
+
+def test_pause_and_resume_through_real_agents(clean: Cluster) -> None:
+    cluster = clean
+    r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": UNITS[:2]})
+    assert r.json()["operation"]["status"] == "succeeded", cluster.logs()
+
+    def states() -> dict[str, str]:  # from MQTT ingest in the leader worker
+        jobs = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
+        return {j["unit"]: j["state"] for j in jobs if j["job_name"] == "stirring"}
+
+    for _ in range(2):  # pausing a paused job is done already
+        op = cluster.api(
+            "POST", "/api/experiments/exp/jobs/stirring/pause?wait=25", json={"units": UNITS[:2]}
+        )
+        assert op.json()["operation"]["status"] == "succeeded", op.json()
+        wait_for(lambda: states() == dict.fromkeys(UNITS[:2], "sleeping"), 20, 0.1, "both sleeping")
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/resume?wait=25", json={}).json()["operation"]
+    assert op["status"] == "partial", op  # unit3 runs no stirring
+    assert _steps(op) == {
+        "unit1": ("ok", "stirring ready"),
+        "unit2": ("ok", "stirring ready"),
+        "unit3": ("failed", "stirring is not running"),
+    }
+    wait_for(lambda: states() == dict.fromkeys(UNITS[:2], "ready"), 20, 0.1, "both ready again")

@@ -88,6 +88,11 @@ class StandIn:
                 del self.running[j]
             return self._task({"stopped": stopped, "not_running": not stopped})
         if method == "PATCH" and parts[:3] == ["jobs", "settings", "job_name"]:
+            if parts[3] not in self.running:  # like a real agent: nothing to change
+                return 404, {
+                    "error": "not_found",
+                    "message": f"Job `{parts[3]}` is not running on this unit.",
+                }
             settings = body["settings"]
             echoed = {k: v for k, v in settings.items() if k not in self.not_echoed}
             self.running.setdefault(parts[3], {}).update(echoed)

@@ -52,3 +52,51 @@ def test_config_overrides_refused_like_the_agent_refuses_them(cluster: Cluster) 
         _error(r, 400, field)
     assert sum(len(a.requests) for a in agents) == before  # nothing half-done: no agent was asked
     assert all(op["kind"] != "job.start" for op in api.get("/api/operations").json["operations"])
+
+
+def test_pause_and_resume_set_the_jobs_state(cluster: Cluster) -> None:  # noqa: F811
+    api, agents = cluster
+    assert (
+        api.post("/api/experiments/exp/jobs/stirring/start", json={"units": ["pio0", "pio1"]}).json[
+            "operation"
+        ]["status"]
+        == "succeeded"
+    )
+    r = api.post("/api/experiments/exp/jobs/stirring/pause", json={"units": ["pio0", "pio1"]})
+    assert r.status_code == 202 and r.headers["Location"] == f"/api/operations/{r.json['operation']['id']}"
+    op = r.json["operation"]
+    assert op["kind"] == "job.pause" and op["status"] == "succeeded", op
+    assert {s["detail"] for s in op["steps"]} == {"stirring sleeping"}
+    sent = [b for m, p, b in agents[0].bodies if m == "PATCH"]
+    assert sent[-1] == {"settings": {"$state": "sleeping"}, "experiment": "exp"}
+    assert agents[0].running["stirring"]["$state"] == "sleeping"
+
+    op = api.post("/api/experiments/exp/jobs/stirring/resume", json={}).json["operation"]  # all units
+    assert op["kind"] == "job.resume" and op["status"] == "partial", op
+    steps = {s["unit"]: (s["status"], s["detail"]) for s in op["steps"]}
+    assert steps == {
+        "pio0": ("ok", "stirring ready"),
+        "pio1": ("ok", "stirring ready"),
+        "pio2": ("failed", "stirring is not running"),
+    }
+    assert agents[1].running["stirring"]["$state"] == "ready"
+
+
+def test_pause_and_resume_bad_input(cluster: Cluster) -> None:  # noqa: F811
+    api, agents = cluster
+    for action in ("pause", "resume"):
+        _error(
+            api.post(f"/api/experiments/exp/jobs/stirring/{action}", json={"units": ["a b"]}),
+            400,
+            "$.units[0]",
+        )
+        _error(
+            api.post(f"/api/experiments/exp/jobs/stirring/{action}", json={"units": "pio0"}), 400, "$.units"
+        )
+        _error(api.post(f"/api/experiments/exp/jobs/Bad-Job/{action}", json={}), 400, "job")
+        _error(
+            api.post(f"/api/experiments/exp/jobs/stirring/{action}", json={"units": ["nope"]}), 409, "$.units"
+        )
+        _error(api.post(f"/api/experiments/nope/jobs/stirring/{action}", json={}), 404, "nope")
+        _error(api.post(f"/api/experiments/exp/jobs/stirring/{action}?wait=99", json={}), 400, "wait")
+    assert not any(m == "PATCH" for a in agents for m, _ in a.requests)

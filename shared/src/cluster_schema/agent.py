@@ -7,11 +7,13 @@ from typing import Any, Literal
 from .base import Scalar, Wire
 from .errors import BadRequest
 from .names import (
+    STATE_SETTING,
     check_config_override,
     check_experiment,
     check_job,
     check_option_key,
     check_setting,
+    check_state_value,
     check_unit,
     check_value,
 )
@@ -75,6 +77,9 @@ class SettingsUpdateRequest(Wire):
         if self.experiment is not None:
             check_experiment(self.experiment, "$.experiment")
         for key, value in self.settings.items():
+            if key == STATE_SETTING:  # pause, resume, stop through the job's own `$state/set`
+                check_state_value(value, f"$.settings.{key}")
+                continue
             check_setting(key, f"$.settings.{key[:40]}")
             check_value(value, f"$.settings.{key}")
         return self

@@ -23,7 +23,7 @@ Trigger = Literal["ui", "api", "schedule", "profile"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "cancelled", "interrupted"})
 
 
-def _check_units(units: list[str] | None, field: str = "$.units") -> None:
+def check_units(units: list[str] | None, field: str = "$.units") -> None:
     if units is None:
         return
     for i, unit in enumerate(units):
@@ -89,7 +89,7 @@ class AssignmentsPut(Wire):
     units: list[str]
 
     def validate(self) -> AssignmentsPut:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -109,7 +109,7 @@ class JobStartRequest(Wire):
     config_overrides: list[tuple[str, str, str]] = []
 
     def validate(self) -> JobStartRequest:
-        _check_units(self.units)
+        check_units(self.units)
         for i, override in enumerate(self.config_overrides):
             check_config_override(override, f"$.config_overrides[{i}]")
         for key, value in self.options.items():
@@ -124,7 +124,7 @@ class JobStopRequest(Wire):
     units: list[str] | None = None
 
     def validate(self) -> JobStopRequest:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -133,7 +133,7 @@ class SettingsPatch(Wire):
     units: list[str] | None = None
 
     def validate(self) -> SettingsPatch:
-        _check_units(self.units)
+        check_units(self.units)
         if not self.settings:
             raise BadRequest("No settings given at `$.settings`.")
         for key, value in self.settings.items():

@@ -25,6 +25,9 @@ _PARENT = re.compile(r"(^|/)\.\.(/|$)")
 EXPERIMENT_MAX = 100
 
 ALL_UNITS = "$all"
+# The one `$` name a settings change may carry: a job's state, as Pioreactor's `…/$state/set` takes it.
+STATE_SETTING = "$state"
+SETTABLE_STATES = ("sleeping", "ready", "disconnected")
 
 
 def check_unit(value: str, field: str = "unit") -> str:
@@ -65,6 +68,12 @@ def check_job(value: str, field: str = "job_name") -> str:
 
 def check_setting(value: str, field: str = "setting") -> str:
     return _ident(value, field, "setting name")
+
+
+def check_state_value(value: object, field: str) -> str:
+    if value not in SETTABLE_STATES:
+        raise BadRequest(f"Invalid state at `{field}`: one of {', '.join(SETTABLE_STATES)}.")
+    return str(value)
 
 
 def check_option_key(value: str, field: str = "options") -> str:

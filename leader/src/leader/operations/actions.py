@@ -23,6 +23,7 @@ from cluster_schema.agent import (
     StopJobsRequest,
     StopJobsResult,
 )
+from cluster_schema.names import STATE_SETTING
 
 from ..agent_client import AgentClient, AgentError, UnitAddress
 from ..db import config_files
@@ -115,6 +116,28 @@ def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome
     return Outcome(unit.name, True, f"echoed {echoed}", result)
 
 
+# pause/resume: the job's own `$state/set`, through the agent's settings PATCH (the one `$` name it takes)
+JOB_STATES = {"job.pause": "sleeping", "job.resume": "ready"}
+
+
+def set_job_state(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    p = ctx.params
+    state = p["state"]
+    body = SettingsUpdateRequest(settings={STATE_SETTING: state}, experiment=p["experiment"])
+    path = f"/unit_api/jobs/settings/job_name/{p['job']}"
+    try:
+        result = ctx.client.run_task(
+            unit, "PATCH", path, body, SettingsResult, deadline=deadline, cancelled=ctx.cancel.is_set
+        )
+    except AgentError as exc:
+        if exc.status == 404:  # nothing to pause or resume: say so plainly
+            return Outcome(unit.name, False, f"{p['job']} is not running")
+        raise
+    if result.not_echoed:
+        return Outcome(unit.name, False, f"{p['job']} did not confirm {state}", result)
+    return Outcome(unit.name, True, f"{p['job']} {state}", result)
+
+
 def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     action = ctx.params["action"]
     result = ctx.client.run_task(
@@ -183,6 +206,7 @@ ACTIONS: dict[str, Action] = {
     "job.stop": Action(stop_job),
     "jobs.stop_all": Action(stop_all_jobs),
     "job.settings": Action(update_settings),
+    **{kind: Action(set_job_state) for kind in JOB_STATES},
     "config.sync": Action(sync_config, _prepare_config),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }
