@@ -31,7 +31,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> It
     c.start()
     try:
         assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
-        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).json() == {"units": UNITS}
+        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).json()["units"] == UNITS
         yield c
     finally:
         c.stop()

@@ -100,3 +100,58 @@ def test_pause_and_resume_bad_input(cluster: Cluster) -> None:  # noqa: F811
         _error(api.post(f"/api/experiments/nope/jobs/stirring/{action}", json={}), 404, "nope")
         _error(api.post(f"/api/experiments/exp/jobs/stirring/{action}?wait=99", json={}), 400, "wait")
     assert not any(m == "PATCH" for a in agents for m, _ in a.requests)
+
+
+def test_units_of_another_experiment_move_only_when_asked(cluster: Cluster) -> None:  # noqa: F811
+    api, _ = cluster
+    assert api.post("/api/experiments", json={"name": "other"}).status_code == 201
+    r = api.put("/api/experiments/other/units", json={"units": ["pio2", "pio0"]})
+    _error(r, 409, "$.units")
+    assert r.json["error"] == "assigned_elsewhere"
+    assert "pio0 (in 'exp'), pio2 (in 'exp')" in r.json["message"] and '"move": true' in r.json["message"]
+    assert api.get("/api/experiments/exp/units").json["units"] == ["pio0", "pio1", "pio2"]  # nothing moved
+    assert api.get("/api/experiments/other").json["units"] == []
+    _error(api.put("/api/experiments/other/units", json={"units": ["pio0"], "move": "yes"}), 400, "$.move")
+
+    r = api.put("/api/experiments/other/units", json={"units": ["pio2", "pio0"], "move": True})
+    assert r.status_code == 200 and r.json == {"units": ["pio0", "pio2"], "labels": {}}
+    assert api.get("/api/experiments/exp/units").json["units"] == ["pio1"]
+    # units already here, or in no experiment, need no `move`
+    api.delete("/api/experiments/exp/units/pio1")
+    r = api.put("/api/experiments/other/units", json={"units": ["pio0", "pio1", "pio2"]})
+    assert r.status_code == 200 and r.json["units"] == ["pio0", "pio1", "pio2"]
+    _error(api.put("/api/experiments/other/units", json={"units": ["ghost"]}), 404, "ghost")
+    _error(api.put("/api/experiments/nope/units", json={"units": []}), 404, "nope")
+
+
+def test_unit_labels_per_experiment(cluster: Cluster) -> None:  # noqa: F811
+    api, _ = cluster
+    r = api.put("/api/experiments/exp/units/pio0/label", json={"label": "Vial A · 30°C"})
+    assert r.status_code == 200 and r.json == {
+        "units": ["pio0", "pio1", "pio2"],
+        "labels": {"pio0": "Vial A · 30°C"},
+    }
+    api.put("/api/experiments/exp/units/pio1/label", json={"label": "B"})
+    assert api.get("/api/experiments/exp").json["labels"] == {"pio0": "Vial A · 30°C", "pio1": "B"}
+    assert api.get("/api/experiments/exp/units").json["labels"] == {"pio0": "Vial A · 30°C", "pio1": "B"}
+    assert api.get("/api/experiments").json[0]["units"] == ["pio0", "pio1", "pio2"]  # still names
+    # unique within the experiment; relabelling a unit with its own label is fine
+    _error(api.put("/api/experiments/exp/units/pio2/label", json={"label": "B"}), 409, "$.label")
+    assert api.put("/api/experiments/exp/units/pio1/label", json={"label": "B"}).status_code == 200
+    # a label is the experiment's: it leaves with the unit and comes back with it
+    api.delete("/api/experiments/exp/units/pio1")
+    assert api.get("/api/experiments/exp").json["labels"] == {"pio0": "Vial A · 30°C"}
+    _error(api.put("/api/experiments/exp/units/pio1/label", json={"label": "C"}), 409, "pio1")
+    api.put("/api/experiments/exp/units", json={"units": ["pio0", "pio1", "pio2"]})
+    assert api.get("/api/experiments/exp").json["labels"]["pio1"] == "B"
+    # the empty label removes it
+    assert api.put("/api/experiments/exp/units/pio1/label", json={"label": ""}).json["labels"] == {
+        "pio0": "Vial A · 30°C"
+    }
+    for bad in (" x", "x ", "   ", "a" * 65, "tab\there", "nl\nx", "\x00", 5, None):
+        _error(api.put("/api/experiments/exp/units/pio2/label", json={"label": bad}), 400, "$.label")
+    _error(api.put("/api/experiments/exp/units/pio2/label", json={}), 400, "label")
+    _error(api.put("/api/experiments/exp/units/bad_name/label", json={"label": "x"}), 400, "unit")
+    _error(api.put("/api/experiments/nope/units/pio2/label", json={"label": "x"}), 404, "nope")
+    _error(api.put("/api/experiments/exp/units/ghost/label", json={"label": "x"}), 409, "ghost")
+    assert api.get("/api/experiments/exp").json["labels"] == {"pio0": "Vial A · 30°C"}

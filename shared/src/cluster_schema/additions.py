@@ -25,7 +25,10 @@ class JobUnitsRequest(Wire):
 
 
 def check_label(value: str, field: str) -> str:
-    """A unit's label in one experiment: 1-64 printable characters, no leading or trailing spaces."""
+    """A unit's label in one experiment: 1-64 printable characters, no leading or trailing spaces;
+    the empty label removes it."""
+    if value == "":
+        return value
     if (
         not isinstance(value, str)
         or not value.strip()
@@ -49,10 +52,11 @@ class LabelPut(Wire):
         return self
 
 
-class UnitLabel(Wire):
-    experiment: str
-    unit: str
-    label: str
+class ExperimentUnits(Wire):
+    """GET/PUT /api/experiments/<exp>/units and PUT …/units/<unit>/label answer this."""
+
+    units: list[str]
+    labels: dict[str, str] = {}  # {unit: label} of the assigned units that have one
 
 
 NoteLevel = Literal["debug", "info", "notice", "warning", "error", "critical"]

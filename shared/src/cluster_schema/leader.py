@@ -83,10 +83,12 @@ class Experiment(Wire):
     description: str
     created_at: str
     units: list[str] = []
+    labels: dict[str, str] = {}  # {unit: label} of the assigned units that have one
 
 
 class AssignmentsPut(Wire):
     units: list[str]
+    move: bool = False  # units assigned to another experiment move here only when true (else 409)
 
     def validate(self) -> AssignmentsPut:
         check_units(self.units)
