@@ -155,3 +155,40 @@ def test_unit_labels_per_experiment(cluster: Cluster) -> None:  # noqa: F811
     _error(api.put("/api/experiments/nope/units/pio2/label", json={"label": "x"}), 404, "nope")
     _error(api.put("/api/experiments/exp/units/ghost/label", json={"label": "x"}), 409, "ghost")
     assert api.get("/api/experiments/exp").json["labels"] == {"pio0": "Vial A · 30°C"}
+
+
+def test_manual_notes_are_logs_with_their_author(cluster: Cluster) -> None:  # noqa: F811
+    api, _ = cluster
+    r = api.post("/api/experiments/exp/logs", json={"message": "Added 2 ml of media.\nSmells fine."})
+    assert r.status_code == 201, r.json
+    note = r.json
+    assert note["source"] == "user" and note["level"] == "notice" and note["unit"] == "$broadcast"
+    assert note["experiment"] == "exp" and note["job"] is None
+    assert note["author"].startswith("token:") and note["timestamp"].endswith("Z")
+    r = api.post(
+        "/api/experiments/exp/logs", json={"message": "pio1 foams", "level": "warning", "unit": "pio1"}
+    )
+    assert r.status_code == 201 and (r.json["unit"], r.json["level"]) == ("pio1", "warning")
+    logs = api.get("/api/logs", query_string={"experiment": "exp"}).json["logs"]
+    assert [e["message"] for e in logs] == [
+        "pio1 foams",
+        "Added 2 ml of media.\nSmells fine.",
+    ]  # newest first
+    assert logs[1] == note
+    assert [e["message"] for e in api.get("/api/logs?unit=pio1").json["logs"]] == ["pio1 foams"]
+    assert [e["message"] for e in api.get("/api/logs?min_level=warning").json["logs"]] == ["pio1 foams"]
+
+    for bad, field in (
+        ({}, "message"),
+        ({"message": ""}, "$.message"),
+        ({"message": "  \n"}, "$.message"),
+        ({"message": "x" * 5001}, "$.message"),
+        ({"message": "bell\x07"}, "$.message"),
+        ({"message": 5}, "$.message"),
+        ({"message": "x", "level": "loud"}, "$.level"),
+        ({"message": "x", "unit": "bad name"}, "$.unit"),
+    ):
+        _error(api.post("/api/experiments/exp/logs", json=bad), 400, field)
+    _error(api.post("/api/experiments/exp/logs", json={"message": "x", "unit": "ghost"}), 409, "$.unit")
+    _error(api.post("/api/experiments/nope/logs", json={"message": "x"}), 404, "nope")
+    assert len(api.get("/api/logs", query_string={"experiment": "exp"}).json["logs"]) == 2  # nothing else

@@ -200,6 +200,7 @@ class LogEntry(Wire):
     source: str
     level: str
     message: str
+    author: str | None = None  # who wrote a manual note (`source: "user"`); null for a unit's logs
 
 
 class LogsPage(Wire):
