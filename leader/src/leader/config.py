@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # The lab's time zone, an IANA name such as `Europe/Berlin` (LEADER_TIMEZONE): time columns of
+    # exports, pages (GET /api/health answers it) and cron defaults. Checked at start: an unknown zone
+    # stops the leader with a clear error.
+    "TIMEZONE": "UTC",
 }
 
 # Values that are only acceptable on a developer's machine.
@@ -90,6 +95,18 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     if not app.config["CONTRIB_DIR"]:
         app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")
     check_secret_key(app)
+    check_timezone(app)
+
+
+def check_timezone(app: Flask) -> None:
+    name = app.config["TIMEZONE"]
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"Unknown TIMEZONE {name!r}: set LEADER_TIMEZONE (or TIMEZONE in the LEADER_CONFIG file) to an "
+            "IANA zone name such as UTC, Europe/Berlin or America/New_York."
+        ) from None
 
 
 def check_secret_key(app: Flask) -> None:

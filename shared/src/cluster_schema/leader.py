@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from .base import Scalar, Wire
@@ -214,15 +215,46 @@ class TimeSeries(Wire):
     units: dict[str, list[list[float | None]]]
 
 
+def parse_instant(value: str, field: str) -> datetime:
+    """ISO 8601 with a UTC offset (`2026-11-21T09:30:00+01:00`, or `Z`): a time without one is ambiguous."""
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None or len(value) > 40:
+        raise BadRequest(
+            f"Invalid time at `{field}`: ISO 8601 with an offset, e.g. 2026-11-21T09:30:00+01:00."
+        )
+    return when
+
+
+EXPORT_MAX_HOURS = 24 * 366 * 10
+
+
 class ExportRequest(Wire):
-    experiments: list[str]
+    experiments: list[str] | Literal["all"]
     datasets: list[str] = []
+    # a time range: `since` / `until` (either may be left open), or the last N hours up to now
+    since: str | None = None
+    until: str | None = None
+    last_hours: float | None = None
+    format: Literal["csv", "parquet"] = "csv"
 
     def validate(self) -> ExportRequest:
-        if not self.experiments:
-            raise BadRequest("No experiments given at `$.experiments`.")
-        for i, exp in enumerate(self.experiments):
-            check_experiment(exp, f"$.experiments[{i}]")
+        if self.experiments != "all":
+            if not self.experiments:
+                raise BadRequest('No experiments given at `$.experiments`: names, or "all".')
+            for i, exp in enumerate(self.experiments):
+                check_experiment(exp, f"$.experiments[{i}]")
+        since = parse_instant(self.since, "$.since") if self.since is not None else None
+        until = parse_instant(self.until, "$.until") if self.until is not None else None
+        if since and until and since >= until:
+            raise BadRequest("Empty time range: `$.since` must be before `$.until`.")
+        if self.last_hours is not None:
+            if since or until:
+                raise BadRequest("Give either `$.last_hours` or `$.since`/`$.until`, not both.")
+            if not 0 < self.last_hours <= EXPORT_MAX_HOURS:
+                raise BadRequest(f"Out of range at `$.last_hours`: more than 0, at most {EXPORT_MAX_HOURS}.")
         return self
 
 
@@ -263,6 +295,7 @@ class HealthAnswer(Wire):
     status: str
     version: str
     schema_version: int
+    timezone: str = "UTC"  # the lab's zone (the leader's TIMEZONE setting) for pages and exports
 
 
 def settings_field(name: str) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, send_file
 from flask.blueprints import BlueprintSetupState
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
-from cluster_schema.leader import ExportRequest, OperationAnswer
+from cluster_schema.leader import ExportRequest, OperationAnswer, parse_instant
 from cluster_schema.openapi import Route
 
 from .. import exports
+from ..db import experiments as exp_db
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
@@ -36,9 +38,40 @@ def create_export() -> Response:
         raise BadRequest(
             f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
         )
+    if req.format != "csv":
+        raise BadRequest(
+            "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
+        )
     query_float("wait", 0.0, hi=MAX_WAIT)
-    params = {"experiments": list(dict.fromkeys(req.experiments)), "datasets": list(dict.fromkeys(chosen))}
-    return accepted(submit(exports.KIND, params, [], trigger(), needs_targets=False))
+    return accepted(submit(exports.KIND, params(req, chosen), [], trigger(), needs_targets=False))
+
+
+def params(req: ExportRequest, datasets: list[str]) -> dict[str, Any]:
+    """The operation's params, explicit: `all` becomes the experiments known now, `last_hours` a `since`
+    (both as of submission), times UTC; the lab's zone for the time columns travels with them."""
+    if req.experiments == "all":
+        experiments = sorted(e.name for e in exp_db.list_experiments(get_db()))
+        if not experiments:
+            raise BadRequest('No experiments to export at `$.experiments` ("all" found none).')
+    else:
+        experiments = list(dict.fromkeys(req.experiments))
+    since = parse_instant(req.since, "$.since") if req.since is not None else None
+    until = parse_instant(req.until, "$.until") if req.until is not None else None
+    if req.last_hours is not None:
+        since = datetime.now(UTC) - timedelta(hours=req.last_hours)
+
+    def utc(t: datetime | None) -> str | None:
+        return None if t is None else t.astimezone(UTC).isoformat(timespec="milliseconds")
+
+    return {
+        "experiments": experiments,
+        "datasets": list(dict.fromkeys(datasets)),
+        "since": utc(since),
+        "until": utc(until),
+        "last_hours": req.last_hours,
+        "format": req.format,
+        "timezone": current_app.config["TIMEZONE"],
+    }
 
 
 @bp.get("/exports/<op_id>")
@@ -58,6 +91,13 @@ def download(op_id: str) -> Response:
 
 
 ROUTES = [
-    Route("POST", "/api/exports", ExportRequest, OperationAnswer, 202, "Export experiments as a zip of CSV"),
+    Route(
+        "POST",
+        "/api/exports",
+        ExportRequest,
+        OperationAnswer,
+        202,
+        "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",
+    ),
     Route("GET", "/api/exports/<op_id>", None, None, summary="The finished export (application/zip)"),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from cluster_schema import SCHEMA_VERSION
 from cluster_schema.leader import HealthAnswer
@@ -20,7 +20,14 @@ bp = Blueprint("health", __name__)
 @public
 def health() -> Response:
     get_db().execute("SELECT 1").fetchone()  # the store answers
-    return json_response(HealthAnswer(status="ok", version=__version__, schema_version=SCHEMA_VERSION))
+    return json_response(
+        HealthAnswer(
+            status="ok",
+            version=__version__,
+            schema_version=SCHEMA_VERSION,
+            timezone=current_app.config["TIMEZONE"],
+        )
+    )
 
 
 ROUTES = [Route("GET", "/api/health", None, HealthAnswer, summary="Liveness, no credentials")]

@@ -152,15 +152,19 @@ def add_note(
     return entry
 
 
-def rows_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """Oldest first, in COLUMNS order."""
+def rows_for_export(
+    conn: sqlite3.Connection, experiment: str, since: float | None = None, until: float | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(epoch seconds, unit, job, source, level, message, author), oldest first, in [since, until)."""
+    lo = -1 if since is None else int(since * 1000)
+    hi = 2**62 if until is None else int(until * 1000)
     cur = conn.execute(
-        "SELECT ts, unit, experiment, job, source, level, message FROM logs "
-        "WHERE experiment = ? ORDER BY ts, dedupe",
-        (experiment,),
+        "SELECT ts, unit, job, source, level, message, author FROM logs "
+        "WHERE experiment = ? AND ts >= ? AND ts < ? ORDER BY ts, dedupe",
+        (experiment, lo, hi),
     )
-    for ts_ms, unit, exp, job, source, level, message in cur:
-        yield (iso_ms(ts_ms), unit, exp, job or "", source, LOG_LEVELS[level], message)
+    for ts_ms, unit, job, source, level, message, author in cur:
+        yield (ts_ms / 1000, unit, job or "", source, LOG_LEVELS[level], message, author or "")
 
 
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
