@@ -220,7 +220,7 @@ def test_export_range_all_experiments_and_the_labs_zone(berlin: FlaskClient) -> 
 
 
 def test_unknown_timezone_stops_the_leader(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="Unknown TIMEZONE 'Mars/Olympus'.*IANA"):
+    with pytest.raises(RuntimeError, match=r"Unknown TIMEZONE 'Mars/Olympus'.*IANA"):
         make_app(tmp_path, TIMEZONE="Mars/Olympus")
     with pytest.raises(RuntimeError, match="Unknown TIMEZONE"):
         make_app(tmp_path, TIMEZONE="../../etc/passwd")
