@@ -48,8 +48,15 @@ DEFAULTS: dict[str, Any] = {
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
+    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL); the longest silence before a
+    # heartbeat comment, so proxies keep the connection (LEADER_SSE_KEEPALIVE); and a stream's lifetime,
+    # after which the browser reconnects and resumes with Last-Event-ID (LEADER_SSE_MAX_SECONDS).
     "SSE_POLL": 0.2,
+    "SSE_KEEPALIVE": 15.0,
+    "SSE_MAX_SECONDS": 3600.0,
+    # Changes kept for GET /api/experiments/<exp>/events to resume from (LEADER_EVENTS_KEEP; the ingest
+    # prunes older ones every minute). A browser away for longer gets a `reset` event and reloads.
+    "EVENTS_KEEP": 200_000,
     # MQTT ingest (leader.ingest): the persistent session's client id (LEADER_INGEST_CLIENT_ID; empty =
     # derived from DATABASE, so two leaders on one broker never share a session), messages per transaction
     # at most (LEADER_INGEST_BATCH_SIZE), seconds a batch waits for more (LEADER_INGEST_FLUSH_INTERVAL), and
