@@ -10,8 +10,10 @@ import json
 import os
 import re
 import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -269,3 +271,71 @@ def test_pause_and_resume_through_real_agents(clean: Cluster) -> None:
         "unit3": ("failed", "stirring is not running"),
     }
     wait_for(lambda: states() == dict.fromkeys(UNITS[:2], "ready"), 20, 0.1, "both ready again")
+
+
+def _experiment_events(
+    cluster: Cluster, until: Callable[[list[dict[str, Any]]], bool], last_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Read /api/experiments/exp/events until `until(events)` holds (the test's timeout bounds it)."""
+    headers = {} if last_id is None else {"Last-Event-ID": str(last_id)}
+    got: list[dict[str, Any]] = []
+    with cluster.api("GET", "/api/experiments/exp/events", stream=True, headers=headers) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        current: dict[str, Any] = {}
+        for raw in r.iter_lines(decode_unicode=True):
+            if raw.startswith(("id: ", "event: ", "data: ")):
+                key, _, value = raw.partition(": ")
+                current[key] = json.loads(value) if key == "data" else value
+            elif raw == "" and "event" in current:
+                got.append({**current, "id": int(current["id"])})
+                current = {}
+                if until(got):
+                    return got
+    raise AssertionError(f"the stream ended first: {got}")
+
+
+def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> None:
+    cluster = clean
+    opened = threading.Event()
+    seen: list[dict[str, Any]] = []
+
+    def ready_on_unit1(events: list[dict[str, Any]]) -> bool:
+        opened.set()
+        return any(e["event"] == "operation" and e["data"]["status"] == "succeeded" for e in events) and any(
+            e["event"] == "job_state" and e["data"] == READY_UNIT1 for e in events
+        )
+
+    def read() -> None:
+        seen.extend(_experiment_events(cluster, ready_on_unit1))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    # the stream starts "now": make sure it is open (a heartbeat-free way: a first event from a note)
+    wait_for(
+        lambda: (
+            cluster.api("POST", "/api/experiments/exp/logs", json={"message": "go"}).ok and opened.wait(0.5)
+        ),
+        20,
+        0.1,
+        "stream open",
+    )
+    r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": ["unit1"]})
+    assert r.json()["operation"]["status"] == "succeeded"
+    reader.join(40)
+    assert not reader.is_alive(), seen
+    ids = [e["id"] for e in seen]
+    assert ids == sorted(set(ids))
+    assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen)
+
+    # a new connection with the last id gets what happened since, and nothing before it
+    cluster.api("POST", "/api/experiments/exp/jobs/stirring/stop?wait=25", json={"units": ["unit1"]})
+    rest = _experiment_events(
+        cluster,
+        lambda ev: any(e["event"] == "job_state" and e["data"]["state"] == "disconnected" for e in ev),
+        last_id=ids[-1],
+    )
+    assert min(e["id"] for e in rest) > ids[-1]
+    assert rest[0]["event"] in ("job_state", "operation", "log", "setting")
+
+
+READY_UNIT1 = {"unit": "unit1", "job": "stirring", "state": "ready"}
