@@ -192,3 +192,15 @@ def test_manual_notes_are_logs_with_their_author(cluster: Cluster) -> None:  # n
     _error(api.post("/api/experiments/exp/logs", json={"message": "x", "unit": "ghost"}), 409, "$.unit")
     _error(api.post("/api/experiments/nope/logs", json={"message": "x"}), 404, "nope")
     assert len(api.get("/api/logs", query_string={"experiment": "exp"}).json["logs"]) == 2  # nothing else
+
+
+def test_pause_submitted_like_a_schedule_needs_no_state_param(cluster: Cluster) -> None:  # noqa: F811
+    from leader.operations.submit import submit
+
+    api, agents = cluster
+    api.post("/api/experiments/exp/jobs/stirring/start", json={"units": ["pio0"]})
+    with api.application.test_request_context():
+        op = submit("job.pause", {"experiment": "exp", "job": "stirring"}, ["pio0"], "schedule")
+    done = api.get(f"/api/operations/{op.id}").json["operation"]
+    assert done["status"] == "succeeded" and done["trigger"] == "schedule", done
+    assert agents[0].running["stirring"]["$state"] == "sleeping"

@@ -6,6 +6,7 @@ store) plus `call(ctx, unit, deadline) -> Outcome` (run in the fan-out's threads
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import threading
@@ -120,9 +121,9 @@ def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome
 JOB_STATES = {"job.pause": "sleeping", "job.resume": "ready"}
 
 
-def set_job_state(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+def set_job_state(ctx: Context, unit: UnitAddress, deadline: float, *, state: str) -> Outcome:
+    """Params {"experiment", "job"}: the state comes with the kind, so a schedule submits the same."""
     p = ctx.params
-    state = p["state"]
     body = SettingsUpdateRequest(settings={STATE_SETTING: state}, experiment=p["experiment"])
     path = f"/unit_api/jobs/settings/job_name/{p['job']}"
     try:
@@ -206,7 +207,7 @@ ACTIONS: dict[str, Action] = {
     "job.stop": Action(stop_job),
     "jobs.stop_all": Action(stop_all_jobs),
     "job.settings": Action(update_settings),
-    **{kind: Action(set_job_state) for kind in JOB_STATES},
+    **{kind: Action(functools.partial(set_job_state, state=state)) for kind, state in JOB_STATES.items()},
     "config.sync": Action(sync_config, _prepare_config),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }
