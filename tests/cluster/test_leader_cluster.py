@@ -316,8 +316,14 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
             e["event"] == "job_state" and e["data"] == READY_UNIT1 for e in events
         )
 
+    errors: list[BaseException] = []
+
     def read() -> None:
-        seen.extend(_experiment_events(cluster, ready_on_unit1))
+        try:
+            seen.extend(_experiment_events(cluster, ready_on_unit1))
+        except BaseException as exc:  # handed to the test below, not lost in the thread
+            errors.append(exc)
+            opened.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -333,7 +339,7 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
     r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": ["unit1"]})
     assert r.json()["operation"]["status"] == "succeeded"
     reader.join(40)
-    assert not reader.is_alive(), seen
+    assert not reader.is_alive() and not errors, (errors, seen)
     ids = [e["id"] for e in seen]
     assert ids == sorted(set(ids))
     assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen)
