@@ -16,7 +16,7 @@ from typing import Any
 
 from huey import SqliteHuey
 
-from . import create_app
+from . import alerts, create_app
 from .operations import engine
 
 log = logging.getLogger("leader.worker")
@@ -44,6 +44,10 @@ def start_up() -> None:
                     "marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted)
                 )
         _start_ingest()
+        # stopped with the ingest (LIFO) by shut_down
+        _ingest.append(
+            alerts.start(app, lambda: next((i.stats() for i in _ingest if hasattr(i, "stats")), None))
+        )
         _done = True
 
 
