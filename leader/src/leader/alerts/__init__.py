@@ -126,7 +126,9 @@ class Alerts:
             if alerts_db.fire(db, key, c.kind, c.severity, c.summary, c.details, targets, event=True):
                 log.warning("alert: %s", c.summary)
                 fired += 1
-        row = db.execute("SELECT max(finished_at) FROM operations WHERE finished_at > ?", (since,)).fetchone()
+        row = db.execute(
+            "SELECT max(finished_at) FROM operations WHERE finished_at >= ?", (since,)
+        ).fetchone()
         if row and row[0]:
             settings_db.put(db, OPERATIONS_MARK, row[0])
         return fired

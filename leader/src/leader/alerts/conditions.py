@@ -156,11 +156,12 @@ def current(
 
 
 def failed_operations(db: sqlite3.Connection, since: str) -> list[tuple[str, Condition]]:
-    """Operations that finished failed or partial after `since` (one-off events, keyed by id)."""
+    """Operations that finished failed or partial at or after `since` (one-off events, keyed by id: an
+    operation seen twice is recorded once)."""
     out = []
     for op_id, kind, status, finished_at, _targets in db.execute(
         "SELECT id, kind, status, finished_at, targets FROM operations "
-        "WHERE status IN ('failed', 'partial') AND finished_at > ? ORDER BY finished_at",
+        "WHERE status IN ('failed', 'partial') AND finished_at >= ? ORDER BY finished_at",
         (since,),
     ):
         failed = [
