@@ -115,7 +115,7 @@ def test_unit_offline_fires_once_delivers_and_resolves(app: Flask, api: FlaskCli
         a = alerts.start(app)
         try:
             hook.wait_for(lambda b: [x for x in b if x["event"] == "fired"])
-            fired = [b for b in hook.received() if b["event"] == "fired"][0]["alert"]
+            fired = next(b for b in hook.received() if b["event"] == "fired")["alert"]
             assert fired["kind"] == "unit_offline" and fired["details"]["unit"] == "u1"
             wait_for(lambda: smtp.received(), 10, 0.05, "an e-mail")
             mail = smtp.received()[0]
