@@ -95,8 +95,8 @@ def test_counters_move_when_operations_run(cluster: tuple[Flask, FlaskClient, li
         db, [("pio0", "online", time.time(), None), ("pio1", "lost", time.time(), None)]
     )
     db.execute(
-        "INSERT INTO job_states (unit, experiment, job, state, updated_at) VALUES ('pio0', 'exp', 'stirring', "
-        "'ready', 1)"
+        "INSERT INTO job_states (unit, experiment, job, state, updated_at) "
+        "VALUES ('pio0', 'exp', 'stirring', 'ready', 1)"
     )
     metrics.schedule_fired(2.5, db)
     db.close()
