@@ -83,7 +83,7 @@ def _observe(response: Response) -> Response:
 
 @auth.requires("viewer")
 def metrics_view() -> Response:
-    if not current_app.config.get("METRICS_PUBLIC", False):
+    if not current_app.config["METRICS_PUBLIC"]:
         auth.check_credentials()
     registry = CollectorRegistry(auto_describe=False)
     mp_dir = multiprocess_dir()
@@ -122,7 +122,6 @@ def schedule_fired(lateness_s: float, db: sqlite3.Connection | None = None) -> N
 def init_app(app: Flask) -> None:
     global _database
     _database = app.config["DATABASE"]
-    app.config.setdefault("METRICS_PUBLIC", False)
     app.before_request(_start)
     app.after_request(_observe)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

@@ -33,16 +33,6 @@ from . import conditions, delivery
 log = logging.getLogger("leader.alerts")
 
 OPERATIONS_MARK = "alerts.operations_since"  # finished_at of the last operation looked at
-DEFAULTS = {
-    "ALERTS_INTERVAL": 10.0,  # seconds between evaluations
-    "ALERTS_SEND_TIMEOUT": 10.0,  # seconds one webhook POST or SMTP session may take
-    "ALERTS_DELIVERY_THREADS": 4,
-    "ALERTS_RETRY_BASE": 5.0,  # first retry after this many seconds, doubling each time
-    "ALERTS_RETRY_MAX": 600.0,
-    "ALERTS_MAX_ATTEMPTS": 8,
-    "ALERTS_CLUSTER_NAME": "",  # named in e-mail subjects and webhook payloads
-    "ALERTS_SMTP_PASSWORD": "",  # used when the e-mail channel stores no password of its own
-}
 _INGEST = {  # Ingest.stats() key -> metric_values name (counters grow by the delta since last time)
     "committed": "ingest_messages",
     "batches": "ingest_batches",
@@ -54,7 +44,7 @@ _INGEST = {  # Ingest.stats() key -> metric_values name (counters grow by the de
 
 class Alerts:
     def __init__(self, app: Flask, ingest_stats: Callable[[], dict[str, Any] | None] | None = None) -> None:
-        self.cfg = {**DEFAULTS, **{k: v for k, v in app.config.items() if k.startswith("ALERTS_")}}
+        self.cfg = {k: v for k, v in app.config.items() if k.startswith("ALERTS_")}  # see leader.config
         self.database = app.config["DATABASE"]
         self.ingest_stats = ingest_stats
         self._last_ingest: dict[str, float] = {}
@@ -197,7 +187,6 @@ def start(app: Flask, ingest_stats: Callable[[], dict[str, Any] | None] | None =
 
 def send_test(database: str, cfg: dict[str, Any]) -> int:
     """Record a test alert and try each channel once now, in parallel (retries, if any, are the worker's)."""
-    merged = {**DEFAULTS, **{k: v for k, v in cfg.items() if k.startswith("ALERTS_")}}
     db = connect(database)
     try:
         alert_id = alerts_db.fire(
@@ -216,7 +205,7 @@ def send_test(database: str, cfg: dict[str, Any]) -> int:
         db.close()
     if due:
         with ThreadPoolExecutor(len(due)) as pool:
-            list(pool.map(lambda d: _attempt_own(merged, database, d), due))
+            list(pool.map(lambda d: _attempt_own(cfg, database, d), due))
     return alert_id
 
 
