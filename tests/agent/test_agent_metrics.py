@@ -70,15 +70,18 @@ def test_counters_move_when_a_job_runs(agent: AgentProc) -> None:
     result = agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": "exp-metrics"})
     assert result["status"] == "complete" and result["result"]["state"] == "ready", result
     after = samples(scrape(agent, METRICS_TOKEN).text)
-    assert value(after, "pioreactor_agent_jobs_running", unit=unit, job="stirring") == 1
-    assert value(after, "pioreactor_agent_job_starts_total", unit=unit, job="stirring", outcome="ready") >= 1
+    assert value(after, "pioreactor_agent_jobs_running", unit=unit, job_name="stirring") == 1
+    assert (
+        value(after, "pioreactor_agent_job_starts_total", unit=unit, job_name="stirring", outcome="ready")
+        >= 1
+    )
     assert value(after, "pioreactor_agent_pio_start_seconds_count", unit=unit) == starts + 1
     assert value(after, "pioreactor_agent_pio_start_seconds_sum", unit=unit) > 0
     assert value(after, "pioreactor_agent_tasks", unit=unit, status="complete") >= 1
 
     agent.task("POST", "/unit_api/jobs/stop", {"job_name": "stirring"})
     stopped = samples(scrape(agent, METRICS_TOKEN).text)
-    assert value(stopped, "pioreactor_agent_jobs_running", unit=unit, job="stirring") == 0
+    assert value(stopped, "pioreactor_agent_jobs_running", unit=unit, job_name="stirring") == 0
 
 
 def test_metrics_public(mqtt_broker: Broker, tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_counters_move_when_operations_run(cluster: tuple[Flask, FlaskClient, li
     assert total(after, "pioreactor_operations_total", status="partial") == 1
     assert value(after, "pioreactor_units", presence="online") == 1
     assert value(after, "pioreactor_units", presence="lost") == 1
-    assert value(after, "pioreactor_running_jobs", job="stirring") == 1
+    assert value(after, "pioreactor_running_jobs", job_name="stirring") == 1
     assert value(after, "pioreactor_schedule_firings_total") == 1
     assert value(after, "pioreactor_schedule_lateness_seconds_sum") == 2.5
     assert value(after, "pioreactor_store_size_bytes", file="db") > 0

@@ -99,7 +99,7 @@ class StoreCollector:
 
     def _jobs(self, db: sqlite3.Connection) -> Iterator[Metric]:
         m = GaugeMetricFamily(
-            "pioreactor_running_jobs", "Jobs running on active units, by name", labels=["job"]
+            "pioreactor_running_jobs", "Jobs running on active units, by name", labels=["job_name"]
         )
         marks = ",".join("?" * len(RUNNING_STATES))
         for job, n in db.execute(
@@ -110,7 +110,7 @@ class StoreCollector:
             m.add_metric([job], n)
         yield m
         lost = GaugeMetricFamily(
-            "pioreactor_lost_jobs", "Jobs whose last state is `lost`, by name", labels=["job"]
+            "pioreactor_lost_jobs", "Jobs whose last state is `lost`, by name", labels=["job_name"]
         )
         for job, n in db.execute(
             "SELECT j.job, count(*) FROM job_states j JOIN units u ON u.name = j.unit "

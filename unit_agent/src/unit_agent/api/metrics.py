@@ -50,7 +50,7 @@ class AgentCollector:
         a = agent()
         unit = a.settings.unit
         running = GaugeMetricFamily(
-            "pioreactor_agent_jobs_running", "Jobs running on this unit, by name", labels=["unit", "job"]
+            "pioreactor_agent_jobs_running", "Jobs running on this unit, by name", labels=["unit", "job_name"]
         )
         counts: dict[str, int] = {}
         for row in a.registry.running():
@@ -62,7 +62,7 @@ class AgentCollector:
         started = CounterMetricFamily(
             "pioreactor_agent_job_starts",
             "Jobs this agent started, by name and outcome (ready, finished, failed)",
-            labels=["unit", "job", "outcome"],
+            labels=["unit", "job_name", "outcome"],
         )
         for job, outcome, n in a.store.query(
             "SELECT job_name, outcome, count(*) FROM job_starts GROUP BY 1, 2 ORDER BY 1, 2"
