@@ -119,7 +119,7 @@ class Alerts:
         row = db.execute(
             "SELECT max(finished_at) FROM operations WHERE finished_at >= ?", (since,)
         ).fetchone()
-        if row and row[0]:
+        if row and row[0] and row[0] != since:
             settings_db.put(db, OPERATIONS_MARK, row[0])
         return fired
 
