@@ -259,3 +259,23 @@ def test_failed_and_partial_operations_alert_once(app: Flask, api: FlaskClient) 
     [alert] = _alerts(api, kind="operation_failed")
     assert alert["key"] == f"operation:{op.id}" and "u2" in alert["summary"]
     db.close()
+
+
+def test_a_delivery_half_sent_by_a_stopped_worker_is_sent_again(app: Flask, api: FlaskClient) -> None:
+    with Webhook() as hook:
+        api.put("/api/alerts/channels", json={"webhooks": [{"url": hook.url}]})
+        db = connect(app.config["DATABASE"])
+        from leader.db import alerts as alerts_db
+
+        alert_id = alerts_db.fire(
+            db, "k", "test", "warning", "half sent", {}, [("webhook", hook.url)], event=True
+        )
+        assert alerts_db.claim_due(db) and not alerts_db.claim_due(db)  # `sending`: taken by a worker…
+        a = alerts.start(app)  # …that died; the next worker's delivery thread sends it (at-least-once)
+        try:
+            hook.wait_for(lambda b: len(b) == 1)
+        finally:
+            a.stop()
+        db.close()
+    [d] = api.get(f"/api/alerts/{alert_id}").json["deliveries"]
+    assert d["status"] == "delivered" and len(d["attempts"]) == 1

@@ -42,6 +42,15 @@ def _proc(pid: int) -> tuple[float, float] | None:
     return float(rss), cpu
 
 
+def _is_worker(pid: int) -> bool:
+    """The pid the worker recorded at its start is still the worker (not a stopped one's recycled pid)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"unit_agent.worker" in f.read()
+    except OSError:
+        return False
+
+
 class AgentCollector:
     def describe(self) -> list[Metric]:
         return []
@@ -107,7 +116,7 @@ class AgentCollector:
             labels=["unit", "process"],
         )
         pids = {"web": os.getpid()}
-        if worker_pid.isdigit():
+        if worker_pid.isdigit() and _is_worker(int(worker_pid)):
             pids["worker"] = int(worker_pid)
         for name, pid in pids.items():
             found = _proc(pid)
