@@ -31,6 +31,7 @@ class Webhook:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.shown = f"http://127.0.0.1:{self.server.server_address[1]}/…"  # as /api/alerts shows it
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         hook = self

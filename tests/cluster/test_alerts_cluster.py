@@ -104,7 +104,7 @@ def test_stopped_agent_alerts_by_webhook_and_email_then_resolves(cluster: Cluste
         def stuck_timed_out() -> list[str]:
             [a] = _alerts(cluster, kind="unit_offline")
             reasons = [
-                t["reason"] for d in a["deliveries"] if d["target"] == stuck.url for t in d["attempts"]
+                t["reason"] for d in a["deliveries"] if d["target"] == stuck.shown for t in d["attempts"]
             ]
             return reasons if any("timed out" in r for r in reasons) else []
 
@@ -114,9 +114,9 @@ def test_stopped_agent_alerts_by_webhook_and_email_then_resolves(cluster: Cluste
     [alert] = _alerts(cluster, kind="unit_offline")
     assert alert["resolved_at"] is not None and alert["details"]["unit"] == agent.name
     by_target = {(d["event"], d["target"]): d for d in alert["deliveries"]}
-    assert by_target[("fired", good.url)]["status"] == "delivered"
-    assert by_target[("resolved", good.url)]["status"] == "delivered"
-    retried = by_target[("fired", failing.url)]
+    assert by_target[("fired", good.shown)]["status"] == "delivered"
+    assert by_target[("resolved", good.shown)]["status"] == "delivered"
+    retried = by_target[("fired", failing.shown)]
     assert len(retried["attempts"]) >= 3
     assert all(a["status_code"] == 500 and a["reason"].startswith("HTTP 500") for a in retried["attempts"])
     times = [a["at"] for a in retried["attempts"]]

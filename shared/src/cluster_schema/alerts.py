@@ -162,7 +162,7 @@ class AlertDelivery(msgspec.Struct, kw_only=True):
     id: int
     event: Literal["fired", "resolved", "test"]
     channel: Literal["webhook", "email"]
-    target: str
+    target: str  # the recipients, or the webhook's scheme and host only (its path may hold a secret)
     status: DeliveryStatus
     attempts: list[DeliveryAttempt] = msgspec.field(default_factory=list)
     next_attempt_at: str | None = None

@@ -80,7 +80,7 @@ def put_channels() -> Response:
 
 
 @bp.get("/alerts/rules")
-@requires("admin")
+@requires("viewer")
 def get_rules() -> Response:
     db = get_db()
     return json_response(AlertRules(builtin=rules_db.builtin(db), thresholds=rules_db.list_rules(db)))

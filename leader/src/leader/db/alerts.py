@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from cluster_schema.alerts import Alert, AlertDelivery, DeliveryAttempt
 
@@ -77,6 +78,17 @@ def _iso(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
 
 
+def shown_target(channel: str, target: str) -> str:
+    """A webhook URL as answers show it: scheme and host only (Slack-like URLs carry their secret in the
+    path or query, and viewers read alerts)."""
+    if channel != "webhook":
+        return target
+    parts = urlsplit(target)
+    host = parts.netloc.rpartition("@")[2]
+    rest = "/…" if parts.path.strip("/") or parts.query else "/"
+    return f"{parts.scheme}://{host}{rest}"
+
+
 def _deliveries(db: sqlite3.Connection, alert_ids: list[int]) -> dict[int, list[AlertDelivery]]:
     out: dict[int, list[AlertDelivery]] = {i: [] for i in alert_ids}
     if not alert_ids:
@@ -93,7 +105,7 @@ def _deliveries(db: sqlite3.Connection, alert_ids: list[int]) -> dict[int, list[
             id=r[0],
             event=r[2],
             channel=r[3],
-            target=r[4],
+            target=shown_target(r[3], r[4]),
             status=r[5],
             next_attempt_at=_iso(r[6]) if r[5] in ("pending", "sending") else None,
         )
