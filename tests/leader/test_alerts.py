@@ -280,3 +280,33 @@ def test_a_delivery_half_sent_by_a_stopped_worker_is_sent_again(app: Flask, api:
         db.close()
     [d] = api.get(f"/api/alerts/{alert_id}").json["deliveries"]
     assert d["status"] == "delivered" and len(d["attempts"]) == 1
+
+
+def test_lost_job_stalled_ingest_and_full_disk(app: Flask, api: FlaskClient) -> None:
+    db = connect(app.config["DATABASE"])
+    units_db.add(db, "u1", "127.0.0.1", 4999, None)
+    presence_db.apply_presence(db, [("u1", "online", time.time() - 100, None)])
+    presence_db.touch(db, {"u1": time.time() - 50})
+    db.execute(
+        "INSERT INTO job_states (unit, experiment, job, state, updated_at) VALUES ('u1', 'exp', 'stirring', "
+        "'lost', ?)",
+        (time.time(),),
+    )
+    api.patch(
+        "/api/alerts/rules/builtin",
+        json={"ingest_stalled_after_s": 30, "disk_used_max_percent": 0.0001, "unit_offline_after_s": 0},
+    )
+    checker = alerts.Alerts(app)
+    checker.evaluate(db)
+    open_ = {a["kind"]: a for a in _alerts(api, state="open")}
+    assert set(open_) == {"job_lost", "ingest_stalled", "disk_full"}
+    assert open_["job_lost"]["key"] == "job_lost:u1/exp/stirring"
+    assert open_["ingest_stalled"]["details"]["online_units"] == 1
+
+    db.execute("UPDATE job_states SET state = 'ready' WHERE job = 'stirring'")
+    presence_db.touch(db, {"u1": time.time()})
+    api.patch("/api/alerts/rules/builtin", json={"disk_used_max_percent": 100})
+    checker.evaluate(db)
+    assert _alerts(api, state="open") == []
+    assert {a["kind"] for a in _alerts(api, state="resolved")} == {"job_lost", "ingest_stalled", "disk_full"}
+    db.close()
