@@ -106,21 +106,25 @@ class Alerts:
         return changed
 
     def _operations(self, db: Any, enabled: bool, targets: list[tuple[str, str]]) -> int:
-        since = settings_db.get(db, OPERATIONS_MARK)
-        if since is None:  # first run: alert on what fails from now on, not on the whole history
-            settings_db.put(db, OPERATIONS_MARK, now())
+        """Failed and partial operations since the mark, as one-off alerts (deduplicated by key)."""
+        mark = settings_db.get(db, OPERATIONS_MARK)
+        if mark is None:  # first run: alert on what fails from now on, not on the whole history
+            since = now()
+            old = db.execute("SELECT id FROM operations WHERE finished_at >= ?", (since,)).fetchall()
+            settings_db.put(db, OPERATIONS_MARK, {"since": since, "history": [r[0] for r in old]})
             return 0
+        since, history = mark["since"], set(mark.get("history", []))
         events = conditions.failed_operations(db, since) if enabled else []
         fired = 0
         for key, c in events:
+            if c.details["operation"] in history:  # finished in the very millisecond of the first run
+                continue
             if alerts_db.fire(db, key, c.kind, c.severity, c.summary, c.details, targets, event=True):
                 log.warning("alert: %s", c.summary)
                 fired += 1
-        row = db.execute(
-            "SELECT max(finished_at) FROM operations WHERE finished_at >= ?", (since,)
-        ).fetchone()
-        if row and row[0] and row[0] != since:
-            settings_db.put(db, OPERATIONS_MARK, row[0])
+        row = db.execute("SELECT max(finished_at) FROM operations WHERE finished_at > ?", (since,)).fetchone()
+        if row and row[0]:
+            settings_db.put(db, OPERATIONS_MARK, {"since": row[0]})
         return fired
 
     def _copy_ingest_stats(self, db: Any) -> None:
