@@ -124,7 +124,8 @@ class Alerts:
                 fired += 1
         row = db.execute("SELECT max(finished_at) FROM operations WHERE finished_at > ?", (since,)).fetchone()
         if row and row[0]:
-            settings_db.put(db, OPERATIONS_MARK, {"since": row[0]})
+            # (history stays: the few operations of the first round's millisecond, usually none)
+            settings_db.put(db, OPERATIONS_MARK, {"since": row[0], "history": sorted(history)})
         return fired
 
     def _copy_ingest_stats(self, db: Any) -> None:
