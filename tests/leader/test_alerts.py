@@ -192,9 +192,10 @@ def test_delivery_gives_up_after_max_attempts_and_smtp_refusal_is_recorded(
     assert all(a["status_code"] == 554 and "no thanks" in a["reason"] for a in d["attempts"])
 
 
-def test_a_hanging_webhook_blocks_neither_evaluation_nor_other_deliveries(
-    app: Flask, api: FlaskClient, running: alerts.Alerts
-) -> None:
+def test_a_hanging_webhook_blocks_neither_evaluation_nor_other_deliveries(tmp_path: Path) -> None:
+    # two senders for six deliveries, three of which hang: the stuck webhook may hold only one of them
+    app = make_app(tmp_path, **{**FAST, "ALERTS_SEND_TIMEOUT": 4.0, "ALERTS_DELIVERY_THREADS": 2})
+    api = api_client(app)
     with Webhook() as stuck, Webhook() as good:
         stuck.hang = True
         api.put("/api/alerts/channels", json={"webhooks": [{"url": stuck.url}, {"url": good.url}]})
@@ -202,26 +203,32 @@ def test_a_hanging_webhook_blocks_neither_evaluation_nor_other_deliveries(
         for name in ("h1", "h2", "h3"):
             units_db.add(db, name, "127.0.0.1", 4999, None)
         api.patch("/api/alerts/rules/builtin", json={"unit_offline_after_s": 0.1})
-        t0 = time.monotonic()
         presence_db.apply_presence(db, [(n, "offline", time.time() - 1, None) for n in ("h1", "h2", "h3")])
-        good.wait_for(lambda b: len(b) == 3, 10)
-        assert time.monotonic() - t0 < FAST["ALERTS_SEND_TIMEOUT"] * 3  # not queued behind the stuck one
-        rounds = _evaluations(app)
-        wait_for(lambda: _evaluations(app) > rounds + 3, 5, 0.05, "evaluation rounds while a webhook hangs")
+        running = alerts.start(app)
+        try:
+            good.wait_for(lambda b: len(b) == 3, 10)
+            stuck.wait_for(lambda b: len(b) >= 1, 10)
+            rounds = _evaluations(app)
+            wait_for(
+                lambda: _evaluations(app) > rounds + 3, 5, 0.05, "evaluation rounds while a webhook hangs"
+            )
+            # all of that while the stuck webhook's first attempts were still waiting for their timeout
+            assert not _stuck_reasons(api, stuck), "the good webhook waited for the stuck one"
+            reasons = wait_for(lambda: _stuck_reasons(api, stuck), 15, 0.05, "the stuck attempts to time out")
+            assert all("timed out" in r for r in reasons), reasons
+        finally:
+            running.stop()
+            db.close()
 
-        def stuck_reasons() -> list[str]:
-            found = [
-                at["reason"]
-                for a in _alerts(api, kind="unit_offline")
-                for d in a["deliveries"]
-                if d["target"] == stuck.shown
-                for at in d["attempts"]
-            ]
-            return found if len(found) >= 3 else []
 
-        reasons = wait_for(stuck_reasons, 10, 0.05, "the hanging webhook's attempts to time out")
-        assert all("timed out" in r for r in reasons), reasons
-        db.close()
+def _stuck_reasons(api: FlaskClient, stuck: Webhook) -> list[str]:
+    return [
+        at["reason"]
+        for a in _alerts(api, kind="unit_offline")
+        for d in a["deliveries"]
+        if d["target"] == stuck.shown
+        for at in d["attempts"]
+    ]
 
 
 def test_threshold_fires_after_its_hold_time_only(app: Flask, api: FlaskClient) -> None:

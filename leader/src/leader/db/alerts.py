@@ -167,17 +167,26 @@ Due = tuple[int, int, str, str, str, int]  # (delivery id, alert id, event, chan
 
 def claim_due(db: sqlite3.Connection, limit: int = 20, alert_id: int | None = None) -> list[Due]:
     """Pending deliveries whose time has come (of one alert, or any), marked `sending` so no other
-    thread takes them."""
-    only = "" if alert_id is None else f" AND alert_id = {int(alert_id)}"
+    thread takes them. At most one in flight per target: a hanging webhook holds one sender, never all,
+    and a target gets its events in order (fired before resolved)."""
     with transaction(db):
         rows = db.execute(
-            "SELECT id, alert_id, event, channel, target, tries FROM alert_deliveries "  # noqa: S608
-            f"WHERE status = 'pending' AND next_attempt_at <= ?{only} "
-            "ORDER BY next_attempt_at LIMIT ?",
-            (time.time(), limit),
+            "SELECT d.id, d.alert_id, d.event, d.channel, d.target, d.tries FROM alert_deliveries d "
+            "WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (? IS NULL OR d.alert_id = ?) "
+            "AND NOT EXISTS "
+            "(SELECT 1 FROM alert_deliveries s WHERE s.status = 'sending' AND s.target = d.target) "
+            "ORDER BY d.next_attempt_at, d.id",
+            (time.time(), alert_id, alert_id),
         ).fetchall()
-        db.executemany("UPDATE alert_deliveries SET status = 'sending' WHERE id = ?", [(r[0],) for r in rows])
-    return [tuple(r) for r in rows]
+        due: dict[str, Due] = {}
+        for r in rows:
+            if len(due) >= limit:
+                break
+            due.setdefault(r[4], tuple(r))
+        db.executemany(
+            "UPDATE alert_deliveries SET status = 'sending' WHERE id = ?", [(d[0],) for d in due.values()]
+        )
+    return list(due.values())
 
 
 def next_due(db: sqlite3.Connection) -> float | None:

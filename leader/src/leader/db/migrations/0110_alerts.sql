@@ -42,6 +42,7 @@ CREATE TABLE alert_deliveries (
 );
 CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_attempt_at);
 CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id);
+CREATE INDEX alert_deliveries_target ON alert_deliveries (status, target);
 
 CREATE TABLE alert_delivery_attempts (
     id          INTEGER PRIMARY KEY,
