@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import api, auth, cli, config, db, errors, extensions
+    from . import api, auth, cli, config, db, errors, extensions, pages
 
     config.load(app, test_config)
     db.init_app(app)
@@ -33,5 +33,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     extensions.init_app(app)
     api.init_app(app)
+    pages.init_app(app)
     cli.init_app(app)
     return app

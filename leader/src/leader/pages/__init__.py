@@ -1,0 +1,20 @@
+"""The web UI: server-rendered pages (Jinja) in the leader's web process, beside `/api`.
+
+One blueprint per concern (dashboard, operations, units), each a module of this package with `bp`; the shell
+(`shell.py`: security headers, hashed asset URLs, who is signed in, formatting) is shared by all of them.
+Pages read the store only (never fan out on load); actions are `fetch` calls to `/api` from small JS modules,
+so one set of rules (roles, validation, operations) serves the UI, scripts and the CLI alike.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import dashboard, operations, shell, units
+
+
+def init_app(app: Flask) -> None:
+    shell.init_app(app)
+    for module in (dashboard, operations, units):
+        module.bp.before_request(shell.signed_in)
+        app.register_blueprint(module.bp)

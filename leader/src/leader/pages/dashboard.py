@@ -1,0 +1,65 @@
+"""`/`: the cluster at a glance, from the store alone. `/fragments/dashboard` is the live part htmx polls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from .. import host
+from ..auth import requires
+from ..db import activity, get_db
+from ..db import units as units_db
+from ..db.presence import presence_for
+
+bp = Blueprint("dashboard", __name__)
+
+RECENT = 10
+PRESENCES = ("online", "offline", "lost", "unknown")
+
+
+def _since(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def unit_rows() -> list[dict[str, Any]]:
+    """Units with presence `lost` told apart from `offline` (the agent's last will vs its goodbye)."""
+    db = get_db()
+    units = units_db.list_units(db)
+    raw = presence_for(db, [u.name for u in units])
+    rows = []
+    for u in units:
+        presence = "lost" if raw[u.name].status == "lost" else u.presence
+        rows.append({"name": u.name, "presence": presence, "last_seen": u.last_seen, "active": u.active})
+    return rows
+
+
+def live_context() -> dict[str, Any]:
+    db = get_db()
+    units = unit_rows()
+    counts = {p: sum(1 for u in units if u["presence"] == p) for p in PRESENCES}
+    data_dir = Path(current_app.config["DATABASE"]).parent
+    return {
+        "units": units,
+        "counts": counts,
+        "running": activity.running_by_experiment(db),
+        "recent": activity.operations(db, limit=RECENT),
+        "disk": host.disk(str(data_dir if data_dir.is_dir() else current_app.instance_path)),
+        "memory": host.memory(),
+    }
+
+
+@bp.get("/")
+@requires("viewer")
+def index() -> str:
+    db = get_db()
+    figures = {7: activity.kind_figures(db, _since(7)), 30: activity.kind_figures(db, _since(30))}
+    return render_template("dashboard.html", figures=figures, **live_context())
+
+
+@bp.get("/fragments/dashboard")
+@requires("viewer")
+def live() -> str:
+    return render_template("_dashboard_live.html", **live_context())
