@@ -97,6 +97,7 @@ class Cluster:
     leader_port: int = 0  # 0: a free port
     leader_settings: dict[str, Any] = field(default_factory=dict)
     web_workers: int = 2
+    app_env: str = "production"  # "development": /api and pages without credentials (browser tests)
     agents: list[Agent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -206,7 +207,7 @@ class Cluster:
             "LEADER_CONFIG": str(self.leader_config),
             "LEADER_INSTANCE_PATH": str(self.leader_dir),
             "LEADER_WEB_WORKERS": str(self.web_workers),
-            "APP_ENV": "production",
+            "APP_ENV": self.app_env,
         }
 
     def _start_leader_web(self) -> None:
