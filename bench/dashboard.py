@@ -36,7 +36,8 @@ def fill(db_path: str) -> None:
     now = datetime.now(UTC)
     with transaction(db):
         db.executemany(
-            "INSERT INTO units (name, address, port, model, active, added_at) VALUES (?, ?, 4999, NULL, 1, ?)",
+            "INSERT INTO units (name, address, port, model, active, added_at) "
+            "VALUES (?, ?, 4999, NULL, 1, ?)",
             [(u, u, now.isoformat()) for u in units],
         )
         db.executemany(
@@ -55,8 +56,8 @@ def fill(db_path: str) -> None:
             created = (now - timedelta(minutes=6 * (N_OPS - i))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
             targets = rng.sample(units, 3)
             db.execute(
-                "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, finished_at, "
-                "created_by) VALUES (?, ?, ?, 'api', '{}', ?, ?, ?, 'token:1')",
+                "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, "
+                "finished_at, created_by) VALUES (?, ?, ?, 'api', '{}', ?, ?, ?, 'token:1')",
                 (op_id, rng.choice(KINDS), rng.choice(STATUSES), json.dumps(targets), created, created),
             )
             db.executemany(

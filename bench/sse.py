@@ -1,7 +1,8 @@
 """SSE capacity of the leader's web process: N browsers each watching an operation (`/api/operations/<id>/
 events`) while `/api` answers other requests. Real gunicorn with deploy/leader/gunicorn.conf.py.
 
-    .venv/bin/python bench/sse.py      # BENCH_STREAMS=200 BENCH_REQUESTS=300 LEADER_WEB_WORKERS=2 LEADER_WEB_THREADS=128
+    .venv/bin/python bench/sse.py   # BENCH_STREAMS=200 BENCH_REQUESTS=300
+    (LEADER_WEB_WORKERS and LEADER_WEB_THREADS choose the worker counts, as in deployment)
 
 The operations stay queued (no leader worker runs), so each stream stays open, polling the store like a
 stream of a running operation does. Prints /api p50/p99 latency with the streams held.

@@ -1,4 +1,4 @@
-"""Every /api error leaves as the contract's `{"error", "message"}` body; a page's error is a friendly page."""
+"""Every /api error leaves as the contract's `{"error", "message"}` body; a page's error is a page."""
 
 from __future__ import annotations
 

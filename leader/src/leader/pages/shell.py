@@ -140,7 +140,7 @@ def size_text(n: float | None) -> str:
 
 
 def percent(x: float | None) -> str:
-    return "–" if x is None else f"{x * 100:.0f} %"
+    return "n/a" if x is None else f"{x * 100:.0f} %"
 
 
 def _context() -> dict[str, Any]:
