@@ -12,9 +12,12 @@ from flask import Flask
 
 from . import dashboard, operations, shell, units
 
+BLUEPRINTS = [dashboard.bp, operations.bp, units.bp]
+for _bp in BLUEPRINTS:  # once, at import: a blueprint is registered on every app the tests create
+    _bp.before_request(shell.signed_in)
+
 
 def init_app(app: Flask) -> None:
     shell.init_app(app)
-    for module in (dashboard, operations, units):
-        module.bp.before_request(shell.signed_in)
-        app.register_blueprint(module.bp)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
