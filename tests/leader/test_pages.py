@@ -1,4 +1,4 @@
-"""Pages without a browser: headers, hashed assets, error pages by path, credentials, retry of an operation."""
+"""Pages without a browser: headers, hashed assets, error pages by path, credentials, operation retry."""
 
 from __future__ import annotations
 

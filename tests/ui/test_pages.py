@@ -13,7 +13,7 @@ from devcluster.procs import wait_for
 from leader.db import connect
 from leader.db import operations as ops_db
 
-from .conftest import UNITS, Watched
+from .conftest import SHOTS, UNITS, Watched
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(180)]
 
@@ -32,27 +32,6 @@ def _store(cluster: Cluster) -> Any:
 
 def _all_online(cluster: Cluster) -> bool:
     return all(u["presence"] == "online" for u in cluster.api("GET", "/api/units").json())
-
-
-def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Cluster) -> None:
-    expect = _expect()
-    wait_for(lambda: _all_online(cluster), 30, 0.2, "units online")
-    ui.goto("/")
-    for unit in UNITS:
-        row = ui.page.locator(f'[data-unit-row="{unit}"]')
-        expect(row).to_contain_text("online")
-        expect(row).to_contain_text("last seen")
-    expect(ui.page.locator("#leader-card")).to_contain_text("free of")
-    ui.check("dashboard")
-    for path, name in (("/units", "units"), ("/units/unit1", "unit"), ("/operations", "operations")):
-        ui.goto(path)
-        expect(ui.page.locator("h1")).to_be_visible()
-        ui.check(name)
-    response = ui.goto("/no/such/page")
-    assert response.status == 404
-    ui.errors.remove("Failed to load resource: the server responded with a status of 404 (NOT FOUND)")
-    expect(ui.page.locator("h1")).to_have_text("Page not found")
-    ui.check("not-found")
 
 
 def test_job_started_from_the_unit_page_reaches_succeeded_live(ui: Watched, cluster: Cluster) -> None:
@@ -160,6 +139,30 @@ def test_unit_text_renders_as_text(ui: Watched, cluster: Cluster) -> None:
         )
     finally:
         cluster.start_leader_worker()
+
+
+def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    wait_for(lambda: _all_online(cluster), 30, 0.2, "units online")
+    ui.goto("/")
+    for unit in UNITS:
+        row = ui.page.locator(f'[data-unit-row="{unit}"]')
+        expect(row).to_contain_text("online")
+        expect(row).to_contain_text("last seen")
+    expect(ui.page.locator("#leader-card")).to_contain_text("free of")
+    ui.check("dashboard")
+    ui.page.set_viewport_size({"width": 1280, "height": 760})  # the README's picture
+    ui.page.screenshot(path=str(SHOTS / "dashboard-readme.png"))
+    ui.page.set_viewport_size({"width": 1440, "height": 900})
+    for path, name in (("/units", "units"), ("/units/unit1", "unit"), ("/operations", "operations")):
+        ui.goto(path)
+        expect(ui.page.locator("h1")).to_be_visible()
+        ui.check(name)
+    response = ui.goto("/no/such/page")
+    assert response.status == 404
+    ui.errors.remove("Failed to load resource: the server responded with a status of 404 (NOT FOUND)")
+    expect(ui.page.locator("h1")).to_have_text("Page not found")
+    ui.check("not-found")
 
 
 def test_offline_unit_shows_offline_with_last_seen_age(ui: Watched, cluster: Cluster) -> None:

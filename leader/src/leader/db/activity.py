@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 
 from cluster_schema.leader import FINISHED
 
@@ -166,3 +167,16 @@ def experiment_of(db: sqlite3.Connection, unit: str) -> str | None:
         "SELECT experiment FROM assignments WHERE unit = ? AND unassigned_at IS NULL", (unit,)
     ).fetchone()
     return row[0] if row else None
+
+
+def per_day(db: sqlite3.Connection, since: str, zone: tzinfo, days: int) -> list[tuple[date, int, int]]:
+    """(day in the lab's zone, succeeded, did not succeed) for each of the last `days` days, oldest first."""
+    today = datetime.now(zone).date()
+    counts = {today - timedelta(days=i): [0, 0] for i in range(days)}
+    for created_at, status in db.execute(
+        "SELECT created_at, status FROM operations WHERE created_at >= ?", (since,)
+    ):
+        when = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(zone).date()
+        if when in counts and status in FINISHED:
+            counts[when][0 if status == "succeeded" else 1] += 1
+    return [(day, ok, other) for day, (ok, other) in sorted(counts.items())]

@@ -13,6 +13,7 @@ from ..auth import requires
 from ..db import activity, get_db
 from ..db import units as units_db
 from ..db.presence import presence_for
+from .shell import lab_zone
 
 bp = Blueprint("dashboard", __name__)
 
@@ -32,7 +33,17 @@ def unit_rows() -> list[dict[str, Any]]:
     rows = []
     for u in units:
         presence = "lost" if raw[u.name].status == "lost" else u.presence
-        rows.append({"name": u.name, "presence": presence, "last_seen": u.last_seen, "active": u.active})
+        rows.append(
+            {
+                "name": u.name,
+                "presence": presence,
+                "last_seen": u.last_seen,
+                "active": u.active,
+                "address": u.address,
+                "port": u.port,
+                "model": u.model,
+            }
+        )
     return rows
 
 
@@ -56,7 +67,13 @@ def live_context() -> dict[str, Any]:
 def index() -> str:
     db = get_db()
     figures = {7: activity.kind_figures(db, _since(7)), 30: activity.kind_figures(db, _since(30))}
-    return render_template("dashboard.html", figures=figures, **live_context())
+    days = activity.per_day(db, _since(31), lab_zone(), 30)
+    chart = {
+        "days": [d.isoformat() for d, _, _ in days],
+        "succeeded": [ok for _, ok, _ in days],
+        "other": [other for _, _, other in days],
+    }
+    return render_template("dashboard.html", figures=figures, chart=chart, **live_context())
 
 
 @bp.get("/fragments/dashboard")
