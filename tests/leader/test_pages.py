@@ -90,3 +90,18 @@ def test_retry_starts_the_units_that_did_not_finish(app: Flask, api: FlaskClient
     r = api.post(f"/api/operations/{done.id}/retry")
     assert r.status_code == 409 and r.json["error"] == "conflict"
     assert api.post("/api/operations/nope/retry").status_code == 404
+
+
+def test_operations_filter_by_kind_status_and_who_asked(app: Flask, api: FlaskClient) -> None:
+    db = connect(app.config["DATABASE"])
+    try:
+        a = ops_db.create(db, "job.start", {}, ["unit1"], "api", created_by="user:ada")
+        b = ops_db.create(db, "job.stop", {}, ["unit1"], "api", created_by="user:bob")
+        ops_db.finish(db, b.id, "failed")
+    finally:
+        db.close()
+    page = api.get("/operations?who=user:ada").get_data(as_text=True)
+    assert f"/operations/{a.id}" in page and f"/operations/{b.id}" not in page
+    page = api.get("/operations?status=failed&kind=job.stop").get_data(as_text=True)
+    assert f"/operations/{b.id}" in page and f"/operations/{a.id}" not in page
+    assert '<option value="user:bob"' in api.get("/operations").get_data(as_text=True)

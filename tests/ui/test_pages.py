@@ -15,7 +15,8 @@ from leader.db import operations as ops_db
 
 from .conftest import SHOTS, UNITS, Watched
 
-pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(180)]
+# the first test may install chromium with apt-get (see conftest): a generous timeout
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(600)]
 
 EVIL = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
 
@@ -150,6 +151,13 @@ def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Clu
         expect(row).to_contain_text("online")
         expect(row).to_contain_text("last seen")
     expect(ui.page.locator("#leader-card")).to_contain_text("free of")
+    # a kind opens its history, an operation its steps
+    ui.page.locator("#kinds tbody a").first.click()
+    ui.page.wait_for_url(re.compile(r"/operations\?kind="))
+    ui.page.locator("tbody a").first.click()
+    expect(ui.page.locator("[data-operation-status]")).to_be_visible()
+    expect(ui.page.locator("[data-step]").first).to_be_visible()
+    ui.goto("/")
     ui.check("dashboard")
     ui.page.set_viewport_size({"width": 1280, "height": 760})  # the README's picture
     ui.page.screenshot(path=str(SHOTS / "dashboard-readme.png"))
@@ -168,18 +176,16 @@ def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Clu
 def test_offline_unit_shows_offline_with_last_seen_age(ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     agent = next(a for a in cluster.agents if a.name == "unit2")
+    wait_for(lambda: _all_online(cluster), 30, 0.2, "units online")
+    ui.goto("/")
+    row = ui.page.locator('[data-unit-row="unit2"]')
+    expect(row).to_contain_text("online")
     agent.stop()
     try:
-        wait_for(
-            lambda: cluster.api("GET", "/api/units/unit2").json()["presence"] != "online",
-            30,
-            0.2,
-            "unit2 off",
-        )
-        ui.goto("/")
-        row = ui.page.locator('[data-unit-row="unit2"]')
-        expect(row).to_contain_text(re.compile(r"offline|lost"))
+        # the open dashboard follows by itself (no reload), and tells screen readers
+        expect(row).to_contain_text(re.compile(r"offline|lost"), timeout=30_000)
         expect(row.locator("time[data-age]")).to_have_text(re.compile(r"ago|now"))
+        expect(ui.page.locator("#announce")).to_contain_text(re.compile(r"unit2 is (offline|lost)"))
         ui.goto("/units")
         expect(ui.page.locator('[data-unit-card="unit2"]')).to_contain_text(re.compile(r"offline|lost"))
         ui.check("units-offline")

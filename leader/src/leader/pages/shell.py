@@ -52,8 +52,9 @@ def signed_in() -> Response | None:
     try:
         auth.check_credentials()
     except Unauthorized:
-        if "login" in current_app.view_functions:
-            return redirect(url_for("login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
+        login = next((e for e in current_app.view_functions if e == "login" or e.endswith(".login")), None)
+        if login is not None:
+            return redirect(url_for(login, next=request.full_path.rstrip("?")))  # type: ignore[return-value]
         raise
     return None
 

@@ -105,7 +105,10 @@ if (root) {
     const source = new EventSource(url);
     source.addEventListener("open", () => { streamState.textContent = "live"; });
     source.addEventListener("error", () => {
-      if (source.readyState !== EventSource.CLOSED) streamState.textContent = "reconnecting…";
+      // the browser retries by itself; a refused stream (e.g. signed out) closes for good: say so
+      streamState.textContent = source.readyState === EventSource.CLOSED
+        ? "not live: reload the page to try again"
+        : "reconnecting…";
     });
     source.addEventListener("state", (e) => setStatus(JSON.parse(e.data)));
     source.addEventListener("step", (e) => setStep(JSON.parse(e.data)));
