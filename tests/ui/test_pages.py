@@ -53,6 +53,57 @@ def test_job_started_from_the_unit_page_reaches_succeeded_live(ui: Watched, clus
     assert op["status"] == "succeeded", op
 
 
+def test_unit_page_checks_confirms_and_explains_bad_input(ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    ui.goto("/units/unit1")
+    ui.page.get_by_role("button", name="Check connection").click()
+    expect(ui.page.locator("[data-check-result]")).to_contain_text("Reachable, token accepted")
+    before = len(cluster.api("GET", "/api/operations?kind=system.reboot").json()["operations"])
+    ui.page.get_by_role("button", name="Reboot").click()
+    dialog = ui.page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    ui.check("unit-reboot-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert len(cluster.api("GET", "/api/operations?kind=system.reboot").json()["operations"]) == before
+    ui.page.get_by_role("button", name="Reboot").click()
+    dialog.get_by_role("button", name="Reboot").click()  # the agents run system commands dry
+    ui.page.wait_for_url(re.compile(r"/operations/[0-9a-f]{32}$"))
+    expect(ui.page.locator("[data-operation-status]")).to_have_attribute(
+        "data-operation-status", "succeeded", timeout=30_000
+    )
+    ui.goto("/units")
+    ui.page.get_by_label("Name").fill("not a name!")
+    ui.page.get_by_role("button", name="Add unit").click()
+    summary = ui.page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(ui.page.locator("#name")).to_have_attribute("aria-invalid", "true")
+    expect(ui.page.locator("#name-error")).to_be_visible()
+    ui.check("units-error")
+    ui.errors.remove("Failed to load resource: the server responded with a status of 400 (BAD REQUEST)")
+
+
+def test_retry_runs_the_units_that_did_not_finish(ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    db = _store(cluster)
+    try:
+        op = ops_db.create(db, "job.stop", {"experiment": "exp", "job": "stirring"}, UNITS, "api")
+        ops_db.set_step(db, op.id, "unit1", "ok", "not running")
+        ops_db.finish(db, op.id, "partial", "timed out")
+    finally:
+        db.close()
+    ui.goto(f"/operations/{op.id}")
+    expect(ui.page.locator("[data-operation-status]")).to_have_attribute("data-operation-status", "partial")
+    ui.page.get_by_role("button", name="Retry the units that did not finish").click()
+    ui.page.wait_for_url(lambda url: "/operations/" in url and op.id not in url)
+    expect(ui.page.locator("[data-operation-status]")).to_have_attribute(
+        "data-operation-status", "succeeded", timeout=30_000
+    )
+    expect(ui.page.locator("[data-step]")).to_have_count(1)
+    expect(ui.page.locator('[data-step="unit2"]')).to_contain_text("ok")
+
+
 def _queued_operation(cluster: Cluster) -> str:
     """An operation that stays queued: the leader worker is stopped (tests start it again)."""
     assert cluster.leader_worker is not None

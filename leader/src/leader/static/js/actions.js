@@ -1,6 +1,6 @@
 // Buttons `[data-action]` and forms `[data-api]` call /api; a `data-confirm` <dialog> asks first.
-// `data-then`: "operation" opens the operation started, "reload" reloads, "show-check" shows a check
-// result, a path navigates there. Errors appear in the form's error summary or the page's live region.
+// `data-then`: "operation" opens the operation started, "reload" (the default) reloads, "show-check"
+// shows a check result, "stay" leaves the page as it is (a live page shows the outcome), a path navigates. Errors appear in the form's error summary or the page's live region.
 import { announce, call } from "./api.js";
 
 function confirmWith(dialogId) {
