@@ -196,6 +196,8 @@ def test_unit_text_renders_as_text(ui: Watched, cluster: Cluster) -> None:
 def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     wait_for(lambda: _all_online(cluster), 30, 0.2, "units online")
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded", op  # at least one operation for the history
     ui.goto("/")
     for unit in UNITS:
         row = ui.page.locator(f'[data-unit-row="{unit}"]')
@@ -210,6 +212,12 @@ def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Clu
     expect(ui.page.locator("[data-step]").first).to_be_visible()
     ui.goto("/")
     ui.check("dashboard")
+    ui.page.set_viewport_size({"width": 390, "height": 844})  # the menu folds behind a button on phones
+    menu = ui.page.get_by_role("button", name="Menu")
+    expect(ui.page.get_by_role("link", name="Operations", exact=True)).to_be_hidden()
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(ui.page.get_by_role("link", name="Operations", exact=True)).to_be_visible()
     ui.page.set_viewport_size({"width": 1280, "height": 760})  # the README's picture
     ui.page.screenshot(path=str(SHOTS / "dashboard-readme.png"))
     ui.page.set_viewport_size({"width": 1440, "height": 900})
