@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -230,6 +231,35 @@ def test_dashboard_shows_units_and_every_page_is_clean(ui: Watched, cluster: Clu
     ui.errors.remove("Failed to load resource: the server responded with a status of 404 (NOT FOUND)")
     expect(ui.page.locator("h1")).to_have_text("Page not found")
     ui.check("not-found")
+
+
+def test_a_hostile_log_line_from_a_unit_renders_as_text(ui: Watched, cluster: Cluster) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    expect = _expect()
+    assert cluster.broker is not None
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    pub.connect(cluster.broker.host, cluster.broker.port)
+    pub.loop_start()
+    try:
+        message = f"hostile {EVIL}"
+        payload = json.dumps({"source": "app", "task": "stirring", "level": "INFO", "message": message,
+                              "timestamp": "2026-12-04T05:00:00.000Z"})  # fmt: skip
+        pub.publish("pioreactor/unit1/exp/logs/app/info", payload, qos=1).wait_for_publish(5)
+
+        def stored() -> bool:
+            logs = cluster.api("GET", "/api/logs?unit=unit1&limit=20").json()["logs"]
+            return any(entry["message"] == message for entry in logs)
+
+        wait_for(stored, 20, 0.2, "the log line ingested")
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    ui.goto("/units/unit1")
+    expect(ui.page.locator("[data-logs]")).to_contain_text(message)
+    assert ui.page.evaluate("window.__pwned") is None
+    assert ui.page.locator("[data-logs] img, [data-logs] script").count() == 0
 
 
 def test_offline_unit_shows_offline_with_last_seen_age(ui: Watched, cluster: Cluster) -> None:

@@ -9,10 +9,12 @@ from cluster_schema.names import check_unit
 from .. import contrib
 from ..auth import requires
 from ..db import activity, get_db
+from ..db import logs as logs_db
 from ..db import units as units_db
 from .dashboard import unit_rows
 
 bp = Blueprint("units", __name__, url_prefix="/units")
+LOGS = 50
 
 
 @bp.get("")
@@ -39,6 +41,7 @@ def show(unit: str) -> str:
         versions=versions,
         jobs=activity.running_on_unit(db, found.name),
         recent=activity.operations(db, unit=found.name, limit=10),
+        logs=logs_db.page(db, unit=found.name, limit=LOGS).logs,
         experiment=activity.experiment_of(db, found.name),
         job_descriptors=contrib.jobs(current_app.config["CONTRIB_DIR"]),
     )
