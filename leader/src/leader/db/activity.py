@@ -9,10 +9,13 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from cluster_schema.leader import FINISHED
 
+from . import units as units_db
 from .job_states import RUNNING_STATES
+from .presence import presence_for
 
 
 @dataclass
@@ -170,13 +173,44 @@ def experiment_of(db: sqlite3.Connection, unit: str) -> str | None:
 
 
 def per_day(db: sqlite3.Connection, since: str, zone: tzinfo, days: int) -> list[tuple[date, int, int]]:
-    """(day in the lab's zone, succeeded, did not succeed) for each of the last `days` days, oldest first."""
+    """(day in the lab's zone, succeeded, did not succeed) for each of the last `days` days, oldest first.
+
+    Counted per UTC hour in SQL (at most 24 x days groups, not one row per operation), each hour then
+    dated in the lab's zone: exact across DST changes; in the few zones offset by a half or quarter hour
+    an operation within that part of an hour of midnight may count on the neighbouring day.
+    """
     today = datetime.now(zone).date()
     counts = {today - timedelta(days=i): [0, 0] for i in range(days)}
-    for created_at, status in db.execute(
-        "SELECT created_at, status FROM operations WHERE created_at >= ?", (since,)
+    marks = ",".join("?" * len(FINISHED))
+    for hour, succeeded, count in db.execute(
+        f"SELECT substr(created_at, 1, 13), status = 'succeeded', count(*) FROM operations "  # noqa: S608
+        f"WHERE created_at >= ? AND status IN ({marks}) GROUP BY 1, 2",
+        (since, *sorted(FINISHED)),
     ):
-        when = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(zone).date()
-        if when in counts and status in FINISHED:
-            counts[when][0 if status == "succeeded" else 1] += 1
+        when = datetime.fromisoformat(hour + ":30:00+00:00").astimezone(zone).date()
+        if when in counts:
+            counts[when][0 if succeeded else 1] += count
     return [(day, ok, other) for day, (ok, other) in sorted(counts.items())]
+
+
+def units(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Units with presence `lost` told apart from `offline` (the agent's last will vs its goodbye)."""
+    found = units_db.list_units(db)
+    raw = presence_for(db, [u.name for u in found])
+    return [
+        {
+            "name": u.name,
+            "presence": "lost" if raw[u.name].status == "lost" else u.presence,
+            "last_seen": u.last_seen,
+            "active": u.active,
+            "address": u.address,
+            "port": u.port,
+            "model": u.model,
+        }
+        for u in found
+    ]
+
+
+def requested_by(db: sqlite3.Connection, op_id: str) -> str:
+    row = db.execute(f"SELECT {who_column(db)} FROM operations WHERE id = ?", (op_id,)).fetchone()  # noqa: S608
+    return (row[0] if row else None) or "unknown"

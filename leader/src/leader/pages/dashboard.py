@@ -11,8 +11,6 @@ from flask import Blueprint, current_app, render_template
 from .. import host
 from ..auth import requires
 from ..db import activity, get_db
-from ..db import units as units_db
-from ..db.presence import presence_for
 from .shell import lab_zone
 
 bp = Blueprint("dashboard", __name__)
@@ -25,31 +23,9 @@ def _since(days: int) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def unit_rows() -> list[dict[str, Any]]:
-    """Units with presence `lost` told apart from `offline` (the agent's last will vs its goodbye)."""
-    db = get_db()
-    units = units_db.list_units(db)
-    raw = presence_for(db, [u.name for u in units])
-    rows = []
-    for u in units:
-        presence = "lost" if raw[u.name].status == "lost" else u.presence
-        rows.append(
-            {
-                "name": u.name,
-                "presence": presence,
-                "last_seen": u.last_seen,
-                "active": u.active,
-                "address": u.address,
-                "port": u.port,
-                "model": u.model,
-            }
-        )
-    return rows
-
-
 def live_context() -> dict[str, Any]:
     db = get_db()
-    units = unit_rows()
+    units = activity.units(db)
     counts = {p: sum(1 for u in units if u["presence"] == p) for p in PRESENCES}
     data_dir = Path(current_app.config["DATABASE"]).parent
     return {

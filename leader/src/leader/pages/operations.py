@@ -44,16 +44,13 @@ def show(op_id: str) -> str:
     op = ops_db.get(db, op_id)
     lines = ops_db.lines(db, op_id, 0, limit=5000)
     done = sum(1 for s in op.steps if s.status in ("ok", "failed"))
-    who = db.execute(
-        f"SELECT {activity.who_column(db)} FROM operations WHERE id = ?",  # noqa: S608
-        (op_id,),
-    ).fetchone()[0]
+    who = activity.requested_by(db, op_id)
     return render_template(
         "operation.html",
         op=op,
         lines=lines,
         done=done,
-        who=who or "unknown",
+        who=who,
         finished=op.status in FINISHED,
         retryable=op.status in RETRYABLE and any(s.status != "ok" for s in op.steps),
     )

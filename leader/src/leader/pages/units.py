@@ -11,7 +11,6 @@ from ..auth import requires
 from ..db import activity, get_db
 from ..db import logs as logs_db
 from ..db import units as units_db
-from .dashboard import unit_rows
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 LOGS = 50
@@ -21,7 +20,7 @@ LOGS = 50
 @requires("viewer")
 def index() -> str:
     db = get_db()
-    rows = unit_rows()
+    rows = activity.units(db)
     for row in rows:
         row["jobs"] = activity.running_on_unit(db, row["name"])
     return render_template("units.html", units=rows)
@@ -32,7 +31,7 @@ def index() -> str:
 def show(unit: str) -> str:
     db = get_db()
     found = units_db.get(db, check_unit(unit))
-    presence = next(r["presence"] for r in unit_rows() if r["name"] == found.name)
+    presence = next(r["presence"] for r in activity.units(db) if r["name"] == found.name)
     versions = getattr(found, "versions", None)  # arrives with the fleet work
     return render_template(
         "unit.html",
