@@ -105,3 +105,36 @@ def test_operations_filter_by_kind_status_and_who_asked(app: Flask, api: FlaskCl
     page = api.get("/operations?status=failed&kind=job.stop").get_data(as_text=True)
     assert f"/operations/{b.id}" in page and f"/operations/{a.id}" not in page
     assert '<option value="user:bob"' in api.get("/operations").get_data(as_text=True)
+
+
+def test_figures_per_kind_and_per_day_in_the_lab_zone(app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from leader.db import activity
+
+    db = connect(app.config["DATABASE"])
+    try:
+        ok = ops_db.create(db, "job.start", {}, ["unit1"], "api")
+        ops_db.finish(db, ok.id, "succeeded")
+        bad = ops_db.create(db, "job.start", {}, ["unit1"], "api")
+        ops_db.finish(db, bad.id, "failed")
+        old = ops_db.create(db, "job.stop", {}, ["unit1"], "api")
+        ops_db.finish(db, old.id, "succeeded")
+        two_days_ago = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        db.execute("UPDATE operations SET created_at = ? WHERE id = ?", (two_days_ago, old.id))
+        ops_db.create(db, "job.stop", {}, ["unit1"], "api")  # queued: counted in totals, not in rates
+
+        figures = {f.kind: f for f in activity.kind_figures(db, "2000-01-01")}
+        assert (figures["job.start"].total, figures["job.start"].success_rate) == (2, 0.5)
+        assert (figures["job.stop"].total, figures["job.stop"].success_rate) == (2, 1.0)
+        assert [f.kind for f in activity.kind_figures(db, "2999-01-01")] == []
+
+        for zone in ("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
+            days = activity.per_day(db, "2000-01-01", ZoneInfo(zone), 5)
+            today = datetime.now(ZoneInfo(zone)).date()
+            assert [d for d, _, _ in days] == [today - timedelta(days=i) for i in range(4, -1, -1)]
+            assert days[-1][1:] == (1, 1), zone
+            assert sum(ok for _, ok, _ in days[:-1]) == 1, zone
+    finally:
+        db.close()
