@@ -135,10 +135,14 @@ def test_stream_resumes_after_a_cut_without_lost_or_repeated_lines(ui: Watched, 
         route.fulfill(status=200, content_type="text/event-stream", body="retry: 200\n\n" + "".join(kept))
 
     ui.page.route(re.compile(r"/api/operations/[0-9a-f]+/events"), cut_first_stream)
-    ui.goto(f"/operations/{op_id}")
-    expect(ui.page.locator("[data-operation-status]")).to_have_attribute(
-        "data-operation-status", "succeeded", timeout=30_000
-    )
+    try:
+        ui.goto(f"/operations/{op_id}")
+        expect(ui.page.locator("[data-operation-status]")).to_have_attribute(
+            "data-operation-status", "succeeded", timeout=30_000
+        )
+    finally:
+        if cluster.leader_worker is None or not cluster.leader_worker.alive():
+            cluster.start_leader_worker()  # the stream never opened: later tests need the worker
     db = _store(cluster)
     try:
         stored = [line.seq for line in ops_db.lines(db, op_id)]
