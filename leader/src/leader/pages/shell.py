@@ -140,8 +140,15 @@ def size_text(n: float | None) -> str:
     return f"{n / 1024**i:.1f} {units[i]}" if i else f"{int(n)} B"
 
 
-def percent(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:.0f} %"
+def percent(x: float | None) -> Markup:
+    """A fraction as a percentage; the browser re-renders it in its locale (static/js/time.js)."""
+    if x is None:
+        return Markup('<span class="muted">n/a</span>')
+    return Markup('<data value="{:.4f}" data-percent>{:.0f} %</data>').format(x, x * 100)
+
+
+def number(n: float) -> Markup:
+    return Markup('<data value="{}" data-number>{}</data>').format(n, n)
 
 
 def _context() -> dict[str, Any]:
@@ -164,3 +171,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["age"] = lambda v: time_tag(v, "age")
     app.jinja_env.filters["size"] = size_text
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["number"] = number

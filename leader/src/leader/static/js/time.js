@@ -1,5 +1,6 @@
-// Times: the server renders ISO in <time datetime> (text in the lab's zone); here they are shown in the
-// browser's locale, still in the lab's zone, and ages ("3 min ago") keep counting.
+// Times and numbers: the server renders ISO in <time datetime> (text in the lab's zone) and numbers in
+// <data value>; here they are shown in the browser's locale, times still in the lab's zone, and ages
+// ("3 min ago") keep counting.
 const zone = document.querySelector('meta[name="lab-timezone"]')?.content || "UTC";
 let dateFormat;
 try {
@@ -25,7 +26,12 @@ export function formatAge(iso) {
   return relative.format(0, "second");
 }
 
+const numbers = new Intl.NumberFormat();
+const percents = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 0 });
+
 export function localize(root = document) {
+  for (const el of root.querySelectorAll("data[data-number]")) el.textContent = numbers.format(Number(el.value));
+  for (const el of root.querySelectorAll("data[data-percent]")) el.textContent = percents.format(Number(el.value));
   for (const el of root.querySelectorAll("time[data-datetime]")) {
     el.textContent = formatDate(el.dateTime);
     el.title = `${el.dateTime} (${zone})`;
