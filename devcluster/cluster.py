@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ def _toml(values: dict[str, Any]) -> str:
         else:
             lines.append(f'{key} = "{value}"')
     return "\n".join(lines) + "\n"
+
+
+class StartCancelled(Exception):
+    """`Cluster.cancel` was set while the cluster was starting (the demo got Ctrl-C)."""
 
 
 @dataclass
@@ -98,6 +103,7 @@ class Cluster:
     leader_settings: dict[str, Any] = field(default_factory=dict)
     web_workers: int = 2
     agents: list[Agent] = field(default_factory=list)
+    cancel: threading.Event | None = None  # set: start() stops waiting and raises StartCancelled
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -124,7 +130,13 @@ class Cluster:
             raise
         return self
 
+    def _cancelled(self) -> bool:
+        if self.cancel is not None and self.cancel.is_set():
+            raise StartCancelled()
+        return False
+
     def _start(self, timeout: float) -> None:
+        self._cancelled()
         if self.broker is None:
             self.broker = Broker(self.workdir / "broker").start()
         for i in range(self.units):
@@ -138,16 +150,21 @@ class Cluster:
         for agent in self.agents:
 
             def agent_ready(a: Agent = agent) -> bool:
-                return self._alive(a.web) and a.ready()
+                return not self._cancelled() and self._alive(a.web) and a.ready()
 
             wait_for(agent_ready, timeout, 0.1, f"agent {agent.name}")
         wait_for(
-            lambda: self._alive(self.leader_web) and http_ok(self.leader_url + "/api/health"),
+            lambda: (
+                not self._cancelled()
+                and self._alive(self.leader_web)
+                and http_ok(self.leader_url + "/api/health")
+            ),
             timeout,
             0.1,
             "leader web",
         )
         for agent in self.agents:
+            self._cancelled()
             r = self.api(
                 "POST", "/api/units", json={"name": agent.name, "address": "127.0.0.1", "port": agent.port}
             )
@@ -194,7 +211,7 @@ class Cluster:
             **self.leader_settings,
         }
         self.leader_config.write_text(_toml(settings))
-        migrate.init_db(settings["DATABASE"])
+        migrate.init_db(settings["DATABASE"])  # what `flask --app leader init-db` does
         db = connect(settings["DATABASE"])
         try:
             self.api_token = tokens_db.create(db, "cluster-tests").token

@@ -24,9 +24,10 @@ from cluster_schema.agent import (
     StopJobsResult,
 )
 
-from ..agent_client import AgentClient, AgentError, UnitAddress
+from ..agent_client import AgentClient, AgentError
 from ..db import config_files
 from ..fanout import Outcome
+from ..unit_address import UnitAddress
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
 
