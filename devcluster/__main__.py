@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 from leader import signals
@@ -96,7 +97,14 @@ def _write_info(cluster: Cluster, path: Path) -> None:
 def main() -> int:
     # Ctrl-C/SIGTERM only set `stop` (from the watcher thread: nothing runs in a signal handler), at any
     # moment, once or many times; start-up is cut short and everything started is stopped.
-    stop = signals.watch().stopping
+    watcher = signals.watch()
+    try:
+        return _run(watcher.stopping)
+    finally:
+        watcher.settle()
+
+
+def _run(stop: threading.Event) -> int:
     port, units, pio, speed, workdir, info_path = _settings()
     if workdir.exists():
         shutil.rmtree(workdir)  # a demo starts from a clean slate; nothing here is meant to be kept

@@ -10,6 +10,7 @@ reads it and does the work (sets `stopping`, calls the callback) as ordinary cod
     while not watcher.stopping.wait(1):  # any thread may wait; the main thread is never blocked
         ...
     watcher.count                        # how many stop signals came (a second one means "hurry")
+    watcher.settle()                     # cleanup done: later signals change nothing
 
 `Consumer` is Huey's consumer on this mechanism: every leader long-running process stops this way.
 (`unit_agent.signals` is the same for the agent; the two packages never import each other.)
@@ -64,6 +65,12 @@ class SignalWatcher:
         for signum in past:
             callback(signum)
 
+    def settle(self) -> None:
+        """Shutdown is done: ignore further stop signals. (At exit Python puts back the default action of
+        signals it handled, so a late signal would turn a clean exit into a death by that signal.)"""
+        for sig in self.signals:
+            signal.signal(sig, signal.SIG_IGN)
+
     def wait_for_count(self, count: int, timeout: float) -> bool:
         """True once `count` stop signals have come; False after `timeout` seconds."""
         deadline = time.monotonic() + timeout
@@ -115,10 +122,10 @@ class Consumer(HueyConsumer):
 
     Either signal: take no more tasks, give running ones `grace` seconds (a second signal ends the wait),
     run the shutdown hooks once in the main thread, return. Tasks still running are abandoned; the store
-    says so at the next start (operations `interrupted`, agent tasks failed).
+    says so at the next start (their operations become `interrupted`).
     """
 
-    grace = 5.0
+    grace = 3.0  # below the 5 s a supervisor (devcluster, tests) gives before SIGKILL
 
     def _set_signal_handlers(self) -> None:
         self.watcher = watch()
@@ -148,4 +155,5 @@ class Consumer(HueyConsumer):
             except Exception:
                 self._logger.exception("shutdown hook failed")
         self.huey.notify_interrupted_tasks()
+        self.watcher.settle()
         self._logger.info("Consumer exiting.")

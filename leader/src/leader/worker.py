@@ -16,6 +16,7 @@ the next start), the ingest commits what it holds, exit 0 (`leader.signals`).
 from __future__ import annotations
 
 import logging
+import threading
 
 from . import create_app, ingest, signals
 from .db import migrate
@@ -25,7 +26,14 @@ log = logging.getLogger("leader.worker")
 
 
 def main() -> None:
-    stopping = signals.watch().stopping  # first: a signal during start-up is kept, not fatal
+    watcher = signals.watch()  # first: a signal during start-up is kept, not fatal
+    try:
+        _run(watcher.stopping)
+    finally:
+        watcher.settle()
+
+
+def _run(stopping: threading.Event) -> None:
     app = create_app()
     migrate.init_db(app.config["DATABASE"])
     if stopping.is_set():

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -175,8 +176,9 @@ def check(path: str) -> int:
     return found
 
 
-def wait_for_schema(path: str, timeout: float) -> None:
-    """Block until the store is at the code's version (another process migrates it), at most `timeout`."""
+def wait_for_schema(path: str, timeout: float, stop: threading.Event | None = None) -> None:
+    """Block until the store is at the code's version (another process migrates it), at most `timeout`
+    seconds; returns early once `stop` is set (the process is asked to stop)."""
     deadline = time.monotonic() + timeout
     found = check(path)
     if found == latest():
@@ -190,7 +192,10 @@ def wait_for_schema(path: str, timeout: float) -> None:
         timeout,
     )
     while time.monotonic() < deadline:
-        time.sleep(WAIT_POLL)
+        if stop is not None and stop.wait(WAIT_POLL):
+            return
+        if stop is None:
+            time.sleep(WAIT_POLL)
         if check(path) == latest():
             log.info("store %s: schema version %d, as needed", path, latest())
             return

@@ -14,16 +14,17 @@ from . import start
 
 
 def main() -> None:
-    stopping = signals.watch().stopping  # first: a signal during start-up is kept, not fatal
+    watcher = signals.watch()  # first: a signal during start-up is kept, not fatal
     app = create_app()
-    migrate.wait_for_schema(app.config["DATABASE"], float(app.config["SCHEMA_WAIT"]))  # the worker migrates
-    if stopping.is_set():
-        return
-    ingest = start(app)
-    try:
-        stopping.wait()
-    finally:
-        ingest.stop()
+    # the worker migrates; a stop signal ends the wait
+    migrate.wait_for_schema(app.config["DATABASE"], float(app.config["SCHEMA_WAIT"]), watcher.stopping)
+    if not watcher.stopping.is_set():
+        ingest = start(app)
+        try:
+            watcher.stopping.wait()
+        finally:
+            ingest.stop()
+    watcher.settle()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .. import signals
+from . import signals
 from .env import SimEnv
 from .mqtt import QOS_SETTING, Link
 from .registry import Registry
@@ -227,7 +227,8 @@ class Job:
     def run(self) -> None:
         """Start, block until stopped, clean up. Raises Abort on SIGINT, JobPresentError on a duplicate."""
         # the watcher thread asks for the stop; a handler setting `_stop` could deadlock in `_stop.wait`
-        signals.watch((signal.SIGTERM, signal.SIGINT, signal.SIGHUP)).on_signal(self._request_stop)
+        watcher = signals.watch((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+        watcher.on_signal(self._request_stop)
         self.validate()
         host, port = self.env.broker
         self.registry = registry = Registry(self.env.registry_path)
@@ -250,6 +251,7 @@ class Job:
                 pass
         finally:
             self._shutdown()
+            watcher.settle()
         if self._stop_reason == signal.SIGINT:
             raise Abort()
 
