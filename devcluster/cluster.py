@@ -171,6 +171,7 @@ class Cluster:
             assert r.status_code == 201, r.text
 
     def stop(self) -> None:
+        self.session.close()  # first: gunicorn's graceful stop waits for idle keep-alive connections
         procs = [self.leader_web, self.leader_worker] + [p for a in self.agents for p in (a.web, a.worker)]
         with ThreadPoolExecutor(8) as pool:  # SIGTERM grace periods overlap
             list(pool.map(lambda p: p.stop() if p else None, procs))
@@ -182,7 +183,6 @@ class Cluster:
             list(pool.map(lambda a: stop_unit_jobs(a.dir / "unit"), self.agents))
         if self._own_broker and self.broker:
             self.broker.stop()
-        self.session.close()
 
     def __enter__(self) -> Cluster:
         return self.start()

@@ -3,9 +3,10 @@
 Each round starts the process, waits a random time (during its start-up as often as after it), sends 1-3
 signals (SIGTERM/SIGINT mixed, random gaps) and requires: an exit within the deadline, an exit code that
 says "stopped" (0, pio's own 1 for SIGINT, or a signal's default action when it came before the process
-could install its handler: processes ignore stop signals once their cleanup is done), and no process left behind (found by a marker in the environment
-every descendant inherits). Rounds per process: SIGNAL_TEST_ROUNDS (default 5); the "50 times in a row"
-proof is `SIGNAL_TEST_ROUNDS=50 pytest tests/test_signals.py`.
+could install its handler: processes ignore stop signals once their cleanup is done), and no process left
+behind (found by a marker in the environment every descendant inherits). Rounds per process:
+SIGNAL_TEST_ROUNDS (default 5); the "50 times in a row" proof is
+`SIGNAL_TEST_ROUNDS=50 pytest tests/test_signals.py` (SIGNAL_TEST_SEED replays a run).
 """
 
 from __future__ import annotations
