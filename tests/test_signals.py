@@ -94,6 +94,8 @@ def _one_round(target: Target, log: Path, rng: random.Random) -> str | None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     allowed = target.codes | {-s for s in sent}  # a death by signal: it came before any handler existed
+    if code == 1 and sent[0] == signal.SIGINT and _interpreter_starting(log):
+        allowed.add(1)  # CPython's own exit for a KeyboardInterrupt before it has finished starting
     if code not in allowed:
         return f"exit code {code} after {_names(sent)} at {delay:.2f}s (allowed {sorted(allowed)})"
     if left := _left_behind(marker):
@@ -101,6 +103,12 @@ def _one_round(target: Target, log: Path, rng: random.Random) -> str | None:
             os.kill(int(line.split()[0]), signal.SIGKILL)
         return f"left behind after {_names(sent)} at {delay:.2f}s: {left}"
     return None
+
+
+def _interpreter_starting(log: Path) -> bool:
+    """The KeyboardInterrupt hit Python's bootstrap (site, runpy, imports), before any code of ours."""
+    tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+    return bool(tail) and tail[-1] == "KeyboardInterrupt" and any("<frozen " in line for line in tail)
 
 
 def _names(sent: list[int]) -> str:
