@@ -11,6 +11,7 @@ SIGNAL_TEST_ROUNDS (default 5); the "50 times in a row" proof is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -203,3 +204,33 @@ def test_pio_sim_job_stops(tmp_path: Path, mqtt_broker: Broker) -> None:
         return Target([str(pio), "run", "stirring"], {}, 2.0, codes={0, 1})
 
     _stop_many_times(make, tmp_path)
+
+
+STORM = """
+import importlib, sys, threading, time
+watcher = importlib.import_module(sys.argv[1]).watch()
+busy = threading.Event()
+print("ready", flush=True)
+end = time.monotonic() + 1.5
+while time.monotonic() < end:  # the main thread lives inside Event.wait, where a handler taking
+    busy.wait(0.0001)          # the Event's lock would deadlock
+print(watcher.count, flush=True)
+"""
+
+
+@pytest.mark.parametrize("module", ["leader.signals", "unit_agent.sim.signals"])
+def test_the_watcher_survives_a_signal_storm(module: str) -> None:
+    proc = subprocess.Popen([PY, "-c", STORM, module], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        sent = 0
+        while proc.poll() is None and sent < 20_000:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, SIGNALS[sent % 2])
+            sent += 1
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and int(out.strip()) >= 1, (proc.returncode, out)

@@ -7,13 +7,14 @@ C-level handler writes each signal's number to a pipe (`signal.set_wakeup_fd`), 
 reads it and does the work (sets `stopping`, calls the callback) as ordinary code.
 
     watcher = signals.watch()            # once, as early as possible, in the main thread
-    while not watcher.stopping.wait(1):  # any thread may wait; the main thread is never blocked
+    while not watcher.stopping.wait(1):  # safe anywhere, main thread included: no handler touches it
         ...
     watcher.count                        # how many stop signals came (a second one means "hurry")
     watcher.settle()                     # cleanup done: later signals change nothing
 
-`Consumer` is Huey's consumer on this mechanism: every leader long-running process stops this way.
-(`unit_agent.signals` is the same for the agent; the two packages never import each other.)
+`Consumer` is Huey's consumer on this mechanism; the worker, `python -m leader.ingest` and devcluster's
+demo stop this way. The agent has the same (`unit_agent.sim.signals`, `unit_agent.signals`): the two
+packages never import each other.
 """
 
 from __future__ import annotations

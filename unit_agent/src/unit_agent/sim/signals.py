@@ -7,7 +7,7 @@ C-level handler writes each signal's number to a pipe (`signal.set_wakeup_fd`), 
 reads it and does the work (sets `stopping`, calls the callback) as ordinary code.
 
     watcher = signals.watch()            # once, as early as possible, in the main thread
-    while not watcher.stopping.wait(1):  # any thread may wait; the main thread is never blocked
+    while not watcher.stopping.wait(1):  # safe anywhere, main thread included: no handler touches it
         ...
     watcher.count                        # how many stop signals came (a second one means "hurry")
     watcher.settle()                     # cleanup done: later signals change nothing
