@@ -16,6 +16,7 @@ the next start), the ingest commits what it holds, exit 0 (`leader.signals`).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from . import create_app, ingest, signals
@@ -28,16 +29,23 @@ log = logging.getLogger("leader.worker")
 def main() -> None:
     watcher = signals.watch()  # first: a signal during start-up is kept, not fatal
     try:
-        _run(watcher.stopping)
+        abandoned = _run(watcher.stopping)
     finally:
         watcher.settle()
+    if abandoned:
+        # Their fan-out pool threads would be joined at exit (concurrent.futures does, daemon or not)
+        # until the operations' deadlines; those operations are `interrupted` at the next start anyway.
+        log.warning("exiting without %d running task(s): their operations are interrupted", abandoned)
+        logging.shutdown()
+        os._exit(0)
 
 
-def _run(stopping: threading.Event) -> None:
+def _run(stopping: threading.Event) -> int:
+    """Start up, consume until a stop signal, shut down; answers how many tasks were left running."""
     app = create_app()
     migrate.init_db(app.config["DATABASE"])
     if stopping.is_set():
-        return
+        return 0
     with app.app_context():
         interrupted = engine.recover()
     if interrupted:
@@ -58,6 +66,7 @@ def _run(stopping: threading.Event) -> None:
         log.info("leader worker: %d thread(s), queue %s", threads, app.config["HUEY_DB"])
         if not stopping.is_set():
             consumer.run()
+        return consumer.abandoned
     finally:
         running.stop()
 

@@ -26,6 +26,8 @@ class Consumer(HueyConsumer):
 
     grace = 3.0  # below the 5 s a supervisor (devcluster, tests) gives before SIGKILL
 
+    abandoned = 0  # worker threads still busy when run() returned
+
     def _set_signal_handlers(self) -> None:
         self.watcher = watch()
 
@@ -48,6 +50,7 @@ class Consumer(HueyConsumer):
                 break
         if busy := sum(p.is_alive() for p in procs):
             self._logger.warning("%d worker thread(s) still busy; exiting without them", busy)
+        self.abandoned = busy
         for hook in list(self.huey._shutdown.values()):
             try:
                 hook()  # idempotent hooks: a worker thread that finished in time already ran them
