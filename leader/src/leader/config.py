@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     # The leader's store (LEADER_DATABASE) and Huey's queue, a separate file (LEADER_HUEY_DB).
     "DATABASE": "leader.sqlite",
     "HUEY_DB": "huey.sqlite",
+    # How hard the store syncs a commit (LEADER_DB_SYNCHRONOUS): FULL fsyncs every commit, so an answered
+    # request or an acknowledged MQTT message survives a power cut; NORMAL is faster but a power cut may
+    # lose the last commits. EXTRA also syncs the directory. See docs/runbook.md and bench/ingest.py.
+    "DB_SYNCHRONOUS": "FULL",
     # A file holding the cluster token the agents accept (LEADER_CLUSTER_TOKEN_FILE); created when missing.
     "CLUSTER_TOKEN_FILE": "cluster_token",
     # The MQTT broker the worker ingests from (LEADER_MQTT_URL).
