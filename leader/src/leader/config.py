@@ -31,6 +31,12 @@ DEFAULTS: dict[str, Any] = {
     # request or an acknowledged MQTT message survives a power cut; NORMAL is faster but a power cut may
     # lose the last commits. EXTRA also syncs the directory. See docs/runbook.md and bench/ingest.py.
     "DB_SYNCHRONOUS": "FULL",
+    # Backups (leader.backups): the folder (LEADER_BACKUP_DIR, relative to the instance folder), how many
+    # scheduled/CLI backups are kept (LEADER_BACKUP_KEEP) and when the worker takes one (LEADER_BACKUP_AT,
+    # a cron expression in TIMEZONE; empty = never).
+    "BACKUP_DIR": "backups",
+    "BACKUP_KEEP": 7,
+    "BACKUP_AT": "30 3 * * *",
     # A file holding the cluster token the agents accept (LEADER_CLUSTER_TOKEN_FILE); created when missing.
     "CLUSTER_TOKEN_FILE": "cluster_token",
     # The MQTT broker the worker ingests from (LEADER_MQTT_URL).
@@ -143,7 +149,7 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     app.config["APP_ENV"] = app_env()
     if app.config["AUTO_MIGRATE"] is None:
         app.config["AUTO_MIGRATE"] = test_config is not None or app.config["APP_ENV"] == "development"
-    for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
+    for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE", "BACKUP_DIR"):
         app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
     if not app.config["CONTRIB_DIR"]:
         app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")
