@@ -19,17 +19,26 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .db import connect
+from cluster_schema import cron as cron_syntax
+
+from .db import connect, get_db
+from .db import operations as ops_db
 from .db.migrate import latest, online_copy, version
+from .schedules.cron import StandardCronTrigger
+from .schedules.triggers import default_timezone
+from .tasks import register_kind
 
 log = logging.getLogger(__name__)
 
 PREFIX = "leader-"
+KIND = "backup"  # the operation `POST /api/backups` starts
 
 
 def _stamp() -> str:
@@ -89,6 +98,52 @@ def restore(database: str, folder: str, source: str) -> Path:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     log.warning("restore: store %s replaced by %s (the old store kept as %s)", database, source, kept)
     return kept
+
+
+def run(app: Flask, op_id: str) -> None:
+    """The `backup` operation, in the worker: one copy into BACKUP_DIR, the kept count applied."""
+    db = get_db()
+    if not ops_db.mark_started(db, op_id):
+        return
+    cfg = app.config
+    try:
+        target = take(cfg["DATABASE"], cfg["BACKUP_DIR"], int(cfg["BACKUP_KEEP"]))
+    except Exception as exc:
+        log.exception("backup %s failed", op_id)
+        ops_db.add_line(db, op_id, "error", f"backup failed: {exc!r}")
+        ops_db.finish(db, op_id, "failed")
+        return
+    ops_db.add_line(db, op_id, "info", f"{target.name}: {target.stat().st_size} bytes")
+    ops_db.finish(db, op_id, "succeeded")
+
+
+def register(queue: Any, app: Flask) -> None:
+    """The worker's task; web processes enqueue it (same name on every app's queue)."""
+
+    @queue.task(name="run_backup")
+    def run_backup(op_id: str) -> None:
+        with app.app_context():
+            run(app, op_id)
+
+    register_kind(app, KIND, run_backup)
+
+
+def add_nightly(app: Flask, scheduler: Any) -> None:
+    """The built-in nightly backup: a job on the worker's scheduler at BACKUP_AT (lab's zone)."""
+    at = str(app.config["BACKUP_AT"] or "").strip()
+    if not at:
+        return
+    trigger = StandardCronTrigger(cron_syntax.parse(at), ZoneInfo(default_timezone(app)))
+    scheduler.add_job(_nightly, trigger, args=[app], id="builtin:backup", name="nightly backup")
+    log.info("backups: nightly at %r (%s), keeping %s", at, default_timezone(app), app.config["BACKUP_KEEP"])
+
+
+def _nightly(app: Flask, due: datetime | None = None) -> None:
+    cfg = app.config
+    try:
+        take(cfg["DATABASE"], cfg["BACKUP_DIR"], int(cfg["BACKUP_KEEP"]))
+    except Exception:  # the worker keeps running; the next night tries again
+        log.exception("backups: the nightly backup (due %s) failed", due)
 
 
 @click.command("backup")
