@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_FLUSH_INTERVAL": 0.02,
     "INGEST_DESCRIPTOR_REFRESH": 30.0,
     # Logs, readings and audit entries older than this many days are pruned hourly; 0 keeps all
-    # (LEADER_RETENTION_DAYS).
+    # (LEADER_RETENTION_DAYS). Logs and readings of an experiment with units still assigned are kept.
     "RETENTION_DAYS": 0,
     # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports. Each new export
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
