@@ -63,16 +63,19 @@ def test_readings_use_chart_descriptors_and_payload_time(router: Router) -> None
         b'{"calibrated":0,"timestamp":"2026-11-21T04:51:49.716000Z","angle":"90",'
         b'"od":0.1165,"channel":"2","ir_led_intensity":85.0}'
     )
-    assert router.route("pioreactor/u1/e1/od_reading/od2", od, 5.0) == [
-        (READING, ("od", "e1", "u1", 1795236709.716, 0.1165))
-    ]
+    recs = router.route("pioreactor/u1/e1/od_reading/od2", od, 5.0)
+    # any `<job>/<setting>` topic also keeps its last value (profile expressions look them up)
+    assert {k for k, _ in recs} == {SETTING, READING}
+    assert (READING, ("od", "e1", "u1", 1795236709.716, 0.1165)) in recs
     temp = b'{"timestamp":"2026-11-21T04:52:07.794000Z","temperature":27.5}'
     recs = router.route("pioreactor/u1/e1/temperature_automation/temperature", temp, 5.0)
     # temperature is both a published setting of temperature_automation and a chart
     assert {k for k, _ in recs} == {SETTING, READING}
     assert (READING, ("temperature", "e1", "u1", 1795236727.794, 27.5)) in recs
-    # an empty retained payload clears: no reading
-    assert router.route("pioreactor/u1/e1/od_reading/od2", b"", 5.0) == []
+    # an empty retained payload clears: no reading, the last value is forgotten
+    assert router.route("pioreactor/u1/e1/od_reading/od2", b"", 5.0) == [
+        (SETTING, ("u1", "e1", "od_reading", "od2", None, 5.0))
+    ]
 
 
 def test_growth_rate_payloads(router: Router) -> None:
@@ -132,7 +135,7 @@ def test_malformed_payloads_raise_malformed(router: Router, topic: str, payload:
 @pytest.mark.parametrize(
     "topic",
     [
-        "pioreactor/u1/e1/pwms/channel_dc",
+        "pioreactor/u1/e1/pwms/channel_dc/x",
         "pioreactor/test/ping",
         "other/u1/e1/x/y",
         "pioreactor/u1/e1/logs/app/loud",
@@ -141,3 +144,14 @@ def test_malformed_payloads_raise_malformed(router: Router, topic: str, payload:
 def test_unknown_topics_raise_unknown(router: Router, topic: str) -> None:
     with pytest.raises(Unknown):
         router.route(topic, b"{}", 1.0)
+
+
+def test_every_job_setting_keeps_its_last_value(router: Router) -> None:
+    """Not only descriptor settings: a profile may look up any `<unit>:<job>:<setting>`."""
+    assert router.route("pioreactor/u1/e1/pwms/dc", b'{"1": 0.5}', 1.0) == [
+        (SETTING, ("u1", "e1", "pwms", "dc", '{"1":0.5}', 1.0))
+    ]
+    assert router.route("pioreactor/u1/e1/my_plugin/level", b"high", 2.0) == [
+        (SETTING, ("u1", "e1", "my_plugin", "level", '"high"', 2.0))
+    ]
+    assert "pioreactor/+/+/+/+" in router.subscriptions()

@@ -114,7 +114,7 @@ def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router
         for i in range(200):
             writer.put(Message(topic, payload.format(i).encode(), 1000.0 + i, ack=(i, 1, 0)))
         writer.put(Message(topic, b"garbage", 1.0, ack=(200, 1, 0)))
-        writer.put(Message("pioreactor/u1/e1/pwms/dc", b"{}", 1.0, ack=(201, 1, 0)))
+        writer.put(Message("pioreactor/u1/e1/x/y/z", b"{}", 1.0, ack=(201, 1, 0)))
         wait_for(lambda: len(acked) == 202, 5, what="acks")
         # acked in arrival order; bad input is acked too (it is counted, not retried forever)
         assert acked == list(range(202))

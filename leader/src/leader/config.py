@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`
+    # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
+    "PROFILE_TICK": 0.25,
+    "PROFILE_WHEN_POLL": 15.0,
     # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.

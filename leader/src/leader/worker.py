@@ -1,4 +1,4 @@
-"""The leader worker: the Huey consumer that runs operations, plus the MQTT ingest client.
+"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client and the profile driver.
 
 Start it with `python -m leader.worker` (same configuration as the web app: `LEADER_CONFIG`, `LEADER_*`).
 `huey_consumer leader.worker.huey -k thread -w 4` works too; `python -m` sets a short poll interval so an
@@ -44,6 +44,7 @@ def start_up() -> None:
                     "marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted)
                 )
         _start_ingest()
+        _start_profiles()
         _done = True
 
 
@@ -58,6 +59,14 @@ def _start_ingest() -> None:
         log.info("leader.ingest has no start(app); MQTT ingest is not running")
         return
     _ingest.append(start(app))
+
+
+def _start_profiles() -> None:
+    from .profiles.driver import Driver
+
+    driver = Driver(app).start()
+    app.extensions["leader.profile_driver"] = driver
+    _ingest.append(driver)  # stopped with the ingest when the consumer stops
 
 
 @huey.on_shutdown()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from .base import Scalar, Wire
 from .errors import BadRequest
 from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
+from .profiles import PlanEntry
 
 Presence = Literal["online", "offline", "unknown"]
 OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
@@ -159,6 +160,8 @@ class Operation(Wire):
     # user:<name> | token:<id> | schedule:<id> | profile:<operation id> | cli:<os user> | development
     # | unknown (rows older than the field)
     requested_by: str = "unknown"
+    # a `profile.run`: one entry per action per unit, in the order they fire (others: null)
+    plan: list[PlanEntry] | None = None
 
 
 class OperationAnswer(Wire):

@@ -1,0 +1,417 @@
+"""Run profiles: one thread in the leader worker fires due plan rows from the store; no thread per action.
+
+Every `PROFILE_TICK` seconds (or when woken by a new run) the driver reads the open `profile.run`
+operations and, for each, in the real order (time, action priority, plan order):
+* claims each due row (pending -> running, in a transaction) before it acts, so no row fires twice,
+  whichever worker (or restart) gets there first;
+* a start/stop/pause/resume/update row submits an ordinary operation for its unit
+  (`requested_by: profile:<run id>`, trigger `profile`) and follows it until it finishes;
+* a log row writes the experiment's log; a repeat row adds its iteration's rows and the next iteration's
+  row; a `when` row re-checks its condition every `PROFILE_WHEN_POLL` seconds, then adds its rows;
+* `if` is evaluated when the row fires, lookups read the last value the ingest stored.
+
+A dry run submits nothing and writes no experiment log: each row says what it would have done.
+
+Restart rule (documented in the README): a run resumes from the store. Every pending row whose time has
+passed fires once, as soon as the worker is back, in plan order; a repeat's next iteration keeps its
+cadence from the scheduled time, but never earlier than now, so missed iterations are not replayed in a
+burst. A row claimed by a worker that died before it recorded an operation is marked failed, never
+repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from cluster_schema.leader import FINISHED
+from cluster_schema.profiles import Action, Log, Profile, Repeat, Start, Update, When
+
+from ..db import experiments as exp_db
+from ..db import get_db, transaction
+from ..db import logs as logs_db
+from ..db import operations as ops_db
+from ..db import profiles as store
+from ..db.profiles import Row
+from ..operations.actions import ACTIONS
+from ..operations.submit import submit
+from . import expr
+from .plan import PRIORITY, kind, resolve
+from .validate import action_at, load, repeat_every, repeat_max
+
+log = logging.getLogger(__name__)
+LEVELS = {"DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40}
+
+
+class Missing(expr.ExpressionError):
+    """A lookup whose setting the leader has not seen: a `when` keeps waiting."""
+
+
+@dataclass
+class Outcome:
+    status: str
+    detail: str
+    operation_id: str | None = None
+    rows: list[Row] = field(default_factory=list)
+    again_at: float | None = None  # a `when` not met yet: pending again at this time
+
+
+@dataclass
+class Run:
+    id: str
+    profile: Profile
+    experiment: str
+    started: float
+    dry_run: bool
+    actions_fired: int = 0
+
+
+def lookup_in_store(experiment: str) -> expr.Lookup:
+    db = get_db()
+
+    def lookup(unit: str, job: str, setting: str) -> Any:
+        if setting == "$state":
+            row = db.execute(
+                "SELECT state FROM job_states WHERE unit = ? AND experiment = ? AND job = ?",
+                (unit, experiment, job),
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        else:
+            row = db.execute(
+                "SELECT value FROM job_settings WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
+                (unit, experiment, job, setting),
+            ).fetchone()
+            if row is not None:
+                return json.loads(row[0])
+        raise Missing(f"{unit}:{job}:{setting} does not exist for experiment `{experiment}`")
+
+    return lookup
+
+
+class Driver:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.runs: dict[str, Run] = {}
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="profile-driver", daemon=True)
+
+    def start(self) -> Driver:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        tick = float(self.app.config["PROFILE_TICK"])
+        with self.app.app_context():
+            self.recover()
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:
+                    log.exception("profile driver: tick failed")
+                self._wake.wait(tick)
+                self._wake.clear()
+
+    def recover(self) -> None:
+        """Rows a dead worker claimed but never recorded an operation for: failed, not repeated."""
+        db = get_db()
+        for run_id in store.open_runs(db):
+            for row in store.rows_with(db, run_id, "running"):
+                if row.operation_id is None:
+                    with transaction(db):
+                        store.settle(db, run_id, row.seq, "failed", "the leader worker stopped as it fired")
+
+    def tick(self) -> None:
+        db = get_db()
+        for run_id in store.open_runs(db):
+            try:
+                self.step(run_id)
+            except Exception as exc:
+                log.exception("profile run %s failed", run_id)
+                ops_db.add_line(db, run_id, "error", f"internal error: {exc!r}")
+                ops_db.finish(db, run_id, "failed", "internal error in the leader")
+                self.runs.pop(run_id, None)
+
+    def _run(self, run_id: str) -> Run:
+        if run_id not in self.runs:
+            op = ops_db.get(get_db(), run_id)
+            result = load(op.params["yaml"])
+            assert result.profile is not None  # validated before the run was stored
+            self.runs[run_id] = Run(
+                run_id,
+                result.profile,
+                op.params["experiment"],
+                float(op.params["started"]),
+                bool(op.params.get("dry_run")),
+            )
+        return self.runs[run_id]
+
+    def step(self, run_id: str) -> None:
+        db = get_db()
+        status, cancel = ops_db.status(db, run_id)
+        if status == "queued" and not ops_db.mark_started(db, run_id):
+            return
+        run = self._run(run_id)
+        if cancel:
+            self.cancel(run)
+            return
+        self._follow(run)
+        for row in store.due(db, run_id, time.time()):
+            self.fire(run, row)
+        counts = store.counts(db, run_id)
+        if not counts.get("pending") and not counts.get("running"):
+            self.finish(run, counts)
+
+    def _follow(self, run: Run) -> None:
+        """Rows waiting on their operation: done when it succeeded, failed otherwise."""
+        db = get_db()
+        for row in store.rows_with(db, run.id, "running"):
+            if row.operation_id is None:
+                continue
+            op_status = ops_db.status(db, row.operation_id)[0]
+            if op_status in FINISHED:
+                ok = op_status == "succeeded"
+                steps = ops_db.get(db, row.operation_id).steps
+                detail = "; ".join(s.detail for s in steps if s.detail) or op_status
+                with transaction(db):
+                    store.settle(db, run.id, row.seq, "done" if ok else "failed", f"{op_status}: {detail}")
+
+    def fire(self, run: Run, row: Row) -> None:
+        db = get_db()
+        with transaction(db):
+            if not store.claim(db, run.id, row.seq):
+                return  # fired already
+        try:
+            outcome = self._act(run, row)
+        except expr.ExpressionError as exc:
+            outcome = Outcome("failed", f"Error in action: {exc}")
+        except Exception as exc:
+            log.exception("profile run %s: row %s failed", run.id, row.seq)
+            outcome = Outcome("failed", f"Error in action: {exc!r}")
+        with transaction(db):
+            if outcome.again_at is not None:
+                store.settle(db, run.id, row.seq, "pending", outcome.detail, at=outcome.again_at)
+            else:
+                store.settle(db, run.id, row.seq, outcome.status, outcome.detail, outcome.operation_id)
+            if outcome.rows:
+                store.add_rows(db, run.id, outcome.rows)
+            if outcome.again_at is None:
+                level = "error" if outcome.status == "failed" else "info"
+                ops_db.add_line(
+                    db, run.id, level, f"{row.unit} {row.job} {row.action}: {outcome.detail}", row.unit
+                )
+
+    def _env(self, run: Run, row: Row) -> expr.Env:
+        return expr.Env(
+            inputs=run.profile.inputs,
+            unit=row.unit,
+            experiment=run.experiment,
+            job_name=row.job,
+            hours_elapsed=(time.time() - run.started) / 3600.0,
+            action_count=run.actions_fired,
+            lookup=lookup_in_store(run.experiment),
+        )
+
+    def _act(self, run: Run, row: Row) -> Outcome:
+        action = resolve(run.profile, row.block, row.job, row.idx)
+        if row.unit not in exp_db.assigned_units(get_db(), run.experiment):
+            return Outcome("skipped", f"{row.unit} is no longer assigned to experiment {run.experiment}")
+        env = self._env(run, row)
+        if isinstance(action, Repeat):
+            return self._repeat(run, row, action, env)
+        if isinstance(action, When):
+            return self._when(run, row, action, env)
+        run.actions_fired += 1
+        if not expr.truthy(action.if_, env):
+            return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+        if isinstance(action, Log):
+            return self._log(run, row, action, env)
+        return self._job(run, row, action, env)
+
+    def _job(self, run: Run, row: Row, action: Action, env: expr.Env) -> Outcome:
+        params: dict[str, Any] = {"experiment": run.experiment, "job": row.job}
+        if isinstance(action, Start):
+            op_kind = "job.start"
+            params["options"] = {k: expr.render_option(v, env) for k, v in action.options.items()}
+            params["args"] = list(action.args)
+            params["env"] = {}
+            if action.config_overrides:
+                params["config_overrides"] = [
+                    [f"{row.job}.config", k, str(expr.render_option(v, env))]
+                    for k, v in action.config_overrides.items()
+                ]
+            what = f"start {row.job} with options {params['options']}"
+        elif isinstance(action, Update):
+            op_kind = "job.settings"
+            params["settings"] = {k: expr.render_option(v, env) for k, v in action.options.items()}
+            what = f"update {row.job} with {params['settings']}"
+        elif row.action in ("pause", "resume"):
+            op_kind = f"job.{row.action}"
+            if op_kind not in ACTIONS:  # before pause/resume operations: the job's `$state` setting
+                op_kind = "job.settings"
+                params["settings"] = {"$state": "sleeping" if row.action == "pause" else "ready"}
+            what = f"{row.action} {row.job}"
+        else:
+            op_kind = "job.stop"
+            what = f"stop {row.job}"
+        if run.dry_run:
+            return Outcome("done", f"dry run: would {what} on {row.unit}")
+        op = submit(op_kind, params, [row.unit], "profile", requested_by=f"profile:{run.id}")
+        return Outcome("running", what, op.id)
+
+    def _log(self, run: Run, row: Row, action: Log, env: expr.Env) -> Outcome:
+        message = expr.render_message(action.options.message, env)
+        level = action.options.level.upper()
+        if run.dry_run:
+            return Outcome("done", f"dry run: would log {level} {message!r}")
+        ts_ms = round(time.time() * 1000)
+        dedupe = zlib.crc32(f"{run.id}:{row.seq}".encode())
+        logs_db.insert_many(
+            get_db(),
+            [
+                (
+                    ts_ms,
+                    row.unit,
+                    run.experiment,
+                    row.job,
+                    f"profile:{run.id}",
+                    LEVELS[level],
+                    message,
+                    dedupe,
+                    1,
+                )
+            ],
+        )
+        return Outcome("done", f"{level} {message}")
+
+    def _children(self, row: Row, actions: list[Any], base: float, limit: float | None) -> list[Row]:
+        rows = []
+        for i, child in enumerate(actions):
+            offset = action_at(child)
+            status, detail = "pending", ""
+            if limit is not None and offset > limit:
+                status, detail = "skipped", "start time is greater than the repeat's cycle time"
+            rows.append(
+                Row(
+                    base + offset,
+                    PRIORITY[kind(child)],
+                    row.unit,
+                    row.block,
+                    row.job,
+                    kind(child),
+                    (*row.idx, i),
+                    row.iteration,
+                    status,
+                    detail,
+                )
+            )
+        return rows
+
+    def _repeat(self, run: Run, row: Row, action: Repeat, env: expr.Env) -> Outcome:
+        iteration = row.iteration or 1
+        if iteration == 1 and not expr.truthy(action.if_, env):
+            return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+        if not expr.truthy(action.while_, env):
+            return Outcome("done", f"`while` is false: the repeat ends after {iteration - 1} iteration(s)")
+        every, limit = repeat_every(action), repeat_max(action)
+        now = time.time()
+        rows = self._children(row, list(action.actions), now, every)
+        if limit is None or iteration * every < limit:
+            nxt = max(row.at + every, now)  # keep the cadence; never replay missed iterations in a burst
+            rows.append(row._replace(at=nxt, iteration=iteration + 1, status="pending", detail=""))
+        return Outcome("done", f"iteration {iteration}", rows=rows)
+
+    def _when(self, run: Run, row: Row, action: When, env: expr.Env) -> Outcome:
+        if not expr.truthy(action.if_, env):
+            return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+        condition = action.wait_until if action.wait_until is not None else action.condition
+        assert condition is not None
+        try:
+            met = expr.truthy(condition, env)
+        except Missing as exc:
+            met, why = False, f" ({exc})"
+        else:
+            why = ""
+        if not met:
+            poll = float(current_app.config["PROFILE_WHEN_POLL"])
+            return Outcome("pending", f"waiting until `{condition}`{why}", again_at=time.time() + poll)
+        rows = self._children(row, list(action.actions), time.time(), None)
+        return Outcome("done", f"`{condition}` met", rows=rows)
+
+    def cancel(self, run: Run) -> None:
+        """Skip what is left, cancel operations still in flight, stop every job the run started."""
+        db = get_db()
+        with transaction(db):
+            skipped = store.cancel_pending(db, run.id, "cancelled")
+        started: dict[str, list[str]] = {}
+        for status in ("running", "done"):
+            for row in store.rows_with(db, run.id, status):
+                if status == "running":
+                    if row.operation_id:
+                        ops_db.request_cancel(db, row.operation_id)
+                    with transaction(db):
+                        store.settle(db, run.id, row.seq, "failed", "cancelled with the profile")
+                if row.action == "start" and row.operation_id and row.unit not in started.get(row.job, []):
+                    started.setdefault(row.job, []).append(row.unit)
+        for job, units in started.items():
+            op = submit(
+                "job.stop",
+                {"experiment": run.experiment, "job": job},
+                units,
+                "profile",
+                requested_by=f"profile:{run.id}",
+            )
+            ops_db.add_line(db, run.id, "warning", f"stopping {job} on {', '.join(units)}: operation {op.id}")
+        ops_db.add_line(
+            db,
+            run.id,
+            "warning",
+            f"Stopping profile early: {skipped} action(s) not started; stopping started jobs.",
+        )
+        self._steps(run, "cancelled")
+        ops_db.finish(db, run.id, "cancelled", "cancelled")
+        self.runs.pop(run.id, None)
+
+    def finish(self, run: Run, counts: dict[str, int]) -> None:
+        db = get_db()
+        failed = counts.get("failed", 0)
+        status = "succeeded" if not failed else "partial"
+        self._steps(run, status)
+        ops_db.add_line(
+            db,
+            run.id,
+            "info" if not failed else "warning",
+            f"Finished executing {'DRY-RUN of ' if run.dry_run else ''}profile "
+            f"{run.profile.experiment_profile_name}: {counts.get('done', 0)} done, "
+            f"{counts.get('skipped', 0)} skipped, {failed} failed.",
+        )
+        ops_db.finish(db, run.id, status, status)
+        self.runs.pop(run.id, None)
+
+    def _steps(self, run: Run, status: str) -> None:
+        db = get_db()
+        failed_units = {
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT unit FROM profile_plan WHERE run_id = ? AND status = 'failed'", (run.id,)
+            )
+        }
+        for step in ops_db.get(db, run.id).steps:
+            ok = step.unit not in failed_units and status != "cancelled"
+            ops_db.set_step(db, run.id, step.unit, "ok" if ok else "failed", status)
