@@ -6,13 +6,15 @@ stored with the operation, in its transaction, so the driver never sees a run wi
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
 import time
 from typing import Any, cast
 
 from flask import Blueprint, Flask, Response
 from flask.blueprints import BlueprintSetupState
 
-from cluster_schema.errors import BadRequest
+from cluster_schema.errors import ApiError, BadRequest
 from cluster_schema.leader import OperationAnswer
 from cluster_schema.names import check_experiment, check_file_name
 from cluster_schema.openapi import Route
@@ -20,6 +22,7 @@ from cluster_schema.profiles import (
     Diagnostic,
     DiagnosticsAnswer,
     InvalidProfile,
+    Profile,
     ProfileAnswer,
     ProfilePut,
     ProfileRunRequest,
@@ -138,8 +141,30 @@ def run(exp: str, name: str) -> Response:
         store.add_rows(db, op.id, rows)
         for w in warnings:
             ops_db.add_line(db, op.id, "warning", f"{w.message} ({w.path})")
+        if not req.dry_run:
+            _labels(db, op.id, exp, result.profile, set(assigned))
     tasks.enqueue(op.id, KIND)
     return accepted(ops_db.get(db, op.id))
+
+
+def _labels(db: sqlite3.Connection, run_id: str, exp: str, profile: Profile, assigned: set[str]) -> None:
+    """`pioreactors.<unit>.label` becomes the unit's label in the experiment (as Pioreactor pushes it);
+    a label refused (taken by another unit) is a warning, as the real runner swallows it."""
+    try:
+        labels = importlib.import_module("leader.db.labels")  # the contract's unit labels, when present
+    except ImportError:
+        labels = None
+    for unit, block in profile.pioreactors.items():
+        if block.label is None or unit not in assigned:
+            continue
+        if labels is None:
+            ops_db.add_line(db, run_id, "warning", f"label {block.label!r} for {unit}: no unit labels here")
+            continue
+        try:
+            labels.put(db, exp, unit, block.label)
+            ops_db.add_line(db, run_id, "info", f"{unit} labelled {block.label!r}", unit)
+        except ApiError as exc:
+            ops_db.add_line(db, run_id, "warning", f"label {block.label!r} for {unit}: {exc.message}", unit)
 
 
 ROUTES = [

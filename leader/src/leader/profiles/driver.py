@@ -33,7 +33,9 @@ from flask import Flask, current_app
 
 from cluster_schema.leader import FINISHED
 from cluster_schema.profiles import Action, Log, Profile, Repeat, Start, Update, When
+from cluster_schema.topics import LOG_LEVELS
 
+from .. import tasks
 from ..db import experiments as exp_db
 from ..db import get_db, transaction
 from ..db import logs as logs_db
@@ -47,7 +49,7 @@ from .plan import PRIORITY, kind, resolve
 from .validate import action_at, load, repeat_every, repeat_max
 
 log = logging.getLogger(__name__)
-LEVELS = {"DEBUG": 10, "INFO": 20, "NOTICE": 25, "WARNING": 30, "ERROR": 40}
+LEVELS = {name.upper(): i for i, name in enumerate(LOG_LEVELS)}  # as the ingest stores them
 
 
 class Missing(expr.ExpressionError):
@@ -61,6 +63,7 @@ class Outcome:
     operation_id: str | None = None
     rows: list[Row] = field(default_factory=list)
     again_at: float | None = None  # a `when` not met yet: pending again at this time
+    kind: str = ""  # of the operation submitted
 
 
 @dataclass
@@ -86,7 +89,8 @@ def lookup_in_store(experiment: str) -> expr.Lookup:
                 return row[0]
         else:
             row = db.execute(
-                "SELECT value FROM job_settings WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
+                "SELECT value FROM job_settings "
+                "WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
                 (unit, experiment, job, setting),
             ).fetchone()
             if row is not None:
@@ -171,51 +175,64 @@ class Driver:
         if cancel:
             self.cancel(run)
             return
-        self._follow(run)
+        busy = self._follow(run)
         for row in store.due(db, run_id, time.time()):
-            self.fire(run, row)
+            # one action at a time per unit, as Pioreactor's single loop waits for each (a start must be
+            # ready before the update due a second later); other units go on meanwhile
+            if row.unit in busy:
+                continue
+            if self.fire(run, row):
+                busy.add(row.unit)
         counts = store.counts(db, run_id)
         if not counts.get("pending") and not counts.get("running"):
             self.finish(run, counts)
 
-    def _follow(self, run: Run) -> None:
-        """Rows waiting on their operation: done when it succeeded, failed otherwise."""
+    def _follow(self, run: Run) -> set[str]:
+        """Rows waiting on their operation: done when it succeeded, failed otherwise. Answers the units
+        with an operation still in flight."""
         db = get_db()
+        busy: set[str] = set()
         for row in store.rows_with(db, run.id, "running"):
             if row.operation_id is None:
                 continue
             op_status = ops_db.status(db, row.operation_id)[0]
-            if op_status in FINISHED:
+            if op_status not in FINISHED:
+                busy.add(row.unit)
+            else:
                 ok = op_status == "succeeded"
                 steps = ops_db.get(db, row.operation_id).steps
                 detail = "; ".join(s.detail for s in steps if s.detail) or op_status
                 with transaction(db):
                     store.settle(db, run.id, row.seq, "done" if ok else "failed", f"{op_status}: {detail}")
+        return busy
 
-    def fire(self, run: Run, row: Row) -> None:
+    def fire(self, run: Run, row: Row) -> bool:
+        """Claim, act and record in one transaction: a row fires once or not at all, even if the worker
+        dies. An operation it submits is enqueued after the commit (a restart re-enqueues queued ones)."""
         db = get_db()
         with transaction(db):
             if not store.claim(db, run.id, row.seq):
-                return  # fired already
-        try:
-            outcome = self._act(run, row)
-        except expr.ExpressionError as exc:
-            outcome = Outcome("failed", f"Error in action: {exc}")
-        except Exception as exc:
-            log.exception("profile run %s: row %s failed", run.id, row.seq)
-            outcome = Outcome("failed", f"Error in action: {exc!r}")
-        with transaction(db):
+                return False  # fired already
+            try:
+                outcome = self._act(run, row)
+            except expr.ExpressionError as exc:
+                outcome = Outcome("failed", f"Error in action: {exc}")
+            except Exception as exc:
+                log.exception("profile run %s: row %s failed", run.id, row.seq)
+                outcome = Outcome("failed", f"Error in action: {exc!r}")
             if outcome.again_at is not None:
                 store.settle(db, run.id, row.seq, "pending", outcome.detail, at=outcome.again_at)
             else:
                 store.settle(db, run.id, row.seq, outcome.status, outcome.detail, outcome.operation_id)
+                level = "error" if outcome.status == "failed" else "info"
+                text = f"{row.unit} {row.job} {row.action}: {outcome.detail}"
+                ops_db.add_line(db, run.id, level, text, row.unit)
             if outcome.rows:
                 store.add_rows(db, run.id, outcome.rows)
-            if outcome.again_at is None:
-                level = "error" if outcome.status == "failed" else "info"
-                ops_db.add_line(
-                    db, run.id, level, f"{row.unit} {row.job} {row.action}: {outcome.detail}", row.unit
-                )
+        if outcome.operation_id is None:
+            return False
+        tasks.enqueue(outcome.operation_id, outcome.kind)
+        return True
 
     def _env(self, run: Run, row: Row) -> expr.Env:
         return expr.Env(
@@ -272,8 +289,8 @@ class Driver:
             what = f"stop {row.job}"
         if run.dry_run:
             return Outcome("done", f"dry run: would {what} on {row.unit}")
-        op = submit(op_kind, params, [row.unit], "profile", requested_by=f"profile:{run.id}")
-        return Outcome("running", what, op.id)
+        op = submit(op_kind, params, [row.unit], "profile", requested_by=f"profile:{run.id}", enqueue=False)
+        return Outcome("running", what, op.id, kind=op_kind)
 
     def _log(self, run: Run, row: Row, action: Log, env: expr.Env) -> Outcome:
         message = expr.render_message(action.options.message, env)
