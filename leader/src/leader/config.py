@@ -47,6 +47,11 @@ DEFAULTS: dict[str, Any] = {
     # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
     "PROFILE_TICK": 0.25,
     "PROFILE_WHEN_POLL": 15.0,
+    # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
+    # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
+    # (LEADER_SCHEDULE_MISFIRE_GRACE).
+    "SCHEDULE_POLL": 0.5,
+    "SCHEDULE_MISFIRE_GRACE": 600.0,
     # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.

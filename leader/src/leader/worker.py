@@ -1,4 +1,5 @@
-"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client and the profile driver.
+"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client, the scheduler and the
+profile driver.
 
 Start it with `python -m leader.worker` (same configuration as the web app: `LEADER_CONFIG`, `LEADER_*`).
 `huey_consumer leader.worker.huey -k thread -w 4` works too; `python -m` sets a short poll interval so an
@@ -18,6 +19,7 @@ from huey import SqliteHuey
 
 from . import create_app
 from .operations import engine
+from .schedules import runner as schedules_runner
 
 log = logging.getLogger("leader.worker")
 
@@ -44,6 +46,7 @@ def start_up() -> None:
                     "marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted)
                 )
         _start_ingest()
+        schedules_runner.start(app)
         _start_profiles()
         _done = True
 
@@ -72,6 +75,7 @@ def _start_profiles() -> None:
 @huey.on_shutdown()
 def shut_down() -> None:
     with _started:
+        schedules_runner.stop()
         while _ingest:
             running = _ingest.pop()
             stop = getattr(running, "stop", None)
