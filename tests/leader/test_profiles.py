@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,7 +17,7 @@ from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
 from leader.db import tokens as tokens_db
 from leader.db import units as units_db
-from leader.profiles import expr
+from leader.profiles import expr, yamlload
 from leader.profiles.driver import Driver
 from leader.profiles.validate import load
 from tests.leader.conftest import make_app
@@ -440,3 +441,30 @@ def test_run_refuses_an_unknown_experiment_or_profile(app: Flask) -> None:
     op.put("/api/profiles/p", json={"yaml": GOOD})
     assert op.post("/api/experiments/nope/profiles/p/run", json={}).status_code == 404
     assert _client(app, "viewer").post("/api/experiments/exp/profiles/p/run", json={}).status_code == 403
+
+
+# ---- YAML loading -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        GOOD,
+        DRY,
+        "a: &x {b: 1}\nc: *x\nd: {<<: *x, e: 2}\n",
+        "- 1\n- 1.5\n- true\n- null\n- 2026-01-01\n- '1'\n- !!str 5\n- 0x1f\n- .inf\n",
+        "",
+        "plain",
+    ],
+)
+def test_fast_yaml_load_matches_safe_load(doc: str) -> None:
+    assert yamlload.load(doc) == yaml.safe_load(doc)
+
+
+@pytest.mark.parametrize(
+    "doc", ["!!python/object/apply:os.system ['true']\n", "a: !!python/name:os.system\n"]
+)
+def test_yaml_refuses_python_tags(doc: str) -> None:
+    with pytest.raises(yaml.YAMLError):
+        yamlload.load(doc)
+    assert [d.code for d in load(doc).diagnostics] == ["yaml.syntax"]

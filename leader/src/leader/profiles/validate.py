@@ -1,4 +1,4 @@
-"""Decode a profile's YAML (safe_load only) into the shared Structs and validate it, as diagnostics.
+"""Decode a profile's YAML (a safe loader only) into the shared Structs and validate it, as diagnostics.
 
 Diagnostics are `{severity, code, message, path}` with paths like `common.jobs.stirring.actions[1].t`.
 Codes follow Pioreactor's `validate.py` where it has one (`time.invalid`, `time.negative`,
@@ -30,7 +30,7 @@ from cluster_schema.profiles import (
     When,
 )
 
-from . import expr
+from . import expr, yamlload
 
 _TIME = re.compile(r"^([0-9]*\.?[0-9]+)([smhd])$", re.IGNORECASE)
 _SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -119,7 +119,7 @@ def _decode_error(exc: msgspec.ValidationError, prefix: str) -> Diagnostic:
 def load(text: str) -> Result:
     """Decode and validate; `profile` is None when the text does not decode."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlload.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -1,0 +1,75 @@
+"""Safe YAML loading, faster for the plain documents profiles are: libyaml's parser and composer, a
+memoised implicit-tag resolver, and a direct node walk for maps, lists and strings. Every other node (ints,
+floats, bools, nulls, timestamps, merge keys…) goes to PyYAML's SafeConstructor, so the result is what
+`yaml.safe_load` gives; no tag outside the safe set is ever constructed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    _resolved: dict[tuple[Any, ...], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        # profiles repeat the same scalars (`type: start`, `t: 0s`) many times: resolve each once
+        if kind is not ScalarNode:
+            return str(super().resolve(kind, value, implicit))
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) < 50_000:
+                self._resolved[key] = tag
+        return tag
+
+
+def load(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _construct(loader, node, {})
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: Any, node: Node, memo: dict[int, Any]) -> Any:
+    seen = memo.get(id(node))
+    if seen is not None:
+        return seen
+    tag = node.tag
+    if isinstance(node, MappingNode) and tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+        out: dict[Any, Any] = {}
+        memo[id(node)] = out
+        for key_node, value_node in node.value:
+            key = _construct(loader, key_node, memo)
+            try:
+                out[key] = _construct(loader, value_node, memo)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found unhashable key",
+                    key_node.start_mark,
+                ) from None
+        return out
+    if isinstance(node, SequenceNode) and tag == _SEQ:
+        items: list[Any] = []
+        memo[id(node)] = items
+        items.extend(_construct(loader, item, memo) for item in node.value)
+        return items
+    if isinstance(node, ScalarNode) and tag == _STR:
+        return node.value
+    value = loader.construct_object(node, deep=True)  # PyYAML's safe constructor for the rest
+    memo[id(node)] = value
+    return value
