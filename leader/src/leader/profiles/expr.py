@@ -70,7 +70,11 @@ class Env:
     lookup: Lookup | None = None
 
     def names(self) -> dict[str, Any]:
-        reserved = {"unit": self.unit, "experiment": self.experiment, "job_name": self.job_name}
+        reserved: dict[str, Any] = {
+            "unit": self.unit,
+            "experiment": self.experiment,
+            "job_name": self.job_name,
+        }
         reserved |= {"hours_elapsed": self.hours_elapsed, "action_count": self.action_count}
         return {**self.inputs, **reserved}  # reserved names shadow inputs, as in Pioreactor
 

@@ -16,7 +16,7 @@ _MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.o
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-class _Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):
     _resolved: dict[tuple[Any, ...], str] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
