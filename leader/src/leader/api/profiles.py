@@ -1,28 +1,21 @@
 """/api/profiles: Pioreactor experiment profiles saved, validated, and run on an experiment.
 
-A run is one `profile.run` operation with its plan (see `leader.profiles.driver`); the plan's first rows are
-stored with the operation, in its transaction, so the driver never sees a run without them.
+A run is one `profile.run` operation with its plan (`leader.profiles.runs` starts it,
+`leader.profiles.driver` in the worker runs it).
 """
 
 from __future__ import annotations
 
-import importlib
-import sqlite3
-import time
-from typing import Any, cast
+from typing import cast
 
 from flask import Blueprint, Flask, Response
 from flask.blueprints import BlueprintSetupState
 
-from cluster_schema.errors import ApiError, BadRequest
 from cluster_schema.leader import OperationAnswer
 from cluster_schema.names import check_experiment, check_file_name
 from cluster_schema.openapi import Route
 from cluster_schema.profiles import (
-    Diagnostic,
     DiagnosticsAnswer,
-    InvalidProfile,
-    Profile,
     ProfileAnswer,
     ProfilePut,
     ProfileRunRequest,
@@ -32,31 +25,15 @@ from cluster_schema.profiles import (
 
 from .. import tasks
 from ..auth import requires
-from ..db import experiments as exp_db
-from ..db import get_db, transaction
-from ..db import operations as ops_db
+from ..db import get_db
 from ..db import profiles as store
-from ..db import units as units_db
-from ..http import body, json_response
+from ..http import MAX_WAIT, body, json_response, query_float
 from ..operations.submit import accepted, requester, trigger
-from ..profiles import plan as planner
-from ..profiles.validate import Result, load
+from ..profiles import runs
+from ..profiles.validate import load
 
 bp = Blueprint("profiles", __name__)
-KIND = "profile.run"
-
-
-class ProfileInvalid(BadRequest):
-    code = "invalid_profile"
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        first = next(d for d in diagnostics if d.severity == "error")
-        where = f" (at `{first.path}`)" if first.path else ""
-        super().__init__(f"Invalid profile: {first.message}{where}")
-        self.diagnostics = diagnostics
-
-    def body(self) -> Any:
-        return InvalidProfile(error=self.code, message=self.message, diagnostics=self.diagnostics)
+KIND = runs.KIND
 
 
 @bp.record_once
@@ -71,13 +48,6 @@ def _register_task(state: BlueprintSetupState) -> None:
             driver.wake()
 
     tasks.register_kind(app, KIND, run_profile)
-
-
-def _valid(text: str) -> Result:
-    result = load(text)
-    if not result.ok:
-        raise ProfileInvalid(result.diagnostics)
-    return result
 
 
 @bp.get("/profiles")
@@ -104,7 +74,7 @@ def get_profile(name: str) -> Response:
 def put_profile(name: str) -> Response:
     check_file_name(name)
     text = body(ProfilePut).yaml
-    result = _valid(text)
+    result = runs.valid(text)
     assert result.profile is not None
     profile = result.profile
     created = store.put(get_db(), name, profile.experiment_profile_name, profile.metadata.description, text)
@@ -125,46 +95,10 @@ def delete_profile(name: str) -> Response:
 def run(exp: str, name: str) -> Response:
     check_experiment(exp), check_file_name(name)
     req = body(ProfileRunRequest)
-    db = get_db()
-    exp_db.get(db, exp)
-    text = store.get_yaml(db, name)
-    result = _valid(text)
-    assert result.profile is not None
-    assigned = exp_db.assigned_units(db, exp)
-    active = set(units_db.active_names(db))
-    started = time.time()
-    rows, warnings = planner.plan(result.profile, started, [u for u in assigned if u in active], assigned)
-    targets = sorted({r.unit for r in rows})
-    params = {"experiment": exp, "profile": name, "dry_run": req.dry_run, "started": started, "yaml": text}
-    with transaction(db):  # the run and its first rows become visible to the driver together
-        op = ops_db.create(db, KIND, params, targets, trigger(), requester())
-        store.add_rows(db, op.id, rows)
-        for w in warnings:
-            ops_db.add_line(db, op.id, "warning", f"{w.message} ({w.path})")
-        if not req.dry_run:
-            _labels(db, op.id, exp, result.profile, set(assigned))
-    tasks.enqueue(op.id, KIND)
-    return accepted(ops_db.get(db, op.id))
-
-
-def _labels(db: sqlite3.Connection, run_id: str, exp: str, profile: Profile, assigned: set[str]) -> None:
-    """`pioreactors.<unit>.label` becomes the unit's label in the experiment (as Pioreactor pushes it);
-    a label refused (taken by another unit) is a warning, as the real runner swallows it."""
-    try:
-        labels = importlib.import_module("leader.db.labels")  # the contract's unit labels, when present
-    except ImportError:
-        labels = None
-    for unit, block in profile.pioreactors.items():
-        if block.label is None or unit not in assigned:
-            continue
-        if labels is None:
-            ops_db.add_line(db, run_id, "warning", f"label {block.label!r} for {unit}: no unit labels here")
-            continue
-        try:
-            labels.put(db, exp, unit, block.label)
-            ops_db.add_line(db, run_id, "info", f"{unit} labelled {block.label!r}", unit)
-        except ApiError as exc:
-            ops_db.add_line(db, run_id, "warning", f"label {block.label!r} for {unit}: {exc.message}", unit)
+    query_float("wait", 0.0, hi=MAX_WAIT)  # refused before anything is stored
+    return accepted(
+        runs.start(get_db(), exp, name, dry_run=req.dry_run, trigger=trigger(), requested_by=requester())
+    )
 
 
 ROUTES = [
