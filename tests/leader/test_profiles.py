@@ -468,3 +468,38 @@ def test_yaml_refuses_python_tags(doc: str) -> None:
     with pytest.raises(yaml.YAMLError):
         yamlload.load(doc)
     assert [d.code for d in load(doc).diagnostics] == ["yaml.syntax"]
+
+
+def test_two_profiles_run_side_by_side_and_a_queued_cancel_closes_its_plan(app: Flask) -> None:
+    _setup_experiment(app, ["u1", "u2"])
+    op = _client(app, "operator")
+    assert op.put("/api/profiles/dry", json={"yaml": DRY}).status_code == 201
+    assert op.put("/api/profiles/good", json={"yaml": GOOD.replace("2s", "0.2s")}).status_code == 201
+    runs = [
+        op.post(f"/api/experiments/exp/profiles/{name}/run", json={"dry_run": True}).json["operation"]["id"]
+        for name in ("dry", "good", "good")
+    ]
+    assert op.post(f"/api/operations/{runs[2]}/cancel").json["operation"]["status"] == "cancelled"
+    driver = Driver(app)
+    with app.app_context():
+        db = connect(app.config["DATABASE"])
+        db.execute(
+            "INSERT INTO job_settings (unit, experiment, job, setting, value, updated_at) "
+            "VALUES ('u1', 'exp', 'stirring', 'target_rpm', '200.0', 0)"
+        )
+        deadline = time.monotonic() + 10
+        while any(ops_db.status(db, r)[0] in ("queued", "running") for r in runs):
+            assert time.monotonic() < deadline
+            driver.tick()
+            time.sleep(0.02)
+        finals = [ops_db.get(db, r) for r in runs]
+        db.close()
+    assert [f.status for f in finals] == ["succeeded", "succeeded", "cancelled"]
+    good = finals[1].plan or []
+    assert [(e.unit, e.action, e.status) for e in good] == [
+        ("u1", "start", "done"),
+        ("u2", "start", "done"),
+        ("u1", "stop", "done"),
+        ("u2", "stop", "done"),
+    ]
+    assert {e.status for e in finals[2].plan or []} == {"skipped"}

@@ -189,3 +189,13 @@ def open_runs(db: sqlite3.Connection) -> list[str]:
         "ORDER BY created_at"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def close_ended(db: sqlite3.Connection) -> int:
+    """Rows left open by a run that ended without the driver (cancelled while queued): skipped."""
+    cur = db.execute(
+        "UPDATE profile_plan SET status = 'skipped', detail = 'the run ended before this action' "
+        "WHERE status IN ('pending', 'running') AND run_id IN (SELECT id FROM operations "
+        "WHERE kind = 'profile.run' AND status NOT IN ('queued', 'running'))"
+    )
+    return cur.rowcount

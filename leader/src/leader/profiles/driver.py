@@ -143,6 +143,8 @@ class Driver:
 
     def tick(self) -> None:
         db = get_db()
+        with transaction(db):
+            store.close_ended(db)
         for run_id in store.open_runs(db):
             try:
                 self.step(run_id)
