@@ -172,6 +172,8 @@ def test_corpus_runs_each_action_at_its_time(cluster: Cluster) -> None:
         ("unit1", "od_reading", "when"),
     }
     assert not any(e["unit"] == "unit9" for e in first)  # not in the experiment: a warning, no rows
+    labels = cluster.api("GET", "/api/experiments/exp").json().get("labels")
+    assert labels == {"unit1": "hot"}, labels  # `pioreactors.unit1.label`, set as the run starts
     at0 = [e["at"] for e in first if e["action"] == "start"]
     assert len(at0) == 2 and len(set(at0)) == 1  # the common start: one time for every unit
     assert all(e["status"] == "pending" for e in first if e["action"] != "start")
