@@ -42,7 +42,6 @@ from ..db import logs as logs_db
 from ..db import operations as ops_db
 from ..db import profiles as store
 from ..db.profiles import Row
-from ..operations.actions import ACTIONS
 from ..operations.submit import submit
 from . import expr
 from .plan import PRIORITY, kind, resolve
@@ -282,9 +281,6 @@ class Driver:
             what = f"update {row.job} with {params['settings']}"
         elif row.action in ("pause", "resume"):
             op_kind = f"job.{row.action}"
-            if op_kind not in ACTIONS:  # before pause/resume operations: the job's `$state` setting
-                op_kind = "job.settings"
-                params["settings"] = {"$state": "sleeping" if row.action == "pause" else "ready"}
             what = f"{row.action} {row.job}"
         else:
             op_kind = "job.stop"

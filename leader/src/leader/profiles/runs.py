@@ -6,7 +6,6 @@ Used by `POST /api/experiments/<exp>/profiles/<name>/run` and by schedules whose
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import time
 
@@ -16,9 +15,9 @@ from cluster_schema.profiles import Diagnostic, InvalidProfile, Profile
 
 from .. import tasks
 from ..db import experiments as exp_db
+from ..db import labels, transaction
 from ..db import operations as ops_db
 from ..db import profiles as store
-from ..db import transaction
 from ..db import units as units_db
 from . import plan as planner
 from .validate import Result, load
@@ -73,15 +72,8 @@ def start(
 def _labels(db: sqlite3.Connection, run_id: str, exp: str, profile: Profile, assigned: set[str]) -> None:
     """`pioreactors.<unit>.label` becomes the unit's label in the experiment (as Pioreactor pushes it);
     a label refused (taken by another unit) is a warning, as the real runner swallows it."""
-    try:
-        labels = importlib.import_module("leader.db.labels")  # the contract's unit labels, when present
-    except ImportError:
-        labels = None
     for unit, block in profile.pioreactors.items():
         if block.label is None or unit not in assigned:
-            continue
-        if labels is None:
-            ops_db.add_line(db, run_id, "warning", f"label {block.label!r} for {unit}: no unit labels here")
             continue
         try:
             labels.put(db, exp, unit, block.label)
