@@ -97,6 +97,21 @@ DEFAULTS: dict[str, Any] = {
     # exports, pages (GET /api/health answers it) and cron defaults. Checked at start: an unknown zone
     # stops the leader with a clear error.
     "TIMEZONE": "UTC",
+    # GET /metrics answers without credentials when true (LEADER_METRICS_PUBLIC); else as any read.
+    "METRICS_PUBLIC": False,
+    # Alerts (leader.alerts, run by the worker): seconds between evaluations (LEADER_ALERTS_INTERVAL);
+    # seconds one webhook POST or SMTP session may take; parallel sends; retries: first after
+    # ALERTS_RETRY_BASE s, doubling up to ALERTS_RETRY_MAX s, ALERTS_MAX_ATTEMPTS tries in all; a name for
+    # the cluster in e-mail subjects and webhook payloads; the SMTP password when the e-mail channel
+    # stores none of its own (a secret: keep it in the TOML file rendered by the deployment).
+    "ALERTS_INTERVAL": 10.0,
+    "ALERTS_SEND_TIMEOUT": 10.0,
+    "ALERTS_DELIVERY_THREADS": 4,
+    "ALERTS_RETRY_BASE": 5.0,
+    "ALERTS_RETRY_MAX": 600.0,
+    "ALERTS_MAX_ATTEMPTS": 8,
+    "ALERTS_CLUSTER_NAME": "",
+    "ALERTS_SMTP_PASSWORD": "",
 }
 
 # Values that are only acceptable on a developer's machine.

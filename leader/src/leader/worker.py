@@ -17,7 +17,7 @@ from typing import Any
 
 from huey import SqliteHuey
 
-from . import create_app
+from . import alerts, create_app
 from .operations import engine
 from .schedules import runner as schedules_runner
 
@@ -47,6 +47,10 @@ def start_up() -> None:
                 )
         _start_ingest()
         schedules_runner.start(app)
+        # stopped with the ingest (LIFO) by shut_down
+        _ingest.append(
+            alerts.start(app, lambda: next((i.stats() for i in _ingest if hasattr(i, "stats")), None))
+        )
         _start_profiles()
         _done = True
 

@@ -96,6 +96,8 @@ def _run(rt: Runtime, job: str, args: list[str], env: dict[str, str]) -> RunJobR
         return False
 
     rt.mirror.wait(ready, rt.settings.timeouts_job_ready)
+    took = time.monotonic() - started
+    rt.store.job_start(job, took, "ready" if seen.ready else "finished" if proc.poll() == 0 else "failed")
     result = RunJobResult(
         job_name=job, state="failed", pid=proc.pid, experiment=seen.experiment, job_id=seen.job_id
     )

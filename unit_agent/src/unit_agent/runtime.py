@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -77,6 +78,7 @@ class Runtime:
         lines = done.output.splitlines()
         self.pio_version = lines[-1].strip() if done.ok and lines else "unknown"
         self.store.set_fact("pio_version", self.pio_version)
+        self.store.set_fact("worker_pid", str(os.getpid()))  # its memory and CPU, for /unit_api/metrics
         presence.attach(self.link, self.pio_version)
         self.link.start()
         handler = presence.MqttLogHandler(self.link)

@@ -48,8 +48,9 @@ class Stats:
         self.unknown = 0
         self.batches = 0
         self.db_errors = 0
+        self.lag_seconds = 0.0  # from receiving the oldest message of the last batch to its commit
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return dict(vars(self))
 
 
@@ -166,6 +167,7 @@ class BatchWriter:
                 log.exception("ingest: the store refused a batch; storing its messages one by one")
                 self._store_each(conn, batch)
                 break
+        self.stats.lag_seconds = max(0.0, time.time() - batch[0].received_at)
         if self.on_commit is not None:
             self.on_commit(batch)
 
