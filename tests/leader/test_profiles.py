@@ -503,3 +503,15 @@ def test_two_profiles_run_side_by_side_and_a_queued_cancel_closes_its_plan(app: 
         ("u2", "stop", "done"),
     ]
     assert {e.status for e in finals[2].plan or []} == {"skipped"}
+
+
+def test_yaml_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    doc = HEAD + "inputs:\n" + "".join(f"  {line}\n" for line in lines)
+    t0 = time.monotonic()
+    assert [d.code for d in load(doc).diagnostics] == ["yaml.syntax"]
+    assert time.monotonic() - t0 < 2.0
+    assert [d.code for d in load(HEAD + "inputs: &a {x: *a}\n").diagnostics] == ["yaml.syntax"]
+    small = "a: &a [1, 2]\nb: [*a, *a]\n"
+    assert yamlload.load(small) == yaml.safe_load(small)

@@ -32,15 +32,40 @@ class _Loader(_Base):
         return tag
 
 
+MAX_NODES = 200_000  # expanded through aliases: a billion-laughs document is refused, not expanded later
+
+
 def load(text: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
+        if _expanded(node, {}) > MAX_NODES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the document expands to more than {MAX_NODES} values through its aliases"
+            )
         return _construct(loader, node, {})
     finally:
         loader.dispose()
+
+
+def _expanded(node: Node, sizes: dict[int, int]) -> int:
+    """How many values the document holds once every alias is written out (each node counted once)."""
+    size = sizes.get(id(node))
+    if size == 0:  # still being counted: the node holds itself
+        raise yaml.constructor.ConstructorError(None, None, "a recursive alias (a value that holds itself)")
+    if size is not None:
+        return size
+    sizes[id(node)] = 0
+    if isinstance(node, MappingNode):
+        size = 1 + sum(_expanded(k, sizes) + _expanded(v, sizes) for k, v in node.value)
+    elif isinstance(node, SequenceNode):
+        size = 1 + sum(_expanded(item, sizes) for item in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = min(size, MAX_NODES + 1)
+    return sizes[id(node)]
 
 
 def _construct(loader: Any, node: Node, memo: dict[int, Any]) -> Any:
