@@ -403,7 +403,7 @@ def test_dry_run_plans_in_the_real_order_and_touches_nothing(app: Flask) -> None
     with app.app_context():
         db = connect(app.config["DATABASE"])
         db.execute(  # the when's lookup reads the last value the ingest stored
-            "INSERT INTO job_settings (unit, experiment, job, setting, value, updated_at) "
+            "INSERT INTO topic_values (unit, experiment, job, setting, value, updated_at) "
             "VALUES ('u1', 'exp', 'stirring', 'target_rpm', '200.0', 0)"
         )
         deadline = time.monotonic() + 10
@@ -484,7 +484,7 @@ def test_two_profiles_run_side_by_side_and_a_queued_cancel_closes_its_plan(app: 
     with app.app_context():
         db = connect(app.config["DATABASE"])
         db.execute(
-            "INSERT INTO job_settings (unit, experiment, job, setting, value, updated_at) "
+            "INSERT INTO topic_values (unit, experiment, job, setting, value, updated_at) "
             "VALUES ('u1', 'exp', 'stirring', 'target_rpm', '200.0', 0)"
         )
         deadline = time.monotonic() + 10

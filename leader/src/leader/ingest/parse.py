@@ -23,6 +23,7 @@ from cluster_schema.mqtt import AgentPresence, LogEvent
 from cluster_schema.topics import JOB_STATES, LOG_LEVELS
 
 LOG, STATE, SETTING, READING, PRESENCE = "log", "state", "setting", "reading", "presence"
+VALUE = "value"  # the last value of any `<job>/<setting>` topic, for profile expressions' lookups
 ALL_SETTINGS = "pioreactor/+/+/+/+"
 PRESENCE_STATES = ("online", "offline", "lost")
 
@@ -157,15 +158,17 @@ class Router:
             if state not in _STATES:
                 raise Malformed(f"unknown job state {state[:40]!r}")
             return [(STATE, (unit, exp, rest[0], state, received_at))]
-        setting_type = self.settings.get((rest[0], rest[1]), "") if len(rest) == 2 else None
-        if setting_type is not None and rest[0] != "logs":
+        if len(rest) == 2 and rest[0] != "logs":
+            setting_type = self.settings.get((rest[0], rest[1]))
             # an empty retained payload clears the setting (the job ended)
-            value = None if not payload else _encode(_coerce_setting(payload, setting_type)).decode()
-            out.append((SETTING, (unit, exp, rest[0], rest[1], value, received_at)))
+            value = None if not payload else _encode(_coerce_setting(payload, setting_type or "")).decode()
+            if setting_type is not None:
+                out.append((SETTING, (unit, exp, rest[0], rest[1], value, received_at)))
+            out.append((VALUE, (unit, exp, rest[0], rest[1], value, received_at)))
         series = self.readings.get("/".join(rest))
         if series and payload:  # an empty payload is a cleared retained reading
             out += self._readings(series, unit, exp, payload, received_at)
-        if not out and not (series or setting_type is not None):
+        if not out and not series:
             raise Unknown(topic)
         return out
 

@@ -21,7 +21,6 @@ repeated.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -37,7 +36,7 @@ from cluster_schema.topics import LOG_LEVELS
 
 from .. import tasks
 from ..db import experiments as exp_db
-from ..db import get_db, transaction
+from ..db import get_db, job_states, transaction
 from ..db import logs as logs_db
 from ..db import operations as ops_db
 from ..db import profiles as store
@@ -79,22 +78,10 @@ def lookup_in_store(experiment: str) -> expr.Lookup:
     db = get_db()
 
     def lookup(unit: str, job: str, setting: str) -> Any:
-        if setting == "$state":
-            row = db.execute(
-                "SELECT state FROM job_states WHERE unit = ? AND experiment = ? AND job = ?",
-                (unit, experiment, job),
-            ).fetchone()
-            if row is not None:
-                return row[0]
-        else:
-            row = db.execute(
-                "SELECT value FROM job_settings "
-                "WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
-                (unit, experiment, job, setting),
-            ).fetchone()
-            if row is not None:
-                return json.loads(row[0])
-        raise Missing(f"{unit}:{job}:{setting} does not exist for experiment `{experiment}`")
+        try:
+            return job_states.last_value(db, unit, experiment, job, setting)
+        except LookupError:
+            raise Missing(f"{unit}:{job}:{setting} does not exist for experiment `{experiment}`") from None
 
     return lookup
 
