@@ -112,6 +112,13 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS_MAX_ATTEMPTS": 8,
     "ALERTS_CLUSTER_NAME": "",
     "ALERTS_SMTP_PASSWORD": "",
+    # Migrate the store inside create_app (LEADER_AUTO_MIGRATE). Unset: yes for tests (create_app given
+    # a config) and APP_ENV=development; no in production, where the worker or `init-db` migrates.
+    "AUTO_MIGRATE": None,
+    # Seconds the web process waits at start for the store to reach the code's schema (LEADER_SCHEMA_WAIT).
+    "SCHEMA_WAIT": 120.0,
+    # Seconds the worker gives running operations after SIGTERM/SIGINT (LEADER_WORKER_SHUTDOWN_GRACE).
+    "WORKER_SHUTDOWN_GRACE": 3.0,
 }
 
 # Values that are only acceptable on a developer's machine.
@@ -134,6 +141,8 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     else:
         app.config.update(test_config)
     app.config["APP_ENV"] = app_env()
+    if app.config["AUTO_MIGRATE"] is None:
+        app.config["AUTO_MIGRATE"] = test_config is not None or app.config["APP_ENV"] == "development"
     for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
         app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
     if not app.config["CONTRIB_DIR"]:
