@@ -515,3 +515,12 @@ def test_yaml_alias_bomb_is_refused() -> None:
     assert [d.code for d in load(HEAD + "inputs: &a {x: *a}\n").diagnostics] == ["yaml.syntax"]
     small = "a: &a [1, 2]\nb: [*a, *a]\n"
     assert yamlload.load(small) == yaml.safe_load(small)
+
+
+def test_diagnostics_say_their_line() -> None:
+    text = _job("        - {type: start, t: 0s}\n        - type: stop\n          t: 1h30m\n")
+    (d,) = load(text).diagnostics
+    assert (d.path, d.line) == ("common.jobs.stirring.actions[1].t", 9)
+    assert text.splitlines()[8].strip() == "t: 1h30m"
+    (d,) = load(text + "  [\n").diagnostics
+    assert d.code == "yaml.syntax" and d.line is not None

@@ -118,6 +118,7 @@ class Diagnostic(Wire):
     message: str
     path: str
     hint: str | None = None
+    line: int | None = None  # 1-based line of `path` in the YAML text, for editors
 
 
 class ProfilePut(Wire):

@@ -117,7 +117,16 @@ def _decode_error(exc: msgspec.ValidationError, prefix: str) -> Diagnostic:
 
 
 def load(text: str) -> Result:
-    """Decode and validate; `profile` is None when the text does not decode."""
+    """Decode and validate; `profile` is None when the text does not decode. Each diagnostic says its line."""
+    result = _load(text)
+    for d, line in zip(
+        result.diagnostics, yamlload.lines_of(text, [d.path for d in result.diagnostics]), strict=True
+    ):
+        d.line = line
+    return result
+
+
+def _load(text: str) -> Result:
     try:
         raw = yamlload.load(text)
     except yaml.YAMLError as exc:

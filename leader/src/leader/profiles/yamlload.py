@@ -98,3 +98,36 @@ def _construct(loader: Any, node: Node, memo: dict[int, Any]) -> Any:
     value = loader.construct_object(node, deep=True)  # PyYAML's safe constructor for the rest
     memo[id(node)] = value
     return value
+
+
+def lines_of(text: str, paths: list[str]) -> list[int | None]:
+    """The 1-based line of each diagnostic path (`common.jobs.x.actions[1].t`) in the text: the deepest
+    node the path reaches (a missing field points at its parent). The text is composed once."""
+    if not paths:
+        return []
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [mark.line + 1 if mark is not None else None] * len(paths)
+    return [None if root is None else _line(root, path) for path in paths]
+
+
+def _line(node: Node, path: str) -> int:
+    for segment in path.replace("[", ".[").split(".") if path else []:
+        if not segment:
+            continue
+        found: Node | None = None
+        if segment.startswith("[") and isinstance(node, SequenceNode):
+            i = int(segment.strip("[]"))
+            found = node.value[i] if i < len(node.value) else None
+        elif isinstance(node, MappingNode):
+            found = next((v for k, v in node.value if k.value == segment), None)
+        if found is None:
+            break
+        node = found
+    return int(node.start_mark.line) + 1
