@@ -41,13 +41,13 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
     editor = ui.page.locator("#yaml")
     editor.fill(BAD)
     diagnostic = ui.page.locator('[data-diagnostic="time.invalid"]')
-    expect(diagnostic).to_have_attribute("data-line", "8")  # the `1h30m` line, as you type
+    expect(diagnostic).to_have_attribute("data-line", "8", timeout=15_000)  # the `1h30m` line, as you type
     expect(diagnostic).to_contain_text("Invalid time literal '1h30m'")
     ui.check("profile-diagnostics")
     editor.fill(BAD.replace("1h30m", "2s"))
-    expect(ui.page.locator("[data-diagnostics-none]")).to_be_visible()
+    expect(ui.page.locator("[data-diagnostics-none]")).to_be_visible(timeout=15_000)
     ui.page.get_by_role("button", name="Save").click()
-    expect(ui.page.locator("#timeline")).to_contain_text("+2 s update")
+    expect(ui.page.locator("#timeline")).to_contain_text("+2 s update", timeout=15_000)
     assert cluster.api("GET", "/api/profiles/ui-ramp").json()["yaml"] == BAD.replace("1h30m", "2s")
 
     ui.page.locator("#run form").first.get_by_role("button", name="Run", exact=True).click()
@@ -56,16 +56,16 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
     # live: the start, then the update two seconds later, each done without reloading
     plan = run.locator("[data-plan]")
     expect(plan.locator("tr", has_text="update").locator('[data-status="done"]').first).to_be_visible(
-        timeout=30_000
+        timeout=45_000
     )
     ui.check("profile-running")
     run.get_by_role("button", name="Cancel").click()
     ui.page.get_by_role("dialog").get_by_role("button", name="Cancel the run").click()
-    expect(run.locator('[data-run-status] [data-status="cancelled"]')).to_be_visible(timeout=15_000)
+    expect(run.locator('[data-run-status] [data-status="cancelled"]')).to_be_visible(timeout=30_000)
     expect(plan.locator("tr", has_text="stop").locator('[data-status="skipped"]').first).to_be_visible()
 
     def stirring_stopped() -> bool:
         jobs = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
         return not [j for j in jobs if j["job_name"] == "stirring"]
 
-    wait_for(stirring_stopped, 20, 0.2, "the run's stirring to stop")
+    wait_for(stirring_stopped, 40, 0.2, "the run's stirring to stop")
