@@ -128,6 +128,7 @@ def local_vars(root: Path) -> dict[str, Any]:
 
 def converge_playbook(workdir: Path, *roles: str) -> Path:
     """A play applying `roles` to every host (site.yml splits them by group; tests pick the roles)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"converge-{'-'.join(roles)}.yml"
     lines = ["---", "- name: Converge", "  hosts: all", "  roles:"] + [f"    - role: {r}" for r in roles]
     path.write_text("\n".join(lines) + "\n")
