@@ -44,7 +44,7 @@ dist: install
 	@ls dist
 
 # dist/wheelhouse: our three wheels and every dependency at its pinned version, so hosts install with
-# `pip --no-index`. For Raspberry Pis add e.g. WHEELHOUSE_ARGS='--platform manylinux_2_36_aarch64
+# `pip --no-index`. For Raspberry Pis add e.g. WHEELHOUSE_ARGS='--platform manylinux2014_aarch64
 # --only-binary=:all: --python-version 3.11' (see deploy/README.md).
 WHEELHOUSE_ARGS ?=
 wheelhouse: dist

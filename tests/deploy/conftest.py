@@ -26,7 +26,7 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site() -> Iterator[Site]:
-    require("ansible-playbook")
+    require("ansible-playbook", "mosquitto_passwd")  # the broker role hashes passwords with it
     require_wheelhouse()
     assert (ANSIBLE_DIR / "site.yml").exists()
     with tempfile.TemporaryDirectory(prefix="deploy-site-") as tmp:

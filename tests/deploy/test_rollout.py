@@ -23,10 +23,10 @@ from .harness import ANSIBLE_DIR, BASE_PYTHON, SECRETS, playbook, require
 pytestmark = pytest.mark.deploy
 
 NEW, OLD = "0.2.0", "0.1.0"
-# host -> how its agent answers after the upgrade; serial [1, 2, 2] with 50 % allowed per batch:
-# batch 2 loses one of two (50 %, not beyond: goes on), batch 3 loses both (stops), h6 is never reached.
-HOSTS = {"h1": "good", "h2": "good", "h3": "500", "h4": "wrong", "h5": "wrong", "h6": "good"}
-BATCHES = [["h1"], ["h2", "h3"], ["h4", "h5"]]
+# host -> how its agent answers after the upgrade; serial [1, 2, 1] with 50 % allowed per batch:
+# batch 2 loses one of two (50 %, not beyond: goes on), batch 3 loses its one (stops), h5 is never reached.
+HOSTS = {"h1": "good", "h2": "good", "h3": "500", "h4": "wrong", "h5": "good"}
+BATCHES = [["h1"], ["h2", "h3"], ["h4"]]
 
 
 def fake_agent_wheel(folder: Path, version: str) -> Path:
@@ -122,7 +122,7 @@ def test_rollout_in_batches_with_rollback_and_a_failure_budget(
     run = playbook(
         ANSIBLE_DIR / "rollout.yml",
         inventory,
-        {"rollout_serial": [1, 2, 2], "rollout_max_fail_percentage": 50},
+        {"rollout_serial": [1, 2, 1], "rollout_max_fail_percentage": 50},
         tmp_path / "work",
     )
     assert run.rc != 0, run.output[-6000:]  # the rollout stopped
@@ -134,14 +134,13 @@ def test_rollout_in_batches_with_rollback_and_a_failure_budget(
         "h3": f"releases/{OLD}",
         "h4": f"releases/{OLD}",
         "h5": f"releases/{OLD}",
-        "h6": f"releases/{OLD}",
     }, run.output[-6000:]
-    for host in ("h3", "h4", "h5"):
+    for host in ("h3", "h4"):
         assert f"{host} did not answer {NEW}: back on {OLD}" in run.output
-    # h6 comes after the batch that broke the budget: never touched
-    h6 = fleet["h6"]
-    assert h6.hits == 0 and not (h6.root / "opt/unit_agent/releases" / NEW).exists()
-    assert not (h6.root / "etc").exists()
+    # h5 comes after the batch that broke the budget: never touched
+    h5 = fleet["h5"]
+    assert h5.hits == 0 and not (h5.root / "opt/unit_agent/releases" / NEW).exists()
+    assert not (h5.root / "etc").exists()
     # batches in serial's order: each batch was asked only after the previous one was done
     first = {host: s.first_hit for host, s in fleet.items()}
     for earlier, later in itertools.pairwise(BATCHES):

@@ -27,6 +27,7 @@ BUDGETS = {
     "mosquitto.service": 3.0,
 }
 OTHER_UNITS = ["leader.target", "unit-agent.target", "pio-update-app.service"]
+ROLES = ("broker", "leader", "unit_agent")
 
 
 def need_unit(root: Path, unit: str) -> None:
@@ -40,17 +41,27 @@ def units_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("units")
     root = work / "root"
     play = tasks_playbook(work, "systemd.yml", "broker", "leader", "unit_agent")
-    run = playbook(
-        play,
-        "localhost,",
-        {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
-            **{f"{role}_root": str(root) for role in ("broker", "leader", "unit_agent")},
-            **{f"{role}_manage_services": False for role in ("broker", "leader", "unit_agent")},
-        },
-        work,
+    # two hosts in one run: the defaults, and a unit where plugins are allowed
+    host = {f"{role}_manage_services": False for role in ROLES}
+    inventory = work / "inventory.json"
+    inventory.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                    "hosts": {
+                        "standard": {**host, **{f"{r}_root": str(root) for r in ROLES}},
+                        "plugins": {
+                            **host,
+                            **{f"{r}_root": str(work / "plugins-root") for r in ROLES},
+                            "unit_agent_allow_plugins": True,
+                        },
+                    },
+                }
+            }
+        )
     )
+    run = playbook(play, inventory, {}, work)
     assert run.rc == 0, run.output[-4000:]
     # mosquitto's own unit comes from its package; ExecStart paths must exist inside the root.
     systemd_root(root, stubs=("/usr/sbin/mosquitto", "/usr/local/bin/pio"))
@@ -118,20 +129,11 @@ def test_stop_semantics(units_root: Path) -> None:
     assert "PrivateTmp" not in worker and "/tmp" in worker["ReadWritePaths"][0].split()
 
 
-def test_plugins_make_pios_environment_writable_and_only_then(units_root: Path, tmp_path: Path) -> None:
+def test_plugins_make_pios_environment_writable_and_only_then(units_root: Path) -> None:
     worker = unit_settings(units_root / SYSTEMD / "unit-agent-worker.service")
     assert not any("/opt/pioreactor" in p for p in worker["ReadWritePaths"])
-    play = tasks_playbook(tmp_path, "systemd.yml", "unit_agent")
-    vars_ = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "unit_agent_root": str(tmp_path / "root"),
-        "unit_agent_manage_services": False,
-        "unit_agent_allow_plugins": True,
-    }
-    assert playbook(play, "localhost,", vars_, tmp_path / "work").rc == 0
-    worker = unit_settings(tmp_path / "root" / SYSTEMD / "unit-agent-worker.service")
-    assert "/opt/pioreactor" in worker["ReadWritePaths"]
+    plugins = unit_settings(units_root.parent / "plugins-root" / SYSTEMD / "unit-agent-worker.service")
+    assert "/opt/pioreactor" in plugins["ReadWritePaths"]
 
 
 @pytest.mark.parametrize("typo", ["KillSignall=SIGINT", "ProtectSystem=strictt"])
