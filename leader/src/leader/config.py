@@ -54,6 +54,10 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`
+    # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
+    "PROFILE_TICK": 0.25,
+    "PROFILE_WHEN_POLL": 15.0,
     # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
     # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
     # (LEADER_SCHEDULE_MISFIRE_GRACE).

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..db import audit, changes, job_states, logs, presence, readings
-from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 
 log = logging.getLogger("leader.ingest")
 
@@ -192,7 +192,7 @@ class BatchWriter:
         self.store(conn, self.route(batch))
 
     def route(self, batch: list[Message], count: bool = True) -> Routed:
-        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], READING: [], PRESENCE: []}
+        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], VALUE: [], READING: [], PRESENCE: []}
         seen: dict[str, float] = {}
         route = self.router.route
         stats = self.stats
@@ -237,6 +237,8 @@ class BatchWriter:
             job_states.apply_states(conn, rows[STATE])
         if rows[SETTING]:
             job_states.apply_settings(conn, rows[SETTING])
+        if rows[VALUE]:
+            job_states.apply_values(conn, rows[VALUE])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
         if seen:
