@@ -133,7 +133,7 @@ def add_nightly(app: Flask, scheduler: Any) -> None:
     at = str(app.config["BACKUP_AT"] or "").strip()
     if not at:
         return
-    trigger = StandardCronTrigger(cron_syntax.parse(at), ZoneInfo(default_timezone(app)))
+    trigger = StandardCronTrigger(cron_syntax.parse(at, "BACKUP_AT"), ZoneInfo(default_timezone(app)))
     scheduler.add_job(_nightly, trigger, args=[app], id="builtin:backup", name="nightly backup")
     log.info("backups: nightly at %r (%s), keeping %s", at, default_timezone(app), app.config["BACKUP_KEEP"])
 
