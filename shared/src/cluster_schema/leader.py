@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
+from .fleet import UnitHealth, UnitVersions
 from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
 
 Presence = Literal["online", "offline", "unknown"]
@@ -54,6 +55,10 @@ class Unit(Wire):
     active: bool
     presence: Presence
     last_seen: str | None
+    # fleet (cluster_schema.fleet): from the agent's status heartbeat, kept in the leader's store
+    versions: UnitVersions | None = None
+    versions_checked_at: str | None = None
+    health: UnitHealth | None = None
 
 
 class ExperimentCreate(Wire):

@@ -132,7 +132,7 @@ class Router:
         """Topic filters (QoS 1) that bring everything this router stores."""
         from cluster_schema import topics
 
-        subs = [topics.ALL_LOGS, topics.ALL_STATES, topics.ALL_PRESENCE]
+        subs = [topics.ALL_LOGS, topics.ALL_STATES, topics.ALL_PRESENCE, topics.ALL_STATUS]
         subs += sorted({f"{topics.ROOT}/+/+/{job}/{setting}" for job, setting in self.settings})
         subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings)
         return list(dict.fromkeys(subs))
@@ -144,6 +144,10 @@ class Router:
         unit, exp = parts[1], parts[2]
         if exp == "$agent" and len(parts) == 4 and parts[3] == "presence":
             return self._presence(unit, payload, received_at)
+        if exp == "$agent" and len(parts) == 4 and parts[3] == "status":
+            from .status import parse_status  # (imports this module)
+
+            return parse_status(unit, payload, received_at)
         if not exp or unit.startswith("$"):
             raise Unknown(topic)
         rest = parts[3:]

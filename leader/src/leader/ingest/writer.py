@@ -17,8 +17,9 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..db import audit, job_states, logs, presence, readings
+from ..db import audit, fleet, job_states, logs, presence, readings
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+from .status import STATUS
 
 log = logging.getLogger("leader.ingest")
 
@@ -182,7 +183,14 @@ class BatchWriter:
         self.store(conn, self.route(batch))
 
     def route(self, batch: list[Message], count: bool = True) -> Routed:
-        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], READING: [], PRESENCE: []}
+        rows: dict[str, list[tuple]] = {
+            LOG: [],
+            STATE: [],
+            SETTING: [],
+            READING: [],
+            PRESENCE: [],
+            STATUS: [],
+        }
         seen: dict[str, float] = {}
         route = self.router.route
         stats = self.stats
@@ -190,6 +198,8 @@ class BatchWriter:
             alive = not retained  # a retained message is old news: it says nothing about being alive now
             try:
                 for kind, row in route(topic, payload, received_at):
+                    if kind == STATUS and retained:
+                        row = row._replace(clock_offset=None)  # old news: says nothing about the clock now
                     rows[kind].append(row)
                     if kind == PRESENCE and row[1] != "online":
                         alive = False  # the broker speaking for a unit (its last will) is no sign of life
@@ -229,6 +239,8 @@ class BatchWriter:
             job_states.apply_settings(conn, rows[SETTING])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
+        if rows[STATUS]:
+            fleet.apply_status(conn, rows[STATUS])
         if seen:
             presence.touch(conn, seen)
         conn.execute("COMMIT")
