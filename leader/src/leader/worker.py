@@ -17,6 +17,8 @@ from typing import Any
 from huey import SqliteHuey
 
 from . import create_app
+from .extensions import agents
+from .fleet.checker import Checker
 from .operations import engine
 from .schedules import runner as schedules_runner
 
@@ -28,6 +30,7 @@ huey: SqliteHuey = app.extensions["leader.huey"]
 _started = threading.Lock()
 _done = False
 _ingest: list[Any] = []  # the running ingest, stopped (flushed) when the consumer stops
+_checker: list[Checker] = []
 
 
 @huey.on_startup()
@@ -46,6 +49,16 @@ def start_up() -> None:
                 )
         _start_ingest()
         schedules_runner.start(app)
+        with app.app_context():
+            cfg = app.config
+            _checker.append(
+                Checker(
+                    cfg["DATABASE"],
+                    agents(),
+                    float(cfg["FLEET_CHECK_INTERVAL"]),
+                    float(cfg["FLEET_STALE_AFTER"]),
+                ).start()
+            )
         _done = True
 
 
@@ -66,6 +79,8 @@ def _start_ingest() -> None:
 def shut_down() -> None:
     with _started:
         schedules_runner.stop()
+        while _checker:
+            _checker.pop().stop()
         while _ingest:
             running = _ingest.pop()
             stop = getattr(running, "stop", None)

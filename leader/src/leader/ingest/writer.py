@@ -15,9 +15,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ..db import audit, fleet, job_states, logs, presence, readings
+from ..db.fleet import StatusRow
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
 from .status import STATUS
 
@@ -198,8 +199,8 @@ class BatchWriter:
             alive = not retained  # a retained message is old news: it says nothing about being alive now
             try:
                 for kind, row in route(topic, payload, received_at):
-                    if kind == STATUS and retained:
-                        row = row._replace(clock_offset=None)  # old news: says nothing about the clock now
+                    if kind == STATUS and retained:  # old news: says nothing about the clock now
+                        row = cast(StatusRow, row)._replace(clock_offset=None)
                     rows[kind].append(row)
                     if kind == PRESENCE and row[1] != "online":
                         alive = False  # the broker speaking for a unit (its last will) is no sign of life
@@ -240,7 +241,7 @@ class BatchWriter:
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
         if rows[STATUS]:
-            fleet.apply_status(conn, rows[STATUS])
+            fleet.apply_status(conn, cast(list[StatusRow], rows[STATUS]))
         if seen:
             presence.touch(conn, seen)
         conn.execute("COMMIT")

@@ -29,7 +29,8 @@ def _installed(env: SimEnv) -> list[metadata.Distribution]:
     site = _site(env)
     if not site.is_dir():
         return []
-    return sorted(metadata.distributions(path=[str(site)]), key=lambda d: d.metadata["Name"].lower())
+    found = [d for d in metadata.distributions(path=[str(site)]) if d.metadata["Name"]]
+    return sorted(found, key=lambda d: d.metadata["Name"].lower())
 
 
 def _norm(name: str) -> str:
@@ -50,10 +51,10 @@ def plugins_list(json_: bool) -> None:
             {
                 "name": d.metadata["Name"],
                 "version": d.version,
-                "description": d.metadata.get("Summary"),
-                "homepage": d.metadata.get("Home-page"),
+                "description": d.metadata["Summary"],
+                "homepage": d.metadata["Home-page"],
                 "source": "plugins",
-                "author": d.metadata.get("Author"),
+                "author": d.metadata["Author"],
             }
             for d in dists
         ]
@@ -91,20 +92,26 @@ def plugins_uninstall(name_of_plugin: str) -> None:
     for dist in _installed(env):
         if _norm(dist.metadata["Name"]) != _norm(name_of_plugin):
             continue
-        for file in dist.files or []:
-            path = Path(str(dist.locate_file(file))).resolve()
+        paths = [Path(str(dist.locate_file(f))).resolve() for f in dist.files or []]
+        folders = {p.parent for p in paths}
+        for path in paths:
             if path.is_relative_to(site) and path.is_file():
                 path.unlink()
-        info = Path(str(dist.locate_file(""))).resolve()
-        for folder in site.glob(f"{dist.metadata['Name'].replace('-', '_')}-*.dist-info"):
-            shutil.rmtree(folder, ignore_errors=True)
-        # empty package folders left behind
-        for folder in sorted((p for p in info.rglob("*") if p.is_dir()), reverse=True):
-            if folder.is_relative_to(site) and folder != site and not any(folder.iterdir()):
-                folder.rmdir()
+        # folders left empty (the package's, the .dist-info), deepest first
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            if folder.is_relative_to(site) and folder != site and folder.is_dir():
+                shutil.rmtree(folder) if folder.name.endswith(".dist-info") else _rmdir_empty(folder)
         click.echo(f"Successfully uninstalled plugin `{name_of_plugin}`.")
         return
     click.echo(f"WARNING: Skipping {name_of_plugin} as it is not installed.")
+
+
+def _rmdir_empty(folder: Path) -> None:
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    if not any(folder.iterdir()):
+        folder.rmdir()
 
 
 # ---- calibrations ---------------------------------------------------------------------------------
