@@ -227,9 +227,15 @@ class Cluster:
             "APP_ENV": "production",
         }
 
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus_client's multiprocess folder of the leader web (emptied by gunicorn at start)."""
+        return self.leader_dir / "web-metrics"
+
     def _start_leader_web(self) -> None:
         argv = [PY, "-m", "gunicorn", "--config", str(REPO / "deploy/leader/gunicorn.conf.py")]
-        self.leader_web = Proc(argv, self.leader_dir / "web.log", self.leader_env(), cwd=REPO)
+        env = {**self.leader_env(), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        self.leader_web = Proc(argv, self.leader_dir / "web.log", env, cwd=REPO)
 
     def start_leader_worker(self) -> None:
         self.leader_worker = Proc(

@@ -89,7 +89,7 @@ def test_running_jobs_with_settings(db: sqlite3.Connection, db_path: str, router
     assert p["u2"].presence == "unknown"
     w.write(db, [Message("pioreactor/u1/$agent/presence", b"lost", t + 1)])
     after = presence.presence_for(db, ["u1"])["u1"]
-    assert (after.presence, after.status) == ("offline", "lost")
+    assert (after.presence, after.status) == ("lost", "lost")  # a last will: vanished, no goodbye
     assert after.last_seen == p["u1"].last_seen  # a last will is the broker speaking, not the unit
 
 

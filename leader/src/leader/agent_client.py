@@ -30,9 +30,10 @@ POLL_FIRST, POLL_MAX = 0.02, 0.5
 class AgentError(Exception):
     """A unit could not do what was asked; the message is the step's detail."""
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    def __init__(self, message: str, *, timeout: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.timeout = timeout
+        self.status = status  # the agent's HTTP status when it answered with an error
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class AgentClient:
         if resp.status_code == 401:
             raise AgentError("agent refused the cluster token (401)")
         if resp.status_code >= 400 and not (resp.status_code == 404 and "/task_results/" in path):
-            raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}")
+            raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}", status=resp.status_code)
         return resp
 
     def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,15 @@ DEFAULTS: dict[str, Any] = {
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
+    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL); the longest silence before a
+    # heartbeat comment, so proxies keep the connection (LEADER_SSE_KEEPALIVE); and a stream's lifetime,
+    # after which the browser reconnects and resumes with Last-Event-ID (LEADER_SSE_MAX_SECONDS).
     "SSE_POLL": 0.2,
+    "SSE_KEEPALIVE": 15.0,
+    "SSE_MAX_SECONDS": 3600.0,
+    # Changes kept for GET /api/experiments/<exp>/events to resume from (LEADER_EVENTS_KEEP; the ingest
+    # prunes older ones every minute). A browser away for longer gets a `reset` event and reloads.
+    "EVENTS_KEEP": 200_000,
     # MQTT ingest (leader.ingest): the persistent session's client id (LEADER_INGEST_CLIENT_ID; empty =
     # derived from DATABASE, so two leaders on one broker never share a session), messages per transaction
     # at most (LEADER_INGEST_BATCH_SIZE), seconds a batch waits for more (LEADER_INGEST_FLUSH_INTERVAL), and
@@ -90,6 +98,25 @@ DEFAULTS: dict[str, Any] = {
     "REAUTH_MINUTES": 10.0,
     "LOGIN_FAILURES_PER_MINUTE": 5,
     "LOGIN_FAILURE_DELAY": 1.0,
+    # The lab's time zone, an IANA name such as `Europe/Berlin` (LEADER_TIMEZONE): time columns of
+    # exports, pages (GET /api/health answers it) and cron defaults. Checked at start: an unknown zone
+    # stops the leader with a clear error.
+    "TIMEZONE": "UTC",
+    # GET /metrics answers without credentials when true (LEADER_METRICS_PUBLIC); else as any read.
+    "METRICS_PUBLIC": False,
+    # Alerts (leader.alerts, run by the worker): seconds between evaluations (LEADER_ALERTS_INTERVAL);
+    # seconds one webhook POST or SMTP session may take; parallel sends; retries: first after
+    # ALERTS_RETRY_BASE s, doubling up to ALERTS_RETRY_MAX s, ALERTS_MAX_ATTEMPTS tries in all; a name for
+    # the cluster in e-mail subjects and webhook payloads; the SMTP password when the e-mail channel
+    # stores none of its own (a secret: keep it in the TOML file rendered by the deployment).
+    "ALERTS_INTERVAL": 10.0,
+    "ALERTS_SEND_TIMEOUT": 10.0,
+    "ALERTS_DELIVERY_THREADS": 4,
+    "ALERTS_RETRY_BASE": 5.0,
+    "ALERTS_RETRY_MAX": 600.0,
+    "ALERTS_MAX_ATTEMPTS": 8,
+    "ALERTS_CLUSTER_NAME": "",
+    "ALERTS_SMTP_PASSWORD": "",
 }
 
 # Values that are only acceptable on a developer's machine.
@@ -117,6 +144,18 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     if not app.config["CONTRIB_DIR"]:
         app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")
     check_secret_key(app)
+    check_timezone(app)
+
+
+def check_timezone(app: Flask) -> None:
+    name = app.config["TIMEZONE"]
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"Unknown TIMEZONE {name!r}: set LEADER_TIMEZONE (or TIMEZONE in the LEADER_CONFIG file) to an "
+            "IANA zone name such as UTC, Europe/Berlin or America/New_York."
+        ) from None
 
 
 def check_secret_key(app: Flask) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from huey import SqliteHuey
 
-from . import create_app
+from . import alerts, create_app
 from .extensions import agents
 from .fleet.checker import Checker
 from .operations import engine
@@ -59,6 +59,10 @@ def start_up() -> None:
                     float(cfg["FLEET_STALE_AFTER"]),
                 ).start()
             )
+        # stopped with the ingest (LIFO) by shut_down
+        _ingest.append(
+            alerts.start(app, lambda: next((i.stats() for i in _ingest if hasattr(i, "stats")), None))
+        )
         _done = True
 
 

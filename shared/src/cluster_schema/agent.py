@@ -6,7 +6,17 @@ from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
-from .names import check_experiment, check_job, check_option_key, check_setting, check_unit, check_value
+from .names import (
+    STATE_SETTING,
+    check_config_override,
+    check_experiment,
+    check_job,
+    check_option_key,
+    check_setting,
+    check_state_value,
+    check_unit,
+    check_value,
+)
 
 
 class RunJobRequest(Wire):
@@ -28,11 +38,8 @@ class RunJobRequest(Wire):
             if not key.isidentifier() or not key.isupper():
                 raise BadRequest(f"Invalid environment variable name at `$.env.{key[:40]}`.")
             check_value(value, f"$.env.{key}")
-        for i, (section, key, value) in enumerate(self.config_overrides):
-            for j, part in enumerate((section, key, value)):
-                check_value(part, f"$.config_overrides[{i}][{j}]")
-                if j < 2 and (not part or "=" in part or part.startswith("-")):
-                    raise BadRequest(f"Invalid config override at `$.config_overrides[{i}][{j}]`.")
+        for i, override in enumerate(self.config_overrides):
+            check_config_override(override, f"$.config_overrides[{i}]")
         return self
 
 
@@ -70,6 +77,9 @@ class SettingsUpdateRequest(Wire):
         if self.experiment is not None:
             check_experiment(self.experiment, "$.experiment")
         for key, value in self.settings.items():
+            if key == STATE_SETTING:  # pause, resume, stop through the job's own `$state/set`
+                check_state_value(value, f"$.settings.{key}")
+                continue
             check_setting(key, f"$.settings.{key[:40]}")
             check_value(value, f"$.settings.{key}")
         return self

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
 from .fleet import UnitHealth, UnitVersions
-from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
+from .names import (
+    check_config_override,
+    check_experiment,
+    check_option_key,
+    check_setting,
+    check_unit,
+    check_value,
+)
 
-Presence = Literal["online", "offline", "unknown"]
+# `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
+Presence = Literal["online", "offline", "lost", "unknown"]
 OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "ok", "failed"]
 Trigger = Literal["ui", "api", "schedule", "profile"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "cancelled", "interrupted"})
 
 
-def _check_units(units: list[str] | None, field: str = "$.units") -> None:
+def check_units(units: list[str] | None, field: str = "$.units") -> None:
     if units is None:
         return
     for i, unit in enumerate(units):
@@ -80,13 +89,15 @@ class Experiment(Wire):
     description: str
     created_at: str
     units: list[str] = []
+    labels: dict[str, str] = {}  # {unit: label} of the assigned units that have one
 
 
 class AssignmentsPut(Wire):
     units: list[str]
+    move: bool = False  # units assigned to another experiment move here only when true (else 409)
 
     def validate(self) -> AssignmentsPut:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -102,9 +113,13 @@ class JobStartRequest(Wire):
     options: dict[str, Scalar] = {}
     args: list[str] = []
     env: dict[str, str] = {}
+    # `pio run --config-override SECTION KEY VALUE` for this run only, the agent's rule (names.py)
+    config_overrides: list[tuple[str, str, str]] = []
 
     def validate(self) -> JobStartRequest:
-        _check_units(self.units)
+        check_units(self.units)
+        for i, override in enumerate(self.config_overrides):
+            check_config_override(override, f"$.config_overrides[{i}]")
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
             check_value(value, f"$.options.{key}")
@@ -117,7 +132,7 @@ class JobStopRequest(Wire):
     units: list[str] | None = None
 
     def validate(self) -> JobStopRequest:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -126,7 +141,7 @@ class SettingsPatch(Wire):
     units: list[str] | None = None
 
     def validate(self) -> SettingsPatch:
-        _check_units(self.units)
+        check_units(self.units)
         if not self.settings:
             raise BadRequest("No settings given at `$.settings`.")
         for key, value in self.settings.items():
@@ -194,6 +209,7 @@ class LogEntry(Wire):
     source: str
     level: str
     message: str
+    author: str | None = None  # who wrote a manual note (`source: "user"`); null for a unit's logs
 
 
 class LogsPage(Wire):
@@ -207,15 +223,46 @@ class TimeSeries(Wire):
     units: dict[str, list[list[float | None]]]
 
 
+def parse_instant(value: str, field: str) -> datetime:
+    """ISO 8601 with a UTC offset (`2026-11-21T09:30:00+01:00`, or `Z`): a time without one is ambiguous."""
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None or len(value) > 40:
+        raise BadRequest(
+            f"Invalid time at `{field}`: ISO 8601 with an offset, e.g. 2026-11-21T09:30:00+01:00."
+        )
+    return when
+
+
+EXPORT_MAX_HOURS = 24 * 366 * 10
+
+
 class ExportRequest(Wire):
-    experiments: list[str]
+    experiments: list[str] | Literal["all"]
     datasets: list[str] = []
+    # a time range: `since` / `until` (either may be left open), or the last N hours up to now
+    since: str | None = None
+    until: str | None = None
+    last_hours: float | None = None
+    format: Literal["csv", "parquet"] = "csv"
 
     def validate(self) -> ExportRequest:
-        if not self.experiments:
-            raise BadRequest("No experiments given at `$.experiments`.")
-        for i, exp in enumerate(self.experiments):
-            check_experiment(exp, f"$.experiments[{i}]")
+        if self.experiments != "all":
+            if not self.experiments:
+                raise BadRequest('No experiments given at `$.experiments`: names, or "all".')
+            for i, exp in enumerate(self.experiments):
+                check_experiment(exp, f"$.experiments[{i}]")
+        since = parse_instant(self.since, "$.since") if self.since is not None else None
+        until = parse_instant(self.until, "$.until") if self.until is not None else None
+        if since and until and since >= until:
+            raise BadRequest("Empty time range: `$.since` must be before `$.until`.")
+        if self.last_hours is not None:
+            if since or until:
+                raise BadRequest("Give either `$.last_hours` or `$.since`/`$.until`, not both.")
+            if not 0 < self.last_hours <= EXPORT_MAX_HOURS:
+                raise BadRequest(f"Out of range at `$.last_hours`: more than 0, at most {EXPORT_MAX_HOURS}.")
         return self
 
 
@@ -260,6 +307,7 @@ class HealthAnswer(Wire):
     version: str
     schema_version: int
     setup_complete: bool = False
+    timezone: str = "UTC"  # the lab's zone (the leader's TIMEZONE setting) for pages and exports
 
 
 def settings_field(name: str) -> str:

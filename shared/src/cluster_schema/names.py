@@ -18,9 +18,16 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 _OPTION = re.compile(r"^[a-z_][a-z0-9_-]{0,63}$")
 _FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _EXPERIMENT_FORBIDDEN = re.compile(r"[/+#$\x00-\x1f\x7f]")
+# config.ini section and key names (`stirring.config`, `PWM`, `Kp`, `1`)
+_CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_SHELL = re.compile(r"[;&|$`<>\\]")
+_PARENT = re.compile(r"(^|/)\.\.(/|$)")
 EXPERIMENT_MAX = 100
 
 ALL_UNITS = "$all"
+# The one `$` name a settings change may carry: a job's state, as Pioreactor's `…/$state/set` takes it.
+STATE_SETTING = "$state"
+SETTABLE_STATES = ("sleeping", "ready", "disconnected")
 
 
 def check_unit(value: str, field: str = "unit") -> str:
@@ -63,6 +70,12 @@ def check_setting(value: str, field: str = "setting") -> str:
     return _ident(value, field, "setting name")
 
 
+def check_state_value(value: object, field: str) -> str:
+    if value not in SETTABLE_STATES:
+        raise BadRequest(f"Invalid state at `{field}`: one of {', '.join(SETTABLE_STATES)}.")
+    return str(value)
+
+
 def check_option_key(value: str, field: str = "options") -> str:
     # Pioreactor's click options use '-' or '_' interchangeably; both are accepted, nothing else.
     return _ident(value, field, "option name", _OPTION)
@@ -95,3 +108,34 @@ def check_value(value: object, field: str, max_len: int = 1000) -> object:
                 ) from None
         return value
     raise BadRequest(f"Invalid value at `{field}`: expected a string, number, boolean or null.")
+
+
+def check_arg(value: object, field: str) -> str:
+    """One scalar that becomes one `pio` argv element, as text.
+
+    No shell ever sees it, but `pio` (or a plugin) might hand it to one, or take it for a path: shell
+    metacharacters and `..` path segments are refused too (defence in depth, on top of check_value).
+    """
+    check_value(value, field)
+    if isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    if _SHELL.search(text) or _PARENT.search(text):
+        raise BadRequest(
+            f"Invalid value at `{field}`: shell metacharacters (; & | $ ` < > \\) and '..' path segments "
+            "are not allowed."
+        )
+    return text
+
+
+def check_config_override(override: tuple[str, str, str], field: str) -> tuple[str, str, str]:
+    """`[section, key, value]` of `pio run --config-override`: the leader and the agent refuse alike."""
+    section, key, value = override
+    for j, name in enumerate((section, key)):
+        if not isinstance(name, str) or not _CONFIG_NAME.match(name):
+            raise BadRequest(
+                f"Invalid config override at `{field}[{j}]`: letters, digits, '_', '.', '-' (max 64), "
+                "not starting with '.' or '-'."
+            )
+    check_arg(value, f"{field}[2]")
+    return section, key, value

@@ -107,17 +107,9 @@ def _check_target(experiment: str, job: str | None = None) -> None:
 class JobStartAction(JobStartRequest, kw_only=True, tag_field="kind", tag="job.start"):
     experiment: str
     job: str
-    config_overrides: list[list[str]] = []  # [[section, key, value]] for this run (design: JobStartRequest)
 
     def validate(self) -> JobStartAction:
         _check_target(self.experiment, self.job)
-        for i, override in enumerate(self.config_overrides):
-            if len(override) != 3:
-                raise BadRequest(
-                    f"Invalid override at `$.action.config_overrides[{i}]`: [section, key, value]."
-                )
-            for j, part in enumerate(override):
-                check_value(part, f"$.action.config_overrides[{i}][{j}]")
         _in_action(super().validate)
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -76,6 +77,7 @@ class Runtime:
         self.store.interrupt_running()
         self.store.expire_results()
         self.pio_version = self.heartbeat.pio_version.get()  # once per pio install (see heartbeat.py)
+        self.store.set_fact("worker_pid", str(os.getpid()))  # its memory and CPU, for /unit_api/metrics
         presence.attach(self.link, self.pio_version)
         self.heartbeat.start()
         self.link.start()

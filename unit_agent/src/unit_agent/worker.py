@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import atexit
+
 from . import config, runtime
 from .presence import setup_logging
 from .tasks import Queue
@@ -27,3 +29,8 @@ def _start() -> None:
 @huey.on_shutdown()
 def _stop() -> None:
     runtime.shutdown()
+
+
+# SIGTERM interrupts huey's worker threads without its shutdown hooks; the goodbye (`offline`, not the
+# last will's `lost`) must still go out on a clean stop. runtime.shutdown() runs once, whichever comes first.
+atexit.register(runtime.shutdown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.additions import ExperimentUnits, LabelPut
 from cluster_schema.leader import AssignmentsPut, Experiment, ExperimentCreate, ExperimentPatch
 from cluster_schema.names import check_experiment, check_unit, check_value
 from cluster_schema.openapi import Route
@@ -11,6 +12,7 @@ from cluster_schema.openapi import Route
 from ..auth import address, principal, requires
 from ..db import audit, get_db
 from ..db import experiments as exp_db
+from ..db import labels as labels_db
 from ..http import body, json_response
 
 bp = Blueprint("experiments", __name__)
@@ -53,17 +55,33 @@ def delete_experiment(exp: str) -> Response:
     return Response(status=204)
 
 
+def _units(exp: str) -> ExperimentUnits:
+    db = get_db()
+    return ExperimentUnits(units=exp_db.assigned_units(db, exp), labels=exp_db.labels_of(db, exp))
+
+
 @bp.get("/experiments/<exp>/units")
 @requires("viewer")
 def get_units(exp: str) -> Response:
-    return json_response({"units": exp_db.assigned_units(get_db(), check_experiment(exp))})
+    return json_response(_units(check_experiment(exp)))
 
 
 @bp.put("/experiments/<exp>/units")
 @requires("operator")
 def put_units(exp: str) -> Response:
     wanted = body(AssignmentsPut)
-    return json_response({"units": exp_db.assign(get_db(), check_experiment(exp), wanted.units)})
+    exp_db.assign(get_db(), check_experiment(exp), wanted.units, wanted.move)
+    return json_response(_units(exp))
+
+
+@bp.put("/experiments/<exp>/units/<unit>/label")
+@requires("operator")
+def put_label(exp: str, unit: str) -> Response:
+    """The unit's label in this experiment (unique in it); an empty label removes it."""
+    check_experiment(exp), check_unit(unit)
+    wanted = body(LabelPut)
+    labels_db.put(get_db(), exp, unit, wanted.label)
+    return json_response(_units(exp))
 
 
 @bp.delete("/experiments/<exp>/units/<unit>")
@@ -79,9 +97,20 @@ ROUTES = [
     Route("GET", "/api/experiments/<exp>", None, Experiment),
     Route("PATCH", "/api/experiments/<exp>", ExperimentPatch, Experiment),
     Route("DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (refused while units are assigned)"),
-    Route("GET", "/api/experiments/<exp>/units", None, AssignmentsPut, summary="Assigned units"),
+    Route("GET", "/api/experiments/<exp>/units", None, ExperimentUnits, summary="Assigned units, labels"),
     Route(
-        "PUT", "/api/experiments/<exp>/units", AssignmentsPut, AssignmentsPut, summary="Set assigned units"
+        "PUT",
+        "/api/experiments/<exp>/units",
+        AssignmentsPut,
+        ExperimentUnits,
+        summary="Set assigned units (units of another experiment move only with `move`, else 409)",
+    ),
+    Route(
+        "PUT",
+        "/api/experiments/<exp>/units/<unit>/label",
+        LabelPut,
+        ExperimentUnits,
+        summary="Label a unit in this experiment (an empty label removes it)",
     ),
     Route("DELETE", "/api/experiments/<exp>/units/<unit>", None, None, 204, "Unassign one unit"),
 ]

@@ -38,9 +38,20 @@ def create_export() -> Response:
         raise BadRequest(
             f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
         )
+    if req.format != "csv":
+        raise BadRequest(
+            "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
+        )
     query_float("wait", 0.0, hi=MAX_WAIT)
-    params = {"experiments": list(dict.fromkeys(req.experiments)), "datasets": list(dict.fromkeys(chosen))}
-    return accepted(submit(exports.KIND, params, [], trigger(), needs_targets=False))
+    return accepted(
+        submit(
+            exports.KIND,
+            exports.params(get_db(), current_app, req, chosen),
+            [],
+            trigger(),
+            needs_targets=False,
+        )
+    )
 
 
 @bp.get("/exports/<op_id>")
@@ -61,6 +72,13 @@ def download(op_id: str) -> Response:
 
 
 ROUTES = [
-    Route("POST", "/api/exports", ExportRequest, OperationAnswer, 202, "Export experiments as a zip of CSV"),
+    Route(
+        "POST",
+        "/api/exports",
+        ExportRequest,
+        OperationAnswer,
+        202,
+        "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",
+    ),
     Route("GET", "/api/exports/<op_id>", None, None, summary="The finished export (application/zip)"),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from cluster_schema import SCHEMA_VERSION
 from cluster_schema.leader import HealthAnswer
@@ -27,6 +27,7 @@ def health() -> Response:
             version=__version__,
             schema_version=SCHEMA_VERSION,
             setup_complete=setup.is_complete(db),
+            timezone=current_app.config["TIMEZONE"],
         )
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.additions import JobUnitsRequest
 from cluster_schema.errors import Conflict
 from cluster_schema.leader import (
     JobStartRequest,
@@ -20,6 +21,7 @@ from ..db import experiments as exp_db
 from ..db import get_db, job_states
 from ..db import units as units_db
 from ..http import body, json_response
+from ..operations.actions import JOB_STATES
 from ..operations.submit import start
 
 bp = Blueprint("jobs", __name__)
@@ -43,7 +45,14 @@ def _targets(exp: str, units: list[str] | None) -> list[str]:
 def start_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStartRequest)
-    params = {"experiment": exp, "job": job, "options": req.options, "args": req.args, "env": req.env}
+    params = {
+        "experiment": exp,
+        "job": job,
+        "options": req.options,
+        "args": req.args,
+        "env": req.env,
+        "config_overrides": [list(o) for o in req.config_overrides],
+    }
     return start("job.start", params, _targets(exp, req.units))
 
 
@@ -72,6 +81,27 @@ def settings(exp: str, job: str) -> Response:
     return start("job.settings", params, _targets(exp, req.units))
 
 
+def _set_state(kind: str, exp: str, job: str) -> Response:
+    check_experiment(exp), check_job(job, "job")
+    req = body(JobUnitsRequest)
+    params = {"experiment": exp, "job": job, "state": JOB_STATES[kind]}
+    return start(kind, params, _targets(exp, req.units))
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/pause")
+@requires("operator")
+def pause(exp: str, job: str) -> Response:
+    """The job's `$state` → sleeping on each unit (already sleeping is ok)."""
+    return _set_state("job.pause", exp, job)
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/resume")
+@requires("operator")
+def resume(exp: str, job: str) -> Response:
+    """The job's `$state` → ready on each unit (already ready is ok)."""
+    return _set_state("job.resume", exp, job)
+
+
 @bp.get("/experiments/<exp>/jobs/running")
 @requires("viewer")
 def running(exp: str) -> Response:
@@ -96,6 +126,22 @@ ROUTES = [
     Route("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, OperationAnswer, 202, "Stop every job"),
     Route(
         "PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, OperationAnswer, 202, "Settings"
+    ),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/jobs/<job>/pause",
+        JobUnitsRequest,
+        OperationAnswer,
+        202,
+        "Pause a job (its state becomes sleeping)",
+    ),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/jobs/<job>/resume",
+        JobUnitsRequest,
+        OperationAnswer,
+        202,
+        "Resume a paused job (its state becomes ready)",
     ),
     Route(
         "GET", "/api/experiments/<exp>/jobs/running", None, list[RunningJob], summary="Running jobs per unit"

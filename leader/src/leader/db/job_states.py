@@ -101,21 +101,22 @@ def states(conn: sqlite3.Connection, experiment: str) -> list[JobState]:
     ]
 
 
-def transitions_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """(timestamp, unit, job, from_state, to_state), oldest first."""
+def transitions_for_export(
+    conn: sqlite3.Connection, experiment: str, since: float | None = None, until: float | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(epoch seconds, unit, job, from_state, to_state), oldest first, in [since, until)."""
     for at, unit, job, from_state, to_state in conn.execute(
         "SELECT at, unit, job, from_state, to_state FROM job_state_transitions WHERE experiment = ? "
-        "ORDER BY at, id",
-        (experiment,),
+        "AND at >= ? AND at < ? ORDER BY at, id",
+        (experiment, -1.0 if since is None else since, 1e18 if until is None else until),
     ):
-        yield (_iso(at), unit, job, from_state or "", to_state)
+        yield (at, unit, job, from_state or "", to_state)
 
 
 def settings_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """(unit, job, setting, JSON value, updated_at) of the experiment's current published settings."""
-    for unit, job, setting, value, at in conn.execute(
+    """(unit, job, setting, JSON value, epoch seconds updated) of the experiment's current settings."""
+    yield from conn.execute(
         "SELECT unit, job, setting, value, updated_at FROM job_settings WHERE experiment = ? "
         "ORDER BY unit, job, setting",
         (experiment,),
-    ):
-        yield (unit, job, setting, value, _iso(at))
+    )

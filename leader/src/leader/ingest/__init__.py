@@ -90,6 +90,7 @@ def start(app: Flask) -> Ingest:
         batch_size=int(cfg["INGEST_BATCH_SIZE"]),
         flush_interval=float(cfg["INGEST_FLUSH_INTERVAL"]),
         retention_days=float(cfg["RETENTION_DAYS"]) or None,
+        changes_keep=int(cfg["EVENTS_KEEP"]),
     )
     client = IngestClient(
         url.hostname or "127.0.0.1",

@@ -17,12 +17,14 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
-from ..db import audit, fleet, job_states, logs, presence, readings
+from ..db import audit, changes, fleet, job_states, logs, presence, readings
 from ..db.fleet import StatusRow
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
 from .status import STATUS
 
 log = logging.getLogger("leader.ingest")
+
+CHANGES_PRUNE_EVERY = 60.0  # seconds between prunes of the live-updates change log
 
 
 class Message(NamedTuple):
@@ -48,8 +50,9 @@ class Stats:
         self.unknown = 0
         self.batches = 0
         self.db_errors = 0
+        self.lag_seconds = 0.0  # from receiving the oldest message of the last batch to its commit
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return dict(vars(self))
 
 
@@ -63,6 +66,7 @@ class BatchWriter:
         flush_interval: float = 0.02,
         retention_days: float | None = None,
         prune_every: float = 3600.0,
+        changes_keep: int = changes.KEEP,
         on_commit: Callable[[list[Message]], None] | None = None,
     ) -> None:
         self.on_commit = on_commit
@@ -72,6 +76,7 @@ class BatchWriter:
         self.flush_interval = flush_interval
         self.retention_days = retention_days
         self.prune_every = prune_every
+        self.changes_keep = changes_keep
         self.stats = Stats()
         self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
@@ -95,6 +100,7 @@ class BatchWriter:
         conn = self._connect()
         conn.isolation_level = None  # explicit BEGIN/COMMIT below
         next_prune = time.monotonic()  # once at start, then every prune_every seconds
+        next_changes_prune = time.monotonic() + CHANGES_PRUNE_EVERY
         try:
             while True:
                 batch, done = self._collect()
@@ -105,6 +111,9 @@ class BatchWriter:
                         log.exception("ingest: dropping a batch of %d messages after an error", len(batch))
                 if done:
                     return
+                if time.monotonic() >= next_changes_prune:
+                    self.prune_changes(conn)
+                    next_changes_prune = time.monotonic() + CHANGES_PRUNE_EVERY
                 if self.retention_days and time.monotonic() >= next_prune:
                     self.prune(conn, time.time() - self.retention_days * 86400)
                     next_prune = time.monotonic() + self.prune_every
@@ -160,6 +169,7 @@ class BatchWriter:
                 log.exception("ingest: the store refused a batch; storing its messages one by one")
                 self._store_each(conn, batch)
                 break
+        self.stats.lag_seconds = max(0.0, time.time() - batch[0].received_at)
         if self.on_commit is not None:
             self.on_commit(batch)
 
@@ -260,6 +270,17 @@ class BatchWriter:
         self._warned[topic] = (now, 0)
         more = f" (and {skipped} more since the last warning)" if skipped else ""
         log.warning("ingest: %s: %s%s", topic, text, more)
+
+    def prune_changes(self, conn: sqlite3.Connection) -> None:
+        """Keep the newest `changes_keep` rows of the live-updates change log (one short statement)."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            changes.prune(conn, self.changes_keep)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.warning("ingest: pruning the change log failed (%s); will retry", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
     def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
         """Drop logs, readings and audit entries older than the retention, in short transactions."""

@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Flask
 
-from cluster_schema import codec
 from cluster_schema.errors import BadRequest, NotFound
 from cluster_schema.schedules import (
     Action,
@@ -109,12 +108,8 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
         raise Vanished(exc.message.replace("Unknown", "unknown", 1)) from None
     params: dict[str, Any]
     if isinstance(action, ExportAction):
-        # every field of the export request travels (as the API's params), datasets defaulting to all
-        params = codec.to_builtins(action)
-        params.pop("kind", None)
-        if isinstance(action.experiments, list):
-            params["experiments"] = list(dict.fromkeys(action.experiments))
-        params["datasets"] = list(dict.fromkeys(action.datasets or exports.datasets(app)))
+        # as the API builds them, as of this firing (`all` and `last_hours` resolved now)
+        params = exports.params(db, app, action, action.datasets or exports.datasets(app))
         return Plan(exports.KIND, params, [], needs_targets=False)
     if isinstance(action, ProfileRunAction):
         raise Vanished(PROFILES_MISSING)
@@ -128,7 +123,7 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
             "env": action.env,
         }
         if action.config_overrides:
-            params["config_overrides"] = action.config_overrides
+            params["config_overrides"] = [list(o) for o in action.config_overrides]
         return Plan("job.start", params, targets)
     if isinstance(action, JobSettingsAction):
         params = {"experiment": action.experiment, "job": action.job, "settings": action.settings}
