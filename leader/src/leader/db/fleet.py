@@ -21,9 +21,16 @@ import msgspec
 
 from cluster_schema.fleet import UnitHealth, UnitVersions
 
-from .presence import _iso
-
 _encode = msgspec.json.Encoder().encode
+
+# Epoch seconds become ISO 8601 UTC with milliseconds and Z in SQL (NULL stays NULL).
+_STATUS_SQL = (
+    "SELECT unit, agent, pio, python, schema, strftime('%Y-%m-%dT%H:%M:%fZ', versions_at, 'unixepoch'),"
+    " heartbeat_at, interval, disk_free, disk_total, memory_free, memory_total, running_jobs, worker_alive,"
+    " clock_offset, strftime('%Y-%m-%dT%H:%M:%fZ', clock_at, 'unixepoch'),"
+    " strftime('%Y-%m-%dT%H:%M:%fZ', heartbeat_at, 'unixepoch')"
+    " FROM unit_status WHERE unit IN (SELECT value FROM json_each(?))"
+)
 
 # A heartbeat missing for this many intervals means the agent's worker is not alive.
 STALE_INTERVALS = 3
@@ -122,13 +129,12 @@ class Fleet(NamedTuple):
 
 
 def status_for(conn: sqlite3.Connection, units: list[str], now: float | None = None) -> dict[str, Fleet]:
-    """The fleet fields of `/api/units` for the named units (one query)."""
+    """The fleet fields of `/api/units` for the named units (one query; times formatted by SQLite, which
+    is several times cheaper than Python's strftime for 100 units x 3 stamps)."""
     now = time.time() if now is None else now
     out: dict[str, Fleet] = {}
     for r in conn.execute(
-        "SELECT unit, agent, pio, python, schema, versions_at, heartbeat_at, interval, disk_free,"
-        " disk_total, memory_free, memory_total, running_jobs, worker_alive, clock_offset, clock_at"
-        " FROM unit_status WHERE unit IN (SELECT value FROM json_each(?))",
+        _STATUS_SQL,
         (_json_list(units),),
     ):
         versions = UnitVersions(agent=r[1], pio=r[2], python=r[3], schema=r[4]) if r[1] is not None else None
@@ -143,9 +149,9 @@ def status_for(conn: sqlite3.Connection, units: list[str], now: float | None = N
                 memory_total_bytes=r[11],
                 running_jobs=r[12],
                 worker_alive=alive,
-                heartbeat_at=_iso(beat),
+                heartbeat_at=r[16],
                 clock_offset_s=None if r[14] is None else round(r[14], 3),
-                clock_checked_at=_iso(r[15]),
+                clock_checked_at=r[15],
             )
-        out[r[0]] = Fleet(versions, _iso(r[5]), health)
+        out[r[0]] = Fleet(versions, r[5], health)
     return out
