@@ -8,6 +8,8 @@ Settings (environment):
                   stationary phase, in about two minutes)
     DEMO_DIR      where processes keep their files and logs (default .run/demo)
     DEMO_INFO     where to write the JSON below (default .run/demo.json)
+    DEMO_APP_ENV  the leader's APP_ENV (default production); `development` opens /api and the pages
+                  without credentials, the way to browse the UI until sign-in exists
 
 Writes .run/demo.json for scripts: {"leader_url", "api_token" (an admin's), "cluster_token", "mqtt": {"host",
 "port"}, "agents": [{"unit", "url"}], "admin_user", "admin_password", "viewer_user", "viewer_password"}.
@@ -115,7 +117,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     kind = "pio-sim" if pio == "sim" else "real pio 26.11.1"
     print(f"Starting a demo cluster with {units} {kind} units...", flush=True)
-    cluster = Cluster(workdir, units=units, pio=pio, sim_speed=speed, leader_port=port)
+    cluster = Cluster(
+        workdir,
+        units=units,
+        pio=pio,
+        sim_speed=speed,
+        leader_port=port,
+        app_env=os.environ.get("DEMO_APP_ENV", "production"),
+    )
     try:
         cluster.start()
         cluster.seed_demo_experiment("demo")

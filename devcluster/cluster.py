@@ -103,6 +103,7 @@ class Cluster:
     )  # extra unit_agent.toml settings, every agent
     web_workers: int = 2
     people: bool = True  # an admin and a viewer account, setup complete (False: a fresh, unset-up leader)
+    app_env: str = "production"  # "development": /api and pages without credentials (browser tests)
     agents: list[Agent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -224,7 +225,7 @@ class Cluster:
             "LEADER_CONFIG": str(self.leader_config),
             "LEADER_INSTANCE_PATH": str(self.leader_dir),
             "LEADER_WEB_WORKERS": str(self.web_workers),
-            "APP_ENV": "production",
+            "APP_ENV": self.app_env,
         }
 
     @property

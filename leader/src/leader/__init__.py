@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import api, auth, cli, config, db, errors, extensions, login, metrics, sessions, setup
+    from . import api, auth, cli, config, db, errors, extensions, login, metrics, pages, sessions, setup
 
     config.load(app, test_config)
     db.init_app(app)
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     app.register_blueprint(login.bp)
     metrics.init_app(app)
+    pages.init_app(app)
     cli.init_app(app)
     setup.init_app(app)
     return app

@@ -1,10 +1,10 @@
-"""Every error leaves as the contract's `{"error", "message"}` body."""
+"""Every /api error leaves as the contract's `{"error", "message"}` body; a page's error is a page."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from cluster_schema.errors import ApiError, ErrorBody
@@ -14,21 +14,30 @@ from .http import json_response
 log = logging.getLogger(__name__)
 
 
+# Paths whose callers are programs: they always get JSON.
+MACHINE_PREFIXES = ("/api/", "/unit_api/", "/metrics", "/static/")
+
+
+def _answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
+    if request.path.startswith(MACHINE_PREFIXES) or request.path == "/api":
+        return json_response(body, status, headers)
+    html = render_template("error.html", status=status, error=body.error, message=body.message)
+    return Response(html, status=status, mimetype="text/html", headers=headers)
+
+
 def _api_error(exc: ApiError) -> Response:
-    return json_response(exc.body(), exc.status, getattr(exc, "headers", None))
+    return _answer(exc.body(), exc.status, getattr(exc, "headers", None))
 
 
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
     status = exc.code or 500
-    return json_response(ErrorBody(error=code, message=exc.description or exc.name), status)
+    return _answer(ErrorBody(error=code, message=exc.description or exc.name), status)
 
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return json_response(
-        ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500
-    )
+    return _answer(ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500)
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,7 @@ from ..auth import requires
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import json_response, query_int
-from ..operations.submit import accepted
+from ..operations.submit import accepted, start
 
 bp = Blueprint("operations", __name__)
 
@@ -53,6 +53,22 @@ def cancel(op_id: str) -> Response:
     if status not in ("queued", "running", "cancelled"):
         raise Conflict(f"Operation {op_id} already finished ({status}).")
     return accepted(ops_db.get(db, op_id))
+
+
+RETRYABLE = ("partial", "interrupted", "failed")
+
+
+@bp.post("/operations/<op_id>/retry")
+@requires("operator")
+def retry(op_id: str) -> Response:
+    """A new operation of the same kind and params on the units whose step did not end `ok`."""
+    op = ops_db.get(get_db(), op_id)
+    if op.status not in RETRYABLE:
+        raise Conflict(f"Operation {op_id} is {op.status}: only {', '.join(RETRYABLE)} ones can be retried.")
+    units = [s.unit for s in op.steps if s.status != "ok"]
+    if not units:
+        raise Conflict(f"Operation {op_id} has no unfinished unit to retry.")
+    return start(op.kind, op.params, units)
 
 
 @bp.get("/operations/<op_id>/events")
@@ -97,5 +113,6 @@ ROUTES = [
     Route("GET", "/api/operations", None, list[Operation], summary="Operations, newest first"),
     Route("GET", "/api/operations/<op_id>", None, OperationAnswer, summary="One operation with its steps"),
     Route("POST", "/api/operations/<op_id>/cancel", None, OperationAnswer, 202, "Cancel"),
+    Route("POST", "/api/operations/<op_id>/retry", None, OperationAnswer, 202, "Retry the unfinished units"),
     Route("GET", "/api/operations/<op_id>/events", None, None, summary="text/event-stream of the operation"),
 ]
