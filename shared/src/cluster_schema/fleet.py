@@ -42,7 +42,7 @@ class UnitHealth(Wire):
     memory_free_bytes: int | None = None
     memory_total_bytes: int | None = None
     running_jobs: int | None = None
-    worker_alive: bool | None = None  # false: no heartbeat for three intervals
+    worker_alive: bool | None = None  # false: no heartbeat for three intervals; null: none live yet
     heartbeat_at: str | None = None
     # agent clock minus leader clock at arrival (seconds); see leader.db.fleet for the error bound
     clock_offset_s: float | None = None

@@ -141,7 +141,8 @@ def status_for(conn: sqlite3.Connection, units: list[str], now: float | None = N
         health = None
         if r[6] is not None or r[8] is not None:
             beat, interval = r[6], r[7] or 30.0
-            alive = bool(r[13]) and beat is not None and now - beat <= STALE_INTERVALS * interval
+            # unknown (None) until a live heartbeat arrives: after a leader restart only retained ones have
+            alive = None if beat is None else bool(r[13]) and now - beat <= STALE_INTERVALS * interval
             health = UnitHealth(
                 disk_free_bytes=r[8],
                 disk_total_bytes=r[9],

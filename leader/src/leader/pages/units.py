@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from flask import Blueprint, current_app, render_template
 
 from cluster_schema.names import check_unit
@@ -39,12 +40,13 @@ def show(unit: str) -> str:
     db = get_db()
     found = units_db.get(db, check_unit(unit))
     presence = next(r["presence"] for r in activity.units(db) if r["name"] == found.name)
-    versions = getattr(found, "versions", None)  # arrives with the fleet work
+    versions = msgspec.structs.asdict(found.versions) if found.versions is not None else None
     return render_template(
         "unit.html",
         unit=found,
         presence=presence,
         versions=versions,
+        health=found.health,
         jobs=activity.running_on_unit(db, found.name),
         recent=activity.operations(db, unit=found.name, limit=10),
         logs=logs_db.page(db, unit=found.name, limit=LOGS).logs,
