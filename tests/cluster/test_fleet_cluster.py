@@ -33,6 +33,7 @@ PLUGIN = "pioreactor-fleet-test-plugin"
 
 CALIBRATION = """calibration_type: od
 calibration_name: {name}
+calibrated_on_pioreactor_unit: {unit}
 created_at: 2026-01-01T00:00:00Z
 curve_data_:
   type: poly
@@ -232,7 +233,7 @@ def test_active_calibration_set_on_all_units_is_seen_on_each(cluster: Cluster) -
         folder = unit_paths(cluster.workdir / name / "unit").dot / "storage" / "calibrations" / "od"
         folder.mkdir(parents=True, exist_ok=True)
         for cal in ("cal_a", "cal_b"):
-            (folder / f"{cal}.yaml").write_text(CALIBRATION.format(name=cal))
+            (folder / f"{cal}.yaml").write_text(CALIBRATION.format(name=cal, unit=name))
     listed = cluster.api("GET", "/api/units/unit1/calibrations").json()["calibrations"]
     assert {(c["device"], c["name"]) for c in listed} == {("od", "cal_a"), ("od", "cal_b")}
     curve = cluster.api("GET", "/api/units/unit1/calibrations/od/cal_a").json()
