@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
-from .cluster import Cluster
+from leader import signals
+
+from .cluster import Cluster, StartCancelled
 from .units import real_pio_unavailable_reason
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,18 +103,21 @@ def _write_info(cluster: Cluster, path: Path) -> None:
 
 
 def main() -> int:
+    # Ctrl-C/SIGTERM only set `stop` (from the watcher thread: nothing runs in a signal handler), at any
+    # moment, once or many times; start-up is cut short and everything started is stopped.
+    watcher = signals.watch()
+    try:
+        return _run(watcher.stopping)
+    finally:
+        watcher.settle()
+
+
+def _run(stop: threading.Event) -> int:
     port, units, pio, speed, workdir, info_path = _settings()
     if workdir.exists():
         shutil.rmtree(workdir)  # a demo starts from a clean slate; nothing here is meant to be kept
     workdir.mkdir(parents=True)
     info_path.unlink(missing_ok=True)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     kind = "pio-sim" if pio == "sim" else "real pio 26.11.1"
     print(f"Starting a demo cluster with {units} {kind} units...", flush=True)
     cluster = Cluster(
@@ -124,17 +127,23 @@ def main() -> int:
         sim_speed=speed,
         leader_port=port,
         app_env=os.environ.get("DEMO_APP_ENV", "production"),
+        cancel=stop,
     )
     try:
-        cluster.start()
-        cluster.seed_demo_experiment("demo")
+        try:
+            cluster.start()
+            cluster.seed_demo_experiment("demo")
+        except StartCancelled:
+            print("\nStopped during start-up.", flush=True)
+            return 0
+        if stop.is_set():
+            return 0
         _write_info(cluster, info_path)
         print(_banner(cluster, info_path), flush=True)
-        while not stop.is_set():
+        while not stop.wait(1.0):
             if dead := cluster.dead_processes():
                 print(f"Exited unexpectedly: {', '.join(dead)}. Logs are in {workdir}", flush=True)
                 return 1
-            stop.wait(1.0)
         print("\nStopping...", flush=True)
         return 0
     finally:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,10 @@ def _toml(values: dict[str, Any]) -> str:
         else:
             lines.append(f'{key} = "{value}"')
     return "\n".join(lines) + "\n"
+
+
+class StartCancelled(Exception):
+    """`Cluster.cancel` was set while the cluster was starting (the demo got Ctrl-C)."""
 
 
 @dataclass
@@ -105,6 +110,7 @@ class Cluster:
     people: bool = True  # an admin and a viewer account, setup complete (False: a fresh, unset-up leader)
     app_env: str = "production"  # "development": /api and pages without credentials (browser tests)
     agents: list[Agent] = field(default_factory=list)
+    cancel: threading.Event | None = None  # set: start() stops waiting and raises StartCancelled
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -133,7 +139,13 @@ class Cluster:
             raise
         return self
 
+    def _cancelled(self) -> bool:
+        if self.cancel is not None and self.cancel.is_set():
+            raise StartCancelled()
+        return False
+
     def _start(self, timeout: float) -> None:
+        self._cancelled()
         if self.broker is None:
             self.broker = Broker(self.workdir / "broker").start()
         for i in range(self.units):
@@ -147,22 +159,28 @@ class Cluster:
         for agent in self.agents:
 
             def agent_ready(a: Agent = agent) -> bool:
-                return self._alive(a.web) and a.ready()
+                return not self._cancelled() and self._alive(a.web) and a.ready()
 
             wait_for(agent_ready, timeout, 0.1, f"agent {agent.name}")
         wait_for(
-            lambda: self._alive(self.leader_web) and http_ok(self.leader_url + "/api/health"),
+            lambda: (
+                not self._cancelled()
+                and self._alive(self.leader_web)
+                and http_ok(self.leader_url + "/api/health")
+            ),
             timeout,
             0.1,
             "leader web",
         )
         for agent in self.agents:
+            self._cancelled()
             r = self.api(
                 "POST", "/api/units", json={"name": agent.name, "address": "127.0.0.1", "port": agent.port}
             )
             assert r.status_code == 201, r.text
 
     def stop(self) -> None:
+        self.session.close()  # first: gunicorn's graceful stop waits for idle keep-alive connections
         procs = [self.leader_web, self.leader_worker] + [p for a in self.agents for p in (a.web, a.worker)]
         with ThreadPoolExecutor(8) as pool:  # SIGTERM grace periods overlap
             list(pool.map(lambda p: p.stop() if p else None, procs))
@@ -174,7 +192,6 @@ class Cluster:
             list(pool.map(lambda a: stop_unit_jobs(a.dir / "unit"), self.agents))
         if self._own_broker and self.broker:
             self.broker.stop()
-        self.session.close()
 
     def __enter__(self) -> Cluster:
         return self.start()
@@ -204,7 +221,7 @@ class Cluster:
             **self.leader_settings,
         }
         self.leader_config.write_text(_toml(settings))
-        migrate.init_db(settings["DATABASE"])
+        migrate.init_db(settings["DATABASE"])  # what `flask --app leader init-db` does
         db = connect(settings["DATABASE"])
         try:
             self.api_token = tokens_db.create(db, "cluster-tests", "admin").token

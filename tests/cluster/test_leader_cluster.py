@@ -125,7 +125,9 @@ def test_one_stopped_agent_makes_the_operation_partial(clean: Cluster) -> None:
     assert elapsed < 5.0 + 3.0  # the agent read timeout (5 s) bounds it, not the 20 s operation deadline
 
 
-def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "stop"])
+def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster, sig: int) -> None:
+    """A crash, or a stop whose grace runs out while the operation waits on a unit that never answers."""
     cluster = clean
     stuck = cluster.agents[0]
     assert stuck.worker is not None
@@ -143,7 +145,14 @@ def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster) -> None:
             0.1,
             "operation running with unit2 done",
         )
-        cluster.restart_leader_worker()  # SIGKILL, then a new worker
+        worker = cluster.leader_worker
+        assert worker is not None
+        began = time.monotonic()
+        cluster.restart_leader_worker(sig)  # the signal, the old worker's exit, then a new worker
+        if sig == signal.SIGTERM:  # stopped cleanly, after the grace (3 s), though the operation still ran
+            assert worker.popen.returncode == 0 and time.monotonic() - began < 3 + 3, worker.log.read_text()[
+                -2000:
+            ]
         final = wait_for(
             lambda: (s := state())["status"] != "running" and s, 20, 0.1, "operation to leave running"
         )

@@ -20,6 +20,7 @@ from cluster_schema import codec
 from cluster_schema.agent import TaskAnswer, TaskResult
 
 from . import cluster_token
+from .unit_address import UnitAddress
 
 T = TypeVar("T")
 
@@ -34,18 +35,6 @@ class AgentError(Exception):
         super().__init__(message)
         self.timeout = timeout
         self.status = status  # the agent's HTTP status when it answered with an error
-
-
-@dataclass(frozen=True)
-class UnitAddress:
-    name: str
-    address: str
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
 
 
 @dataclass(frozen=True)

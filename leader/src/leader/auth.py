@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from cluster_schema.errors import Forbidden, Unauthorized
 from cluster_schema.people import ROLES, role_rank
 
+from .csrf import csrf
 from .db import get_db
 from .db import sessions as sessions_db
 from .db import tokens as tokens_db
@@ -151,8 +152,6 @@ def check_request() -> Response | None:
     if role_rank(ident.role) < role_rank(needed):
         raise Forbidden(f"{request.method} {request.path} needs the {needed} role (you are {ident.role}).")
     if ident.kind == "user" and request.method in MUTATING:
-        from .sessions import csrf
-
         csrf.protect()  # raises CSRFError (400) without a valid token
     if getattr(view, "dangerous", False):
         require_fresh()

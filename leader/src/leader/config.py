@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`
+    # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
+    "PROFILE_TICK": 0.25,
+    "PROFILE_WHEN_POLL": 15.0,
     # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
     # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
     # (LEADER_SCHEDULE_MISFIRE_GRACE).
@@ -117,6 +121,13 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS_MAX_ATTEMPTS": 8,
     "ALERTS_CLUSTER_NAME": "",
     "ALERTS_SMTP_PASSWORD": "",
+    # Migrate the store inside create_app (LEADER_AUTO_MIGRATE). Unset: yes for tests (create_app given
+    # a config) and APP_ENV=development; no in production, where the worker or `init-db` migrates.
+    "AUTO_MIGRATE": None,
+    # Seconds the web process waits at start for the store to reach the code's schema (LEADER_SCHEMA_WAIT).
+    "SCHEMA_WAIT": 120.0,
+    # Seconds the worker gives running operations after SIGTERM/SIGINT (LEADER_WORKER_SHUTDOWN_GRACE).
+    "WORKER_SHUTDOWN_GRACE": 3.0,
 }
 
 # Values that are only acceptable on a developer's machine.
@@ -139,6 +150,8 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     else:
         app.config.update(test_config)
     app.config["APP_ENV"] = app_env()
+    if app.config["AUTO_MIGRATE"] is None:
+        app.config["AUTO_MIGRATE"] = test_config is not None or app.config["APP_ENV"] == "development"
     for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
         app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
     if not app.config["CONTRIB_DIR"]:

@@ -18,8 +18,15 @@ log = logging.getLogger(__name__)
 MACHINE_PREFIXES = ("/api/", "/unit_api/", "/metrics", "/static/")
 
 
+def _wants_json() -> bool:
+    """Programs get JSON: on machine paths, and on pages they call with JSON (the sign-in forms take both)."""
+    if request.path.startswith(MACHINE_PREFIXES) or request.path == "/api" or request.is_json:
+        return True
+    return request.accept_mimetypes.best == "application/json"
+
+
 def _answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
-    if request.path.startswith(MACHINE_PREFIXES) or request.path == "/api":
+    if _wants_json():
         return json_response(body, status, headers)
     html = render_template("error.html", status=status, error=body.error, message=body.message)
     return Response(html, status=status, mimetype="text/html", headers=headers)

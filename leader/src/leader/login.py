@@ -17,9 +17,9 @@ from cluster_schema.errors import ApiError, Conflict, Forbidden
 from cluster_schema.people import SetupAdmin
 
 from . import auth, passwords, sessions, setup
+from .csrf import csrf
 from .db import audit, get_db, login_limits, users
 from .http import json_response
-from .sessions import csrf
 
 bp = Blueprint("login", __name__)
 

@@ -15,17 +15,17 @@ import time
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, session
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cluster_schema.errors import ErrorBody, TooManyRequests, Unauthorized
 
 from . import auth, passwords
+from .csrf import csrf
 from .db import audit, get_db, login_limits, users
 from .db import sessions as sessions_db
 from .http import json_response
 
-csrf = CSRFProtect()
 WRONG = "Wrong user name or password."  # one message for both: it does not tell which names exist
 
 

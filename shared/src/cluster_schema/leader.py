@@ -16,6 +16,7 @@ from .names import (
     check_unit,
     check_value,
 )
+from .profiles import PlanEntry
 
 # `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
 Presence = Literal["online", "offline", "lost", "unknown"]
@@ -179,6 +180,8 @@ class Operation(Wire):
     # user:<name> | token:<id> | schedule:<id> | profile:<operation id> | cli:<os user> | development
     # | unknown (rows older than the field)
     requested_by: str = "unknown"
+    # a `profile.run`: one entry per action per unit, in the order they fire (others: null)
+    plan: list[PlanEntry] | None = None
 
 
 class OperationAnswer(Wire):

@@ -19,7 +19,7 @@ from typing import NamedTuple, cast
 
 from ..db import audit, changes, fleet, job_states, logs, presence, readings
 from ..db.fleet import StatusRow
-from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 from .status import STATUS
 
 log = logging.getLogger("leader.ingest")
@@ -198,6 +198,7 @@ class BatchWriter:
             LOG: [],
             STATE: [],
             SETTING: [],
+            VALUE: [],
             READING: [],
             PRESENCE: [],
             STATUS: [],
@@ -248,6 +249,8 @@ class BatchWriter:
             job_states.apply_states(conn, rows[STATE])
         if rows[SETTING]:
             job_states.apply_settings(conn, rows[SETTING])
+        if rows[VALUE]:
+            job_states.apply_values(conn, rows[VALUE])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
         if rows[STATUS]:

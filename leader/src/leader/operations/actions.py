@@ -26,9 +26,10 @@ from cluster_schema.agent import (
 )
 from cluster_schema.names import STATE_SETTING
 
-from ..agent_client import AgentClient, AgentError, UnitAddress
+from ..agent_client import AgentClient, AgentError
 from ..db import config_files
 from ..fanout import Outcome
+from ..unit_address import UnitAddress
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
 
