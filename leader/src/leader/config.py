@@ -91,6 +91,15 @@ DEFAULTS: dict[str, Any] = {
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # Fleet (leader.fleet): plugin install/uninstall is refused (403) unless PLUGINS_ENABLED
+    # (LEADER_PLUGINS_ENABLED; each agent's allow_plugins must be on too); PLUGINS_ALLOWED, when not empty,
+    # lists the only plugin names that may be installed (LEADER_PLUGINS_ALLOWED='["pioreactor-x"]').
+    # The worker asks `/unit_api/versions` of units whose status is older than FLEET_STALE_AFTER seconds,
+    # looking every FLEET_CHECK_INTERVAL seconds (0 = never; LEADER_FLEET_CHECK_INTERVAL).
+    "PLUGINS_ENABLED": False,
+    "PLUGINS_ALLOWED": [],
+    "FLEET_CHECK_INTERVAL": 120.0,
+    "FLEET_STALE_AFTER": 300.0,
     # People (leader.auth, leader.sessions). Browser sessions last SESSION_HOURS (LEADER_SESSION_HOURS);
     # set SESSION_COOKIE_SECURE = true when users reach the leader over HTTPS (LEADER_SESSION_COOKIE_SECURE);
     # TRUSTED_PROXIES = how many reverse proxies stand in front whose X-Forwarded-* headers are trusted

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
+from .fleet import UnitHealth, UnitVersions
 from .names import (
     check_config_override,
     check_experiment,
@@ -64,6 +65,10 @@ class Unit(Wire):
     active: bool
     presence: Presence
     last_seen: str | None
+    # fleet (cluster_schema.fleet): from the agent's status heartbeat, kept in the leader's store
+    versions: UnitVersions | None = None
+    versions_checked_at: str | None = None
+    health: UnitHealth | None = None
 
 
 class ExperimentCreate(Wire):
