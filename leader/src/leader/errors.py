@@ -18,33 +18,33 @@ log = logging.getLogger(__name__)
 MACHINE_PREFIXES = ("/api/", "/unit_api/", "/metrics", "/static/")
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     """Programs get JSON: on machine paths, and on pages they call with JSON (the sign-in forms take both)."""
     if request.path.startswith(MACHINE_PREFIXES) or request.path == "/api" or request.is_json:
         return True
     return request.accept_mimetypes.best == "application/json"
 
 
-def _answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
-    if _wants_json():
+def answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
+    if wants_json():
         return json_response(body, status, headers)
     html = render_template("error.html", status=status, error=body.error, message=body.message)
     return Response(html, status=status, mimetype="text/html", headers=headers)
 
 
 def _api_error(exc: ApiError) -> Response:
-    return _answer(exc.body(), exc.status, getattr(exc, "headers", None))
+    return answer(exc.body(), exc.status, getattr(exc, "headers", None))
 
 
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
     status = exc.code or 500
-    return _answer(ErrorBody(error=code, message=exc.description or exc.name), status)
+    return answer(ErrorBody(error=code, message=exc.description or exc.name), status)
 
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return _answer(ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500)
+    return answer(ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500)
 
 
 def init_app(app: Flask) -> None:

@@ -52,7 +52,9 @@ def login_form() -> Response:
     db = get_db()
     if not setup.is_complete(db) and users.count_admins(db) == 0:
         return redirect(url_for("login.setup_form"))
-    return _page("login.html", next_path=safe_next(request.args.get("next")), username="", error=None)
+    return _page(
+        "login.html", next_path=safe_next(request.args.get("next")), username="", error=None, retry_after=None
+    )
 
 
 @bp.post("/login")
@@ -68,8 +70,16 @@ def login() -> Response:
     except ApiError as exc:
         if request.is_json:
             raise
-        page = _page("login.html", exc.status, next_path=target, username=name, error=exc.message)
-        page.headers.update(getattr(exc, "headers", None) or {})
+        headers = getattr(exc, "headers", None) or {}
+        page = _page(
+            "login.html",
+            exc.status,
+            next_path=target,
+            username=name,
+            error=exc.message,
+            retry_after=headers.get("Retry-After"),
+        )
+        page.headers.update(headers)
         return page
     if request.is_json:
         user = users.get(get_db(), name)
