@@ -36,7 +36,9 @@ def _all_online(cluster: Cluster) -> bool:
     return all(u["presence"] == "online" for u in cluster.api("GET", "/api/units").json())
 
 
-def test_job_started_from_the_unit_page_reaches_succeeded_live(operator_ui: Watched, cluster: Cluster) -> None:
+def test_job_started_from_the_unit_page_reaches_succeeded_live(
+    operator_ui: Watched, cluster: Cluster
+) -> None:
     """An operator (signed in through the form) starts a job and watches it finish."""
     ui = operator_ui
     expect = _expect()

@@ -26,7 +26,11 @@ REAUTH_SECONDS = 3.0
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
-    settings = {"REAUTH_MINUTES": REAUTH_SECONDS / 60, "LOGIN_FAILURE_DELAY": 0.05, "LOGIN_FAILURES_PER_MINUTE": 3}
+    settings = {
+        "REAUTH_MINUTES": REAUTH_SECONDS / 60,
+        "LOGIN_FAILURE_DELAY": 0.05,
+        "LOGIN_FAILURES_PER_MINUTE": 3,
+    }
     c = Cluster(tmp_path_factory.mktemp("ui-people"), units=1, broker=mqtt_broker, leader_settings=settings)
     c.start()
     try:
