@@ -1,4 +1,4 @@
-"""The schedules page in a real browser: create one, see the cron preview, see it fire and its history grow."""
+"""The schedules page in a real browser: create one, see the cron preview, see it fire, its history grow."""
 
 from __future__ import annotations
 
