@@ -130,7 +130,7 @@ def credentials(cluster: Cluster, role: str) -> tuple[str, str]:
 
 @contextmanager
 def watched_page(browser: Any, cluster: Cluster, role: str | None) -> Iterator[Watched]:
-    """A fresh browser context signed in as `role` (None: signed out); fails on console errors, outside requests."""
+    """A browser context signed in as `role` (None: anonymous); fails on console errors, outside requests."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     watched = Watched(context.new_page(), cluster.leader_url)
     try:
