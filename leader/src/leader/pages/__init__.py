@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, operations, schedules, shell, units
+from . import dashboard, operations, people, schedules, shell, units
 
-BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, schedules.bp]
+BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, schedules.bp, people.bp]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 
 
