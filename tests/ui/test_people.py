@@ -160,9 +160,9 @@ def test_people_page_adds_a_user_changes_a_role_and_shows_the_audit(ui: Watched,
     expect(row).to_be_visible()
     row.get_by_label("Role of pat", exact=True).select_option("viewer")
     row.get_by_role("button", name="Change role of pat").click()
+    expect(ui.page.locator("#audit")).to_contain_text("user.role")  # after the page reloads
     expect(ui.page.locator('[data-user="pat"] select')).to_have_value("viewer")
     assert cluster.api("GET", "/api/users/pat").json()["role"] == "viewer"
-    expect(ui.page.locator("#audit")).to_contain_text("user.role")
     ui.check("people")
 
 

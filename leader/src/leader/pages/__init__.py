@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import dashboard, operations, people, schedules, shell, units
 
-BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, schedules.bp, people.bp]
+BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, schedules.bp, people.bp, people.account_bp]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 
 

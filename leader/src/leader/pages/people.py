@@ -14,12 +14,13 @@ from ..db import get_db, users
 from ..db import tokens as tokens_db
 
 bp = Blueprint("people", __name__)
+account_bp = Blueprint("account", __name__)  # its own blueprint: the navigation marks one current page
 AUDIT_PAGE = 50
 
 
-@bp.get("/account")
+@account_bp.get("/account")
 @requires("viewer")
-def account() -> str:
+def index_account() -> str:
     ident = auth.require_role("viewer")
     mine = tokens_db.list_active(get_db(), ident.name) if ident.kind == "user" else []
     return render_template("account.html", tokens=mine, roles=_roles_up_to(ident.role))

@@ -42,7 +42,7 @@ NAV = [
     ("Profiles", "profiles.index"),
     ("Config", "config.index"),
     ("People", "people.index"),
-    ("Account", "people.account"),
+    ("Account", "account.index_account"),
 ]
 
 
