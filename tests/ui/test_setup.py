@@ -1,4 +1,4 @@
-"""The first run in a real browser: a fresh leader → setup code → first admin → units checked → done → dashboard."""
+"""The first run in a browser: fresh leader → setup code → first admin → units checked → done → dashboard."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def _identify() -> Identity | None:
 
 
 def identify_page_session() -> Identity | None:
-    """For public pages that show more to a signed-in person (the setup wizard): who the session is, if any."""
+    """For public pages that show more to a signed-in person (the setup wizard): the session's identity."""
     if "identity" not in g:
         sid = session.get("sid")
         live = sessions_db.lookup(get_db(), sid) if isinstance(sid, str) else None
