@@ -127,7 +127,7 @@ def test_plugin_installed_on_all_units_from_the_page_after_the_password_prompt(
     dialog = ui.page.locator("#reauth-dialog")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Password").fill(cluster.admin_password)
-    dialog.get_by_role("button", name="Confirm").click()
+    dialog.get_by_role("button", name="Continue").click()
     ui.page.wait_for_url(re.compile(r"/operations/[0-9a-f]{32}$"))
     # the browser logs the first answer (403 reauth_required) as a failed load: that one was expected
     expected = [e for e in ui.errors if "403" in e]

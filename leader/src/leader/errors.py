@@ -23,33 +23,33 @@ FULL_BELOW = 64 * 1024  # free bytes under which an I/O error on the store count
 MACHINE_PREFIXES = ("/api/", "/unit_api/", "/metrics", "/static/")
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     """Programs get JSON: on machine paths, and on pages they call with JSON (the sign-in forms take both)."""
     if request.path.startswith(MACHINE_PREFIXES) or request.path == "/api" or request.is_json:
         return True
     return request.accept_mimetypes.best == "application/json"
 
 
-def _answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
-    if _wants_json():
+def answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) -> Response:
+    if wants_json():
         return json_response(body, status, headers)
     html = render_template("error.html", status=status, error=body.error, message=body.message)
     return Response(html, status=status, mimetype="text/html", headers=headers)
 
 
 def _api_error(exc: ApiError) -> Response:
-    return _answer(exc.body(), exc.status, getattr(exc, "headers", None))
+    return answer(exc.body(), exc.status, getattr(exc, "headers", None))
 
 
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
     status = exc.code or 500
-    return _answer(ErrorBody(error=code, message=exc.description or exc.name), status)
+    return answer(ErrorBody(error=code, message=exc.description or exc.name), status)
 
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error")
-    return _answer(ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500)
+    return answer(ErrorBody(error="internal_error", message="Internal error; see the leader's log."), 500)
 
 
 def _disk_full(exc: sqlite3.OperationalError) -> bool:
@@ -70,7 +70,7 @@ def _store_error(exc: sqlite3.OperationalError) -> Response:
     if _disk_full(exc):
         log.error("the store's disk is full: writes fail until space is freed (%s)", exc)
         body = ErrorBody(error="storage_full", message="The leader's disk is full; free space and retry.")
-        return _answer(body, 507)
+        return answer(body, 507)
     return _unexpected(exc)
 
 
