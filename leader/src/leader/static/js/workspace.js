@@ -165,7 +165,7 @@ function countPoints(state) {
 function redraw(state) {
   const { units, data } = plotData(state);
   const width = Math.max(state.el.clientWidth, 260);
-  const same = state.plot && state.plotUnits.join() === units.join();
+  const same = state.plot && units.length && state.plotUnits.join() === units.join();
   if (same) {
     state.plot.setData(data);
   } else {
@@ -205,8 +205,21 @@ function redraw(state) {
       },
     };
     state.el.replaceChildren();
-    state.plot = new window.uPlot(opts, data, state.el);
+    state.plot = null;
     state.plotUnits = units;
+    if (!units.length) {
+      const empty = document.createElement("p");
+      empty.className = "muted chart-empty";
+      empty.textContent = "No readings in this window.";
+      state.el.append(empty);
+      countPoints(state);
+      return;
+    }
+    state.plot = new window.uPlot(opts, data, state.el);
+    // the min/max band series stay out of the legend: one entry per unit toggles its line and band
+    state.plot.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => {
+      if (i > 0 && (i - 1) % 3 !== 0) row.classList.add("band-series");
+    });
   }
   countPoints(state);
 }
