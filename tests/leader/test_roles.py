@@ -17,8 +17,13 @@ from tests.leader.conftest import make_app
 
 # The design's open routes: health, sign-in and -out, and setup (which refuses once complete).
 PUBLIC = {"/api/health", "/login", "/logout", "/setup", "/setup/admin"}
-# Changes a viewer may make: their own tokens, and their own password check.
-VIEWER_MAY = {("POST", "/api/tokens"), ("DELETE", "/api/tokens/<int:token_id>"), ("POST", "/api/reauth")}
+# Changes a viewer may make: their own tokens, and their own password check; and validating a profile.
+VIEWER_MAY = {
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/<int:token_id>"),
+    ("POST", "/api/reauth"),
+    ("POST", "/api/profiles/validate"),  # saves nothing: editors validate as you type
+}
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -175,18 +175,27 @@ def _lines(app: Flask, op_id: str) -> str:
         db.close()
 
 
-def test_vanished_target_and_profiles_record_a_failed_operation(
+def test_vanished_target_and_profile_record_a_failed_operation(
     lab: tuple[Flask, FlaskClient, StandIn],
 ) -> None:
     app, api, _ = lab
     s = api.post("/api/schedules", json=GOOD).json
-    p = api.post(
-        "/api/schedules",
-        json={**GOOD, "action": {"kind": "profile.run", "experiment": EXP, "profile": "demo"}},
-    ).json
+    profile_run = {**GOOD, "action": {"kind": "profile.run", "experiment": EXP, "profile": "demo"}}
+    r = api.post("/api/schedules", json=profile_run)
+    assert r.status_code == 400 and "Unknown profile at `$.action.profile`" in r.json["message"]
+    demo = (
+        'version: "1.0"\nexperiment_profile_name: demo\n'
+        "common: {jobs: {stirring: {actions: [{type: start, t: 1h}]}}}\n"
+    )
+    assert api.put("/api/profiles/demo", json={"yaml": demo}).status_code == 201
+    p = api.post("/api/schedules", json=profile_run).json
+    op = api.post(f"/api/schedules/{p['id']}/run").json["operation"]
+    assert op["kind"] == "profile.run" and op["status"] == "queued" and op["trigger"] == "schedule"
+    assert op["requested_by"] == f"schedule:{p['id']}" and [e["action"] for e in op["plan"]] == ["start"]
+    assert api.delete("/api/profiles/demo").status_code == 204
     op = api.post(f"/api/schedules/{p['id']}/run").json["operation"]
     assert op["status"] == "failed" and op["kind"] == "profile.run"
-    assert "profiles not available yet" in _lines(app, op["id"])
+    assert "unknown profile at `$.action.profile`: 'demo'" in _lines(app, op["id"])
     assert api.delete(f"/api/experiments/{EXP}/units/unit1").status_code in (200, 204)
     op = api.post(f"/api/schedules/{s['id']}/run").json["operation"]
     assert op["status"] == "failed" and op["steps"] == [] and op["trigger"] == "schedule"

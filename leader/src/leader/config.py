@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`
+    # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
+    "PROFILE_TICK": 0.25,
+    "PROFILE_WHEN_POLL": 15.0,
     # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
     # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
     # (LEADER_SCHEDULE_MISFIRE_GRACE).
@@ -77,6 +81,15 @@ DEFAULTS: dict[str, Any] = {
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # Fleet (leader.fleet): plugin install/uninstall is refused (403) unless PLUGINS_ENABLED
+    # (LEADER_PLUGINS_ENABLED; each agent's allow_plugins must be on too); PLUGINS_ALLOWED, when not empty,
+    # lists the only plugin names that may be installed (LEADER_PLUGINS_ALLOWED='["pioreactor-x"]').
+    # The worker asks `/unit_api/versions` of units whose status is older than FLEET_STALE_AFTER seconds,
+    # looking every FLEET_CHECK_INTERVAL seconds (0 = never; LEADER_FLEET_CHECK_INTERVAL).
+    "PLUGINS_ENABLED": False,
+    "PLUGINS_ALLOWED": [],
+    "FLEET_CHECK_INTERVAL": 120.0,
+    "FLEET_STALE_AFTER": 300.0,
     # People (leader.auth, leader.sessions). Browser sessions last SESSION_HOURS (LEADER_SESSION_HOURS);
     # set SESSION_COOKIE_SECURE = true when users reach the leader over HTTPS (LEADER_SESSION_COOKIE_SECURE);
     # TRUSTED_PROXIES = how many reverse proxies stand in front whose X-Forwarded-* headers are trusted

@@ -1,4 +1,5 @@
-"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client and the scheduler.
+"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client, the scheduler, the
+alerts and the experiment profiles' driver.
 
 Start it with `python -m leader.worker` (same configuration as the web app: `LEADER_CONFIG`, `LEADER_*`).
 Exactly one worker runs per cluster. Start-up, in order, before any task runs:
@@ -6,8 +7,9 @@ Exactly one worker runs per cluster. Start-up, in order, before any task runs:
 1. the store is migrated (under the migration lock, with a backup first: `leader.db.migrate.migrate`);
    web processes wait for this;
 2. operations a crashed worker left `running` become `interrupted`, `queued` ones are queued again;
-3. the MQTT ingest, the scheduler (leader.schedules) and the alerts (leader.alerts) start; then the
-   consumer (short poll interval: an operation starts within ~0.1 s).
+3. the MQTT ingest, the scheduler (leader.schedules), the alerts (leader.alerts) and the profile driver
+   (leader.profiles.driver) start; then the consumer (short poll interval: an operation starts within
+   ~0.1 s).
 
 SIGTERM or SIGINT, once or repeatedly, at any moment: no more tasks, running operations get
 `WORKER_SHUTDOWN_GRACE` seconds (a second signal ends the wait; what is still running is `interrupted` at
@@ -22,7 +24,10 @@ import threading
 
 from . import alerts, create_app, ingest, signals
 from .db import migrate
+from .extensions import agents
+from .fleet.checker import Checker
 from .operations import engine
+from .profiles.driver import Driver
 from .schedules import runner as schedules_runner
 
 log = logging.getLogger("leader.worker")
@@ -55,6 +60,12 @@ def _run(stopping: threading.Event) -> int:
     running = ingest.start(app)
     schedules_runner.start(app)
     alerting = alerts.start(app, running.stats)
+    profiles = Driver(app).start()
+    app.extensions["leader.profile_driver"] = profiles  # a `profile.run` task wakes it
+    with app.app_context():  # fills versions for units silent on MQTT (leader.fleet.checker)
+        cfg = app.config
+        every, stale = float(cfg["FLEET_CHECK_INTERVAL"]), float(cfg["FLEET_STALE_AFTER"])
+        checker = Checker(cfg["DATABASE"], agents(), every, stale).start()
     try:
         threads = int(app.config["WORKER_THREADS"])
         consumer = signals.Consumer(
@@ -72,6 +83,8 @@ def _run(stopping: threading.Event) -> int:
             consumer.run()
         return consumer.abandoned
     finally:  # the reverse of start-up; the ingest last, so it commits what it holds
+        checker.stop()
+        profiles.stop()
         alerting.stop()
         schedules_runner.stop()
         running.stop()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from .base import Scalar, Wire
 from .errors import BadRequest
+from .fleet import UnitHealth, UnitVersions
 from .names import (
     check_config_override,
     check_experiment,
@@ -15,6 +16,7 @@ from .names import (
     check_unit,
     check_value,
 )
+from .profiles import PlanEntry
 
 # `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
 Presence = Literal["online", "offline", "lost", "unknown"]
@@ -63,6 +65,10 @@ class Unit(Wire):
     active: bool
     presence: Presence
     last_seen: str | None
+    # fleet (cluster_schema.fleet): from the agent's status heartbeat, kept in the leader's store
+    versions: UnitVersions | None = None
+    versions_checked_at: str | None = None
+    health: UnitHealth | None = None
 
 
 class ExperimentCreate(Wire):
@@ -174,6 +180,8 @@ class Operation(Wire):
     # user:<name> | token:<id> | schedule:<id> | profile:<operation id> | cli:<os user> | development
     # | unknown (rows older than the field)
     requested_by: str = "unknown"
+    # a `profile.run`: one entry per action per unit, in the order they fire (others: null)
+    plan: list[PlanEntry] | None = None
 
 
 class OperationAnswer(Wire):

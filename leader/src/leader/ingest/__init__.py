@@ -64,7 +64,12 @@ class Ingest:
             except Exception:
                 log.exception("ingest: cannot read the contrib descriptors; keeping the current ones")
                 continue
-            if router.subscriptions() != self.writer.router.subscriptions():
+            current = self.writer.router
+            if (router.subscriptions(), router.settings, router.readings) != (
+                current.subscriptions(),
+                current.settings,
+                current.readings,
+            ):
                 self.writer.router = router  # read once per batch by the writer thread
                 self.client.use(router)
                 log.info("ingest: descriptors changed; %d subscriptions", len(router.subscriptions()))

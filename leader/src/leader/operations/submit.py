@@ -28,16 +28,20 @@ def submit(
     *,
     needs_targets: bool = True,
     requested_by: str | None = None,
+    enqueue: bool = True,
 ) -> Operation:
     """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out.
 
     `requested_by` defaults to the current request's principal (`user:<name>`, `token:<id>`,
     `development`), outside a request to `cli:<os user>`; the scheduler passes `schedule:<id>`, a profile
-    run `profile:<operation id>`.
+    run `profile:<operation id>`. `enqueue=False`: the caller stores it inside its own transaction and
+    enqueues it (`tasks.enqueue`) after the commit (a worker start-up re-enqueues queued operations).
     """
     if needs_targets and not targets:
         raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
     op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or requester())
+    if not enqueue:
+        return op
     tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, experiments, operations, shell, units
+from . import dashboard, experiments, operations, profiles, shell, units
 
-BLUEPRINTS = [dashboard.bp, experiments.bp, operations.bp, units.bp]
+BLUEPRINTS = [dashboard.bp, experiments.bp, operations.bp, units.bp, profiles.bp]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 
 

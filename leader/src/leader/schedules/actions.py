@@ -30,10 +30,9 @@ from cluster_schema.schedules import (
 
 from .. import contrib, exports
 from ..db import experiments as exp_db
+from ..db import profiles as profiles_db
 from ..db import units as units_db
 from ..operations.actions import ACTIONS
-
-PROFILES_MISSING = "profiles not available yet: this leader cannot run experiment profiles"
 
 
 class Vanished(Exception):
@@ -80,6 +79,11 @@ def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
         return
     if not _experiment_exists(db, action.experiment):
         raise BadRequest(f"Unknown experiment at `$.action.experiment`: {action.experiment!r}.")
+    if isinstance(action, ProfileRunAction):
+        try:
+            profiles_db.get_yaml(db, action.profile)
+        except NotFound:
+            raise BadRequest(f"Unknown profile at `$.action.profile`: {action.profile!r}.") from None
     job = getattr(action, "job", None)
     if job is not None and not _job_known(app, job):
         raise BadRequest(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.")
@@ -111,8 +115,8 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
         # as the API builds them, as of this firing (`all` and `last_hours` resolved now)
         params = exports.params(db, app, action, action.datasets or exports.datasets(app))
         return Plan(exports.KIND, params, [], needs_targets=False)
-    if isinstance(action, ProfileRunAction):
-        raise Vanished(PROFILES_MISSING)
+    if isinstance(action, ProfileRunAction):  # started by `leader.profiles.runs` (its plan with it)
+        return Plan("profile.run", {"experiment": action.experiment, "profile": action.profile}, [], False)
     targets = _targets(db, action.experiment, action.units)
     if isinstance(action, JobStartAction):
         params = {

@@ -23,6 +23,7 @@ from ..db import get_db, now
 from ..db import operations as ops_db
 from ..db import schedules as sched_db
 from ..operations.submit import submit
+from ..profiles import runs as profile_runs
 from .actions import Vanished, plan
 from .triggers import iso
 
@@ -68,14 +69,24 @@ def fire(
         return None
     try:
         p = plan(db, current_app, row.action)
-        op = submit(
-            p.kind,
-            p.params,
-            p.targets,
-            TRIGGER,
-            needs_targets=p.needs_targets,
-            requested_by=requested_by(schedule_id),
-        )
+        if p.kind == "profile.run":
+            op = profile_runs.start(
+                db,
+                p.params["experiment"],
+                p.params["profile"],
+                dry_run=False,
+                trigger=TRIGGER,
+                requested_by=requested_by(schedule_id),
+            )
+        else:
+            op = submit(
+                p.kind,
+                p.params,
+                p.targets,
+                TRIGGER,
+                needs_targets=p.needs_targets,
+                requested_by=requested_by(schedule_id),
+            )
     except Vanished as exc:
         op = _failed(schedule_id, row.action, str(exc))
     except ApiError as exc:

@@ -48,6 +48,7 @@ ROUTES = [
     Route("POST", "/unit_api/system/reboot", None, TaskAnswer, 202),
     Route("POST", "/unit_api/system/shutdown", None, TaskAnswer, 202),
     Route("POST", "/unit_api/system/update", None, TaskAnswer, 202),
+    Route("POST", "/unit_api/system/identify", None, TaskAnswer, 202, "Flicker the LED"),
     Route("GET", "/unit_api/system/clock", None, Clock),
     Route("POST", "/unit_api/system/clock", Clock, TaskAnswer, 202),
     Route("GET", "/unit_api/plugins", None, Plugins),
