@@ -61,9 +61,8 @@ def test_create_assign_start_watch_pause_resume_and_stop(ui: Watched, cluster: C
         expect(section.locator('[data-unit="unit1"]')).to_contain_text("ready", timeout=30_000)
     expect(page.locator('[data-chart="od"]')).not_to_have_attribute("data-points", "0", timeout=30_000)
     first = _points(ui, "od")
-    page.wait_for_function(
-        f"() => Number(document.querySelector('[data-chart=\"od\"]').dataset.points) > {first}", timeout=30_000
-    )
+    grows = "n => Number(document.querySelector('[data-chart=\"od\"]').dataset.points) > n"
+    page.wait_for_function(grows, arg=first, timeout=30_000)
 
     stirring.get_by_role("button", name="Pause").click()
     expect(stirring.locator('[data-unit="unit1"]')).to_contain_text("sleeping", timeout=30_000)
