@@ -77,3 +77,8 @@ def test_create_assign_start_watch_pause_resume_and_stop(ui: Watched, cluster: C
     page.get_by_role("dialog", name="Stop every job of ws1?").get_by_role("button", name="Stop all").click()
     for job in ("stirring", "od_reading"):
         expect(page.locator(f'[data-job="{job}"] [data-unit="unit2"]')).to_contain_text("off", timeout=30_000)
+
+    page.get_by_role("button", name="End experiment").click()
+    page.get_by_role("dialog", name="End ws1?").get_by_role("button", name="End experiment").click()
+    expect(page.locator("[data-unit-card]")).to_have_count(0, timeout=60_000)
+    assert cluster.api("GET", "/api/experiments/ws1").json()["units"] == []
