@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, operations, people, profiles, schedules, shell, units
+from . import dashboard, experiments, operations, people, profiles, schedules, shell, units
 
 BLUEPRINTS = [
     dashboard.bp,
+    experiments.bp,
     operations.bp,
     units.bp,
     schedules.bp,
