@@ -54,4 +54,6 @@ def test_login_form_needs_its_csrf_token(tmp_path: Path) -> None:
     client = _app(tmp_path)
     client.get("/login")
     r = client.post("/login", data={"username": "ada", "password": "a long password"})
-    assert r.status_code == 400 and r.json and r.json["error"] == "csrf_failed"
+    assert r.status_code == 400 and r.mimetype == "text/html"  # a form gets the friendly page
+    r = client.post("/login", json={"username": "ada", "password": "a long password"})
+    assert r.status_code == 400 and r.json and r.json["error"] == "csrf_failed"  # a program gets JSON

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -21,6 +20,9 @@ import msgspec
 from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDescriptor
 from cluster_schema.mqtt import AgentPresence, LogEvent
 from cluster_schema.topics import JOB_STATES, LOG_LEVELS
+
+from .payloads import Malformed, parse_time
+from .status import parse_status
 
 LOG, STATE, SETTING, READING, PRESENCE = "log", "state", "setting", "reading", "presence"
 VALUE = "value"  # the last value of any `<job>/<setting>` topic, for profile expressions' lookups
@@ -37,26 +39,12 @@ _LEVEL_NO = {name: i for i, name in enumerate(LOG_LEVELS)}
 _STATES = frozenset(JOB_STATES)
 
 
-class Malformed(ValueError):
-    """The topic is one we ingest but the payload is not what it should be."""
-
-
 class Unknown(ValueError):
     """The topic is not one the router stores."""
 
 
 def level_number(level: str) -> int:
     return _LEVEL_NO[level]
-
-
-def parse_time(text: str, default: float) -> float:
-    """Pioreactor's ISO timestamps (`...T04:49:19.895Z`) as epoch seconds; `default` when absent."""
-    if not text:
-        return default
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError as exc:
-        raise Malformed(f"bad timestamp {text[:40]!r}") from exc
 
 
 def log_dedupe_key(topic: str, payload: bytes) -> int:
@@ -148,8 +136,6 @@ class Router:
         if exp == "$agent" and len(parts) == 4 and parts[3] == "presence":
             return self._presence(unit, payload, received_at)
         if exp == "$agent" and len(parts) == 4 and parts[3] == "status":
-            from .status import parse_status  # (imports this module)
-
             return parse_status(unit, payload, received_at)
         if not exp or unit.startswith("$"):
             raise Unknown(topic)

@@ -9,7 +9,7 @@ import msgspec
 from cluster_schema.fleet import AgentStatus
 
 from ..db.fleet import StatusRow
-from .parse import Malformed, parse_time
+from .payloads import Malformed, parse_time
 
 STATUS = "status"
 _decoder = msgspec.json.Decoder(AgentStatus)
