@@ -321,8 +321,11 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
 
     def ready_on_unit1(events: list[dict[str, Any]]) -> bool:
         opened.set()
-        return any(e["event"] == "operation" and e["data"]["status"] == "succeeded" for e in events) and any(
-            e["event"] == "job_state" and e["data"] == READY_UNIT1 for e in events
+        # the job's settings may be ingested just after its `ready` state: wait for all three
+        return (
+            any(e["event"] == "operation" and e["data"]["status"] == "succeeded" for e in events)
+            and any(e["event"] == "job_state" and e["data"] == READY_UNIT1 for e in events)
+            and any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in events)
         )
 
     errors: list[BaseException] = []
@@ -351,7 +354,9 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
     assert not reader.is_alive() and not errors, (errors, seen)
     ids = [e["id"] for e in seen]
     assert ids == sorted(set(ids))
-    assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen)
+    assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen), [
+        (e["event"], e["data"]) for e in seen
+    ]
 
     # a new connection with the last id gets what happened since, and nothing before it
     cluster.api("POST", "/api/experiments/exp/jobs/stirring/stop?wait=25", json={"units": ["unit1"]})
