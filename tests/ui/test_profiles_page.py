@@ -52,7 +52,7 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
 
     ui.page.locator("#run form").first.get_by_role("button", name="Run", exact=True).click()
     run = ui.page.locator("[data-run]").first
-    expect(run).to_be_visible(timeout=20_000)
+    expect(run).to_be_visible(timeout=45_000)
     # live: the start, then the update two seconds later, each done without reloading
     plan = run.locator("[data-plan]")
     expect(plan.locator("tr", has_text="update").locator('[data-status="done"]').first).to_be_visible(
