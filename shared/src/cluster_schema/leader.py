@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from .base import Scalar, Wire
+from msgspec import Meta
+
+from .base import Wire
 from .errors import BadRequest
-from .names import check_experiment, check_option_key, check_setting, check_unit, check_value
+from .names import (
+    Address,
+    ArgStr,
+    ArgValue,
+    Description,
+    EnvName,
+    ExperimentName,
+    OptionName,
+    SettingName,
+    Sha256,
+    TokenName,
+    UnitName,
+    Value,
+    check_arg,
+    check_env_name,
+    check_experiment,
+    check_option_key,
+    check_setting,
+    check_unit,
+    check_value,
+)
 
 Presence = Literal["online", "offline", "unknown"]
 OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "ok", "failed"]
 Trigger = Literal["ui", "api", "schedule", "profile"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "cancelled", "interrupted"})
+
+
+# A list of distinct unit names (msgspec checks each name; `validate()` the duplicates).
+UnitList = Annotated[list[UnitName], Meta(extra_json_schema={"uniqueItems": True})]
+Port = Annotated[int, Meta(ge=1, le=65535)]
+Model = Annotated[str, Meta(max_length=100)]
 
 
 def _check_units(units: list[str] | None, field: str = "$.units") -> None:
@@ -25,10 +53,10 @@ def _check_units(units: list[str] | None, field: str = "$.units") -> None:
 
 
 class UnitCreate(Wire):
-    name: str
-    address: str | None = None
-    port: int = 4999
-    model: str | None = None
+    name: UnitName
+    address: Address | None = None
+    port: Port = 4999
+    model: Model | None = None
 
     def validate(self) -> UnitCreate:
         check_unit(self.name, "$.name")
@@ -40,9 +68,9 @@ class UnitCreate(Wire):
 
 
 class UnitPatch(Wire):
-    address: str | None = None
-    port: int | None = None
-    model: str | None = None
+    address: Address | None = None
+    port: Port | None = None
+    model: Model | None = None
     active: bool | None = None
 
 
@@ -57,8 +85,8 @@ class Unit(Wire):
 
 
 class ExperimentCreate(Wire):
-    name: str
-    description: str = ""
+    name: ExperimentName
+    description: Description = ""
 
     def validate(self) -> ExperimentCreate:
         check_experiment(self.name, "$.name")
@@ -67,7 +95,7 @@ class ExperimentCreate(Wire):
 
 
 class ExperimentPatch(Wire):
-    description: str | None = None
+    description: Description | None = None
 
 
 class Experiment(Wire):
@@ -78,7 +106,7 @@ class Experiment(Wire):
 
 
 class AssignmentsPut(Wire):
-    units: list[str]
+    units: UnitList
 
     def validate(self) -> AssignmentsPut:
         _check_units(self.units)
@@ -93,23 +121,28 @@ class Assignment(Wire):
 
 
 class JobStartRequest(Wire):
-    units: list[str] | None = None
-    options: dict[str, Scalar] = {}
-    args: list[str] = []
-    env: dict[str, str] = {}
+    """Options, args and env travel to the agents' `pio`: the agents' own rules apply here already."""
+
+    units: UnitList | None = None
+    options: dict[OptionName, ArgValue] = {}
+    args: list[ArgStr] = []
+    env: dict[EnvName, ArgStr] = {}
 
     def validate(self) -> JobStartRequest:
         _check_units(self.units)
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
-            check_value(value, f"$.options.{key}")
+            check_arg(value, f"$.options.{key}")
         for i, arg in enumerate(self.args):
-            check_value(arg, f"$.args[{i}]")
+            check_arg(arg, f"$.args[{i}]")
+        for key, text in self.env.items():
+            check_env_name(key, f"$.env.{key[:40]}")
+            check_arg(text, f"$.env.{key}")
         return self
 
 
 class JobStopRequest(Wire):
-    units: list[str] | None = None
+    units: UnitList | None = None
 
     def validate(self) -> JobStopRequest:
         _check_units(self.units)
@@ -117,8 +150,8 @@ class JobStopRequest(Wire):
 
 
 class SettingsPatch(Wire):
-    settings: dict[str, Scalar]
-    units: list[str] | None = None
+    settings: Annotated[dict[SettingName, Value], Meta(min_length=1)]
+    units: UnitList | None = None
 
     def validate(self) -> SettingsPatch:
         _check_units(self.units)
@@ -162,6 +195,13 @@ class OperationAnswer(Wire):
     operation: Operation
 
 
+class OperationsPage(Wire):
+    """GET /api/operations: newest first; `next` is the `before` of the following page."""
+
+    operations: list[Operation]
+    next: str | None = None
+
+
 class RunningJob(Wire):
     unit: str
     job_name: str
@@ -200,7 +240,7 @@ class TimeSeries(Wire):
 
 
 class ExportRequest(Wire):
-    experiments: list[str]
+    experiments: Annotated[list[ExperimentName], Meta(min_length=1)]
     datasets: list[str] = []
 
     def validate(self) -> ExportRequest:
@@ -213,7 +253,7 @@ class ExportRequest(Wire):
 
 class ConfigFilePut(Wire):
     content: str
-    sha256: str | None = None
+    sha256: Sha256 | None = None  # when given, saved only if the current file has this hash (else 409)
 
 
 class ConfigFile(Wire):
@@ -223,8 +263,28 @@ class ConfigFile(Wire):
     updated_at: str | None = None
 
 
+class ConfigFiles(Wire):
+    files: list[ConfigFile]  # `content` left empty in this list
+
+
+class ConfigHistory(Wire):
+    history: list[ConfigFile]
+
+
+class UnitCheck(Wire):
+    """POST /api/units/<unit>/check: the agent answered and accepted our token."""
+
+    unit: str
+    reachable: bool
+    token_accepted: bool
+    agent: str
+    versions: Any
+    presence: Presence
+    last_seen: str | None
+
+
 class TokenCreate(Wire):
-    name: str
+    name: TokenName
 
     def validate(self) -> TokenCreate:
         check_value(self.name, "$.name", 100)

@@ -19,8 +19,11 @@ def _api_error(exc: ApiError) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's own errors (routing 404, 405, 413...) in the contract's body, keeping the headers the
+    exception carries: a 405 says which methods exist in `Allow` (RFC 9110)."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    return json_response(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return json_response(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500, headers)
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -21,15 +21,13 @@ from pathlib import Path
 
 from cluster_schema.agent import RunJobRequest
 from cluster_schema.errors import BadRequest
-from cluster_schema.names import check_experiment, check_job, check_value
+from cluster_schema.names import check_arg, check_experiment, check_job
 
 from .config import Settings
 from .registry import pid_alive
 
 # config.ini section and key names (`stirring.config`, `PWM`, `Kp`, `1`): a narrow rule of the agent's own.
 _CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_SHELL = re.compile(r"[;&|$`<>\\]")
-_PARENT = re.compile(r"(^|/)\.\.(/|$)")
 OUTPUT_TAIL = 2000  # characters of a process's output kept in a result
 ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
@@ -62,18 +60,9 @@ def _arg(value: object, field: str) -> str:
     """One validated scalar as one argv element.
 
     No shell ever sees it, but `pio` (or a plugin) might hand it to one, or take it for a path: shell
-    metacharacters and `..` path segments are refused too (defence in depth, on top of check_value).
+    metacharacters and `..` are refused too (defence in depth): `names.ARG_PATTERN`, also in the schemas.
     """
-    check_value(value, field)
-    if isinstance(value, bool):
-        return str(value)
-    text = "" if value is None else str(value)
-    if _SHELL.search(text) or _PARENT.search(text):
-        raise BadRequest(
-            f"Invalid value at `{field}`: shell metacharacters (; & | $ ` < > \\) and '..' path segments "
-            "are not allowed."
-        )
-    return text
+    return check_arg(value, field)
 
 
 class Pio:

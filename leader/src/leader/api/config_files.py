@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, Response
+from msgspec import Meta
 
 from cluster_schema.base import Wire
 from cluster_schema.errors import BadRequest
-from cluster_schema.leader import ConfigFile, ConfigFilePut, OperationAnswer
-from cluster_schema.names import check_file_name, check_unit
-from cluster_schema.openapi import Route
+from cluster_schema.leader import (
+    ConfigFile,
+    ConfigFilePut,
+    ConfigFiles,
+    ConfigHistory,
+    OperationAnswer,
+    UnitList,
+)
+from cluster_schema.names import FILE_MAX, check_file_name, check_unit
+from cluster_schema.openapi import WAIT, Route
 
 from ..auth import principal
 from ..db import config_files as files_db
@@ -21,7 +31,16 @@ bp = Blueprint("config_files", __name__)
 
 
 class ConfigSync(Wire):
-    units: list[str] | None = None  # default: every active unit
+    units: UnitList | None = None  # default: every active unit
+
+    def validate(self) -> ConfigSync:
+        if self.units is not None and len(set(self.units)) != len(self.units):
+            raise BadRequest("Duplicate unit names at `$.units`.")
+        return self
+
+
+# Config files the leader keeps: file names ending in `.ini`
+ConfigName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_](?:\.?[A-Za-z0-9_-])*\.ini$", max_length=FILE_MAX)]
 
 
 def _name(name: str) -> str:
@@ -69,10 +88,36 @@ def sync() -> Response:
     return start("config.sync", {}, units)
 
 
+_NAME = {"name": ConfigName}
 ROUTES = [
-    Route("GET", "/api/config/files", None, None, summary="Config files (names and sha256)"),
-    Route("GET", "/api/config/files/<name>", None, ConfigFile),
-    Route("PUT", "/api/config/files/<name>", ConfigFilePut, ConfigFile, summary="Save (validated as INI)"),
-    Route("GET", "/api/config/files/<name>/history", None, None, summary="Earlier versions, newest first"),
-    Route("POST", "/api/config/sync", ConfigSync, OperationAnswer, 202, "Write the files to the units"),
+    Route("GET", "/api/config/files", None, ConfigFiles, summary="Config files (names and sha256)"),
+    Route("GET", "/api/config/files/<name>", None, ConfigFile, params=_NAME),
+    Route(
+        "PUT",
+        "/api/config/files/<name>",
+        ConfigFilePut,
+        ConfigFile,
+        summary="Save (validated as INI: 400 `invalid_config`); 409 when `sha256` is not the current one",
+        params=_NAME,
+        errors=(409,),
+    ),
+    Route(
+        "GET",
+        "/api/config/files/<name>/history",
+        None,
+        ConfigHistory,
+        summary="Earlier versions, newest first",
+        params=_NAME,
+    ),
+    Route(
+        "POST",
+        "/api/config/sync",
+        ConfigSync,
+        OperationAnswer,
+        202,
+        "Write the files to the units (404: no config.ini yet, or an unknown unit)",
+        errors=(404, 409),
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
 ]

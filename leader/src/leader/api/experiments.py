@@ -65,13 +65,28 @@ def unassign(exp: str, unit: str) -> Response:
 
 ROUTES = [
     Route("GET", "/api/experiments", None, list[Experiment], summary="List experiments"),
-    Route("POST", "/api/experiments", ExperimentCreate, Experiment, 201, "Create an experiment"),
+    Route(
+        "POST",
+        "/api/experiments",
+        ExperimentCreate,
+        Experiment,
+        201,
+        "Create an experiment",
+        errors=(409,),
+        headers=("Location",),
+    ),
     Route("GET", "/api/experiments/<exp>", None, Experiment),
     Route("PATCH", "/api/experiments/<exp>", ExperimentPatch, Experiment),
-    Route("DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (refused while units are assigned)"),
+    Route(
+        "DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (409 while units are assigned)", (409,)
+    ),
     Route("GET", "/api/experiments/<exp>/units", None, AssignmentsPut, summary="Assigned units"),
     Route(
-        "PUT", "/api/experiments/<exp>/units", AssignmentsPut, AssignmentsPut, summary="Set assigned units"
+        "PUT",
+        "/api/experiments/<exp>/units",
+        AssignmentsPut,
+        AssignmentsPut,
+        summary="Set assigned units (404 names unknown units)",
     ),
     Route("DELETE", "/api/experiments/<exp>/units/<unit>", None, None, 204, "Unassign one unit"),
 ]

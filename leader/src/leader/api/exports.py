@@ -9,13 +9,14 @@ from flask.blueprints import BlueprintSetupState
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
 from cluster_schema.leader import ExportRequest, OperationAnswer
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import WAIT, Route
 
 from .. import exports
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
 from ..operations.submit import accepted, submit, trigger
+from .operations import OperationId
 
 bp = Blueprint("exports", __name__)
 
@@ -58,6 +59,24 @@ def download(op_id: str) -> Response:
 
 
 ROUTES = [
-    Route("POST", "/api/exports", ExportRequest, OperationAnswer, 202, "Export experiments as a zip of CSV"),
-    Route("GET", "/api/exports/<op_id>", None, None, summary="The finished export (application/zip)"),
+    Route(
+        "POST",
+        "/api/exports",
+        ExportRequest,
+        OperationAnswer,
+        202,
+        "Export experiments as a zip of CSV",
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
+    Route(
+        "GET",
+        "/api/exports/<op_id>",
+        None,
+        None,
+        summary="The finished export (409 while it runs; 404 when gone)",
+        errors=(409,),
+        params={"op_id": OperationId},
+        media_type="application/zip",
+    ),
 ]

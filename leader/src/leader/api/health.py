@@ -23,4 +23,4 @@ def health() -> Response:
     return json_response(HealthAnswer(status="ok", version=__version__, schema_version=SCHEMA_VERSION))
 
 
-ROUTES = [Route("GET", "/api/health", None, HealthAnswer, summary="Liveness, no credentials")]
+ROUTES = [Route("GET", "/api/health", None, HealthAnswer, summary="Liveness, no credentials", public=True)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
-from cluster_schema.openapi import Route, document
+from cluster_schema.openapi import Route, document, enum
 
-from .. import __version__
+from .. import __version__, exports
 from ..http import json_response
 
 bp = Blueprint("openapi", __name__)
@@ -20,7 +20,11 @@ def spec() -> Response:
     from . import routes
 
     if not _doc:
-        _doc.update(document("Pioreactor cluster leader", __version__, routes()))
+        doc = document("Pioreactor cluster leader", __version__, routes())
+        # the datasets this leader exports depend on its chart descriptors
+        export = doc["components"]["schemas"]["ExportRequest"]["properties"]["datasets"]
+        export["items"] = enum(exports.datasets(current_app))
+        _doc.update(doc)
     return json_response(_doc)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from typing import Annotated
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
+from msgspec import Meta
 
 from cluster_schema import codec
 from cluster_schema.errors import BadRequest, Conflict
-from cluster_schema.leader import FINISHED, Operation, OperationAnswer
-from cluster_schema.openapi import Route
+from cluster_schema.leader import FINISHED, OperationAnswer, OperationsPage
+from cluster_schema.openapi import WAIT, Route, enum, sse_event
 
 from ..db import connect, get_db
 from ..db import operations as ops_db
@@ -20,6 +22,7 @@ from ..operations.submit import accepted
 
 bp = Blueprint("operations", __name__)
 
+OperationId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
 STATUSES = ("queued", "running", *sorted(FINISHED))
 STREAM_MAX_SECONDS = 3600  # a stream of an operation that never ends still ends
 KEEPALIVE_SECONDS = 15
@@ -27,6 +30,9 @@ KEEPALIVE_SECONDS = 15
 
 @bp.get("/operations")
 def list_operations() -> Response:
+    for name in ("kind", "before"):
+        if len(request.args.get(name, "")) > 100:
+            raise BadRequest(f"Too long at `?{name}`: 100 characters at most.")
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequest(f"Invalid `?status`: one of {', '.join(STATUSES)}.")
@@ -37,7 +43,7 @@ def list_operations() -> Response:
         before=request.args.get("before") or None,
         limit=query_int("limit", 50, lo=1, hi=500),
     )
-    return json_response({"operations": ops, "next": ops[-1].id if ops else None})
+    return json_response(OperationsPage(operations=ops, next=ops[-1].id if ops else None))
 
 
 @bp.get("/operations/<op_id>")
@@ -112,9 +118,41 @@ def _stream(db: sqlite3.Connection, op_id: str, after: int, poll: float) -> Iter
         time.sleep(poll)
 
 
+_ID = {"op_id": OperationId}
 ROUTES = [
-    Route("GET", "/api/operations", None, list[Operation], summary="Operations, newest first"),
-    Route("GET", "/api/operations/<op_id>", None, OperationAnswer, summary="One operation with its steps"),
-    Route("POST", "/api/operations/<op_id>/cancel", None, OperationAnswer, 202, "Cancel"),
-    Route("GET", "/api/operations/<op_id>/events", None, None, summary="text/event-stream of the operation"),
+    Route(
+        "GET",
+        "/api/operations",
+        None,
+        OperationsPage,
+        summary="Operations, newest first; `before` = a page's `next` (an operation id) or a time",
+        query={
+            "kind": {"type": "string", "maxLength": 100},
+            "status": enum(STATUSES),
+            "before": {"type": "string", "maxLength": 100},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+        },
+    ),
+    Route("GET", "/api/operations/<op_id>", None, OperationAnswer, summary="One operation", params=_ID),
+    Route(
+        "POST",
+        "/api/operations/<op_id>/cancel",
+        None,
+        OperationAnswer,
+        202,
+        "Cancel (409 when it already finished)",
+        errors=(409,),
+        params=_ID,
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
+    Route(
+        "GET",
+        "/api/operations/<op_id>/events",
+        None,
+        sse_event(("state", "line", "step", "done")),
+        summary="Server-sent events: state, line (id = line seq; `Last-Event-ID` resumes), step, done",
+        params=_ID,
+        media_type="text/event-stream",
+    ),
 ]

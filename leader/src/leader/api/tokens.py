@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.errors import NotFound
 from cluster_schema.leader import Token, TokenCreate, TokenCreated
 from cluster_schema.openapi import Route
 
@@ -27,6 +28,8 @@ def create_token() -> Response:
 
 @bp.delete("/tokens/<int:token_id>")
 def revoke(token_id: int) -> Response:
+    if token_id > 2**63 - 1:  # beyond an SQLite INTEGER: no such token
+        raise NotFound(f"No active API token with id {token_id}.")
     tokens_db.revoke(get_db(), token_id)
     return Response(status=204)
 
@@ -34,5 +37,5 @@ def revoke(token_id: int) -> Response:
 ROUTES = [
     Route("GET", "/api/tokens", None, list[Token], summary="Active API tokens (never the secret)"),
     Route("POST", "/api/tokens", TokenCreate, TokenCreated, 201, "Create; the token is shown once"),
-    Route("DELETE", "/api/tokens/<token_id>", None, None, 204, "Revoke"),
+    Route("DELETE", "/api/tokens/<int:token_id>", None, None, 204, "Revoke"),
 ]

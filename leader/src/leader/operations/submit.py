@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, request
 
-from cluster_schema.errors import BadRequest
+from cluster_schema.errors import Conflict
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
 
 from .. import tasks
@@ -24,7 +24,8 @@ def submit(
 ) -> Operation:
     """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out."""
     if needs_targets and not targets:
-        raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
+        # a well-formed request that the cluster's state makes empty (no active unit assigned)
+        raise Conflict("No target units: the operation would do nothing.", code="no_targets")
     op = ops_db.create(get_db(), kind, params, targets, trigger, principal())
     tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
