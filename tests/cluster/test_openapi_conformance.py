@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from devcluster.broker import Broker
 from devcluster.cluster import Cluster
@@ -30,7 +31,7 @@ AGENT_EXCLUDED = r"^/unit_api/(system/(reboot|shutdown|update)|plugins/(install|
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
     # generated units have addresses that answer nothing: give up on them soon (`?wait=` holds a request)
-    quick = {"OPERATION_DEADLINE": 4.0, "AGENT_CONNECT_TIMEOUT": 1.0, "AGENT_READ_TIMEOUT": 2.0}
+    quick = {"OPERATION_DEADLINE": 2.0, "AGENT_CONNECT_TIMEOUT": 1.0, "AGENT_READ_TIMEOUT": 2.0}
     c = Cluster(tmp_path_factory.mktemp("conformance"), units=1, broker=mqtt_broker, leader_settings=quick)
     c.start()
     try:
@@ -67,8 +68,8 @@ def test_leader_matches_its_openapi_document(cluster: Cluster, tmp_path: Path) -
     out = _schemathesis(
         cluster.leader_url + "/api/openapi.json", cluster.api_token, tmp_path, ST_KEEP_TOKEN_ID=str(own)
     )
-    assert "No issues found" in out or " passed" in out, out[-5000:]
-    assert cluster.api("GET", "/api/units/unit1").status_code == 200  # still trusted, still there
+    assert " passed" in out, out[-5000:]
+    assert cluster.api("GET", "/api/tokens").status_code == 200  # the run kept its own credentials
     assert not cluster.dead_processes()
 
 
@@ -82,6 +83,10 @@ def test_agent_matches_its_openapi_document(cluster: Cluster, tmp_path: Path) ->
         AGENT_EXCLUDED,
         ST_CLUSTER_TOKEN=cluster.cluster_token,
     )
-    r = cluster.api("POST", "/api/units/unit1/check")
-    assert r.status_code == 200, r.text  # the agent still accepts the leader's token
+    r = requests.get(
+        agent.url + "/unit_api/versions",
+        headers={"Authorization": f"Bearer {cluster.cluster_token}"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text  # the agent still accepts the cluster's token
     assert not cluster.dead_processes()

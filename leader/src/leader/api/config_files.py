@@ -8,7 +8,7 @@ from flask import Blueprint, Response
 from msgspec import Meta
 
 from cluster_schema.base import Wire
-from cluster_schema.errors import BadRequest
+from cluster_schema.errors import BadRequest, Conflict
 from cluster_schema.leader import (
     ConfigFile,
     ConfigFilePut,
@@ -17,7 +17,7 @@ from cluster_schema.leader import (
     OperationAnswer,
     UnitList,
 )
-from cluster_schema.names import FILE_MAX, check_file_name, check_unit
+from cluster_schema.names import FILE_MAX, check_file_name
 from cluster_schema.openapi import WAIT, Route
 
 from ..auth import principal
@@ -77,14 +77,17 @@ def sync() -> Response:
     """One step per unit; an unreachable unit is a failed step, never a silent success."""
     req = body(ConfigSync)
     db = get_db()
-    files_db.get(db, "config.ini")  # 404 when there is nothing to sync
+    # what the body names, or the store lacks, is a conflict with the state (404 is for the URL's resource)
+    if not any(f.name == "config.ini" for f in files_db.list_files(db)):
+        raise Conflict("Nothing to sync: save config.ini first.", code="nothing_to_sync")
     units = req.units
     if units is None:
         units = units_db.active_names(db)
     else:
-        for i, unit in enumerate(units):
-            check_unit(unit, f"$.units[{i}]")
-            units_db.get(db, unit)
+        known = {u.name for u in units_db.list_units(db)}
+        unknown = [unit for unit in units if unit not in known]
+        if unknown:
+            raise Conflict(f"Unknown unit(s) at `$.units`: {', '.join(unknown)}.", code="unknown_units")
     return start("config.sync", {}, units)
 
 
@@ -115,8 +118,8 @@ ROUTES = [
         ConfigSync,
         OperationAnswer,
         202,
-        "Write the files to the units (404: no config.ini yet, or an unknown unit)",
-        errors=(404, 409),
+        "Write the files to the units (409: no config.ini yet, an unknown unit, or no unit at all)",
+        errors=(409,),
         query={"wait": WAIT},
         headers=("Location",),
     ),

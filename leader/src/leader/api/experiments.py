@@ -86,7 +86,8 @@ ROUTES = [
         "/api/experiments/<exp>/units",
         AssignmentsPut,
         AssignmentsPut,
-        summary="Set assigned units (404 names unknown units)",
+        summary="Set assigned units (409 names unknown units)",
+        errors=(409,),
     ),
     Route("DELETE", "/api/experiments/<exp>/units/<unit>", None, None, 204, "Unassign one unit"),
 ]
