@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from .errors import from_validation_error
+from .names import PATTERN_WORDS
 
 T = TypeVar("T")
 
@@ -36,9 +37,16 @@ def decode(type_: type[T], data: bytes | str) -> T:
         fixed = _with_integral_floats(type_, data)
         if fixed is not None:
             return fixed
-        raise from_validation_error(_with_keys(exc, type_, data)) from None
+        raise from_validation_error(_in_words(_with_keys(exc, type_, data))) from None
     except msgspec.DecodeError as exc:
         raise from_validation_error(exc) from None
+
+
+def _in_words(exc: msgspec.ValidationError) -> msgspec.ValidationError:
+    text = str(exc)
+    for pattern, words in PATTERN_WORDS.items():
+        text = text.replace(f"`str` matching regex {pattern!r}", words)
+    return msgspec.ValidationError(text)
 
 
 def _integers(value: Any) -> tuple[Any, bool]:

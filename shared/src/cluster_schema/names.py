@@ -165,3 +165,20 @@ def check_value(value: object, field: str, max_len: int = VALUE_MAX) -> object:
             )
         return value
     raise BadRequest(f"Invalid value at `{field}`: expected a string, number, boolean or null.")
+
+
+# How a refused pattern reads in a 400's message (msgspec names the regex; people want the rule).
+PATTERN_WORDS = {
+    UNIT_PATTERN: "a unit name (1-63 letters, digits or '-', not starting with '-')",
+    IDENT_PATTERN: "a name of lowercase letters, digits and '_' (max 64, not starting with a digit)",
+    OPTION_PATTERN: "an option name of lowercase letters, digits, '_' and '-' (max 64)",
+    FILE_PATTERN: "a file name of letters, digits, '_', '-', '.' (no '..', not starting with '.' or '-')",
+    EXPERIMENT_PATTERN: "an experiment name without leading or trailing spaces, '/', '+', '#', '$' or "
+    "control characters",
+    VALUE_PATTERN: "a value without NUL or line breaks, not starting with '-' unless a number",
+    ARG_PATTERN: "a value without NUL, line breaks, shell metacharacters (; & | $ ` < > backslash) or "
+    "'..', not starting with '-' unless a number",
+    ENV_PATTERN: "an environment variable name of upper-case letters, digits and '_'",
+    CONFIG_NAME_PATTERN: "a config section or key of letters, digits, '_', '.', '-' (max 64)",
+    SHA256_PATTERN: "a sha256 in lowercase hex",
+}

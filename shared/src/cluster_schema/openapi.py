@@ -73,6 +73,7 @@ class Route(NamedTuple):
     media_type: str = "application/json"  # of the success answer
     headers: tuple[str, ...] = ()  # headers of the success answer (e.g. "Location")
     answers: dict[int, Any] | None = None  # other non-error answers: status -> type
+    request_headers: dict[str, Any] | None = None  # optional request headers: a type or a JSON Schema dict
 
 
 def openapi_path(path: str) -> str:
@@ -99,7 +100,8 @@ def document(
             types.append(tp)
 
     for r in routes:
-        for tp in (r.request, r.response, *(r.answers or {}).values(), *(r.query or {}).values()):
+        extras = (*(r.answers or {}).values(), *(r.query or {}).values(), *(r.request_headers or {}).values())
+        for tp in (r.request, r.response, *extras):
             want(tp)
         for conv, name in _PARAM.findall(r.path):
             want(_param_type(r, conv or None, name))
@@ -130,6 +132,10 @@ def document(
         params += [
             {"name": name, "in": "query", "required": False, "schema": schema_of(tp)}
             for name, tp in (r.query or {}).items()
+        ]
+        params += [
+            {"name": name, "in": "header", "required": False, "schema": schema_of(tp)}
+            for name, tp in (r.request_headers or {}).items()
         ]
         if params:
             op["parameters"] = params
@@ -182,7 +188,7 @@ def _body_required(tp: Any) -> bool:
 def _derived_errors(r: Route, roles: bool) -> list[int]:
     statuses = []
     has_path_params = bool(_PARAM.search(r.path))
-    if r.request is not None or r.query or has_path_params:
+    if r.request is not None or r.query or r.request_headers or has_path_params:
         statuses.append(400)
     if not r.public:
         statuses += [401, 403] if roles else [401]

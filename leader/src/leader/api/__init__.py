@@ -1,8 +1,9 @@
 """`/api`: one parent blueprint; every module of this package that defines `bp` is nested under it.
 
 To add a concern, create `leader/api/<concern>.py` with `bp = Blueprint("<concern>", __name__)` and,
-for the OpenAPI document, `ROUTES: list[Route]`. Nothing else needs editing. Credentials are checked for
-every route (see `leader.auth`).
+for the OpenAPI document, `ROUTES: list[Route]` (one per view and method; see `cluster_schema.openapi`
+for what a Route says). Nothing else needs editing. Credentials are checked for every route (see
+`leader.auth`). Tests fail when the URL map and the document disagree, and schemathesis checks the rest.
 """
 
 from __future__ import annotations

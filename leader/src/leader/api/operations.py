@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -70,10 +71,10 @@ def events(op_id: str) -> Response:
     """SSE: `state` (the operation), `line` (id = line seq), `step`, `done`. Polls the store, so any
     web worker can serve any stream; `Last-Event-ID` resumes after that line."""
     ops_db.get(get_db(), op_id)  # 404 before the stream starts
-    try:
-        after = int(request.headers.get("Last-Event-ID") or request.args.get("after") or 0)
-    except ValueError:
-        raise BadRequest("Invalid `Last-Event-ID`: a line number.") from None
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    if not re.fullmatch(r"[0-9]{1,18}", raw.strip()):
+        raise BadRequest("Invalid `Last-Event-ID`: a line number.")
+    after = int(raw)
     path, poll = current_app.config["DATABASE"], float(current_app.config["SSE_POLL"])
 
     def stream() -> Iterator[str]:
@@ -119,6 +120,7 @@ def _stream(db: sqlite3.Connection, op_id: str, after: int, poll: float) -> Iter
 
 
 _ID = {"op_id": OperationId}
+LINE = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "resume after this line"}
 ROUTES = [
     Route(
         "GET",
@@ -153,6 +155,8 @@ ROUTES = [
         sse_event(("state", "line", "step", "done")),
         summary="Server-sent events: state, line (id = line seq; `Last-Event-ID` resumes), step, done",
         params=_ID,
+        query={"after": LINE},
+        request_headers={"Last-Event-ID": LINE},
         media_type="text/event-stream",
     ),
 ]
