@@ -5,11 +5,12 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+import msgspec
 from flask import Blueprint, Response
 
 from cluster_schema import SCHEMA_VERSION
 from cluster_schema.agent import ClusterTokenPut, Health, Versions
-from cluster_schema.names import ARG_PATTERN, EXPERIMENT_MAX, EXPERIMENT_PATTERN, IDENT_PATTERN, VALUE_MAX
+from cluster_schema.names import ArgStr, ExperimentName, JobName, ValueStr
 from cluster_schema.openapi import Route, document, enum
 
 from .. import __version__
@@ -65,22 +66,17 @@ def put_cluster_token() -> Response:
 def _for_this_unit(doc: dict[str, Any]) -> dict[str, Any]:
     """What this agent's settings decide: its config file names and the environment names it passes."""
     settings = agent().settings
-    for path in ("/unit_api/config/{name}",):
-        for op in doc["paths"][path].values():
-            for param in op["parameters"]:
-                if param["name"] == "name":
-                    param["schema"] = enum(sorted(settings.config_files))
+    for op in doc["paths"]["/unit_api/config/{name}"].values():
+        (param,) = op["parameters"]
+        param["schema"] = enum(sorted(settings.config_files))
     env = doc["components"]["schemas"]["RunJobRequest"]["properties"]["env"]
-    env["properties"] = {name: _env_schema(name) for name in sorted(settings.env_allowed)}
-    env["additionalProperties"] = False
     env.pop("propertyNames", None)
+    env["additionalProperties"] = False
+    # every value is a ValueStr (RunJobRequest.validate); then, as Pio.env checks each, EXPERIMENT and
+    # JOB_SOURCE follow their name rules and the others are argv values
+    kinds: dict[str, Any] = {"EXPERIMENT": ExperimentName, "JOB_SOURCE": JobName}
+    env["properties"] = {
+        n: {"allOf": [msgspec.json.schema(ValueStr), msgspec.json.schema(kinds.get(n, ArgStr))]}
+        for n in sorted(settings.env_allowed)
+    }
     return doc
-
-
-def _env_schema(name: str) -> dict[str, Any]:
-    """As Pio.env checks each: EXPERIMENT and JOB_SOURCE by their name rules, others as argv values."""
-    if name == "EXPERIMENT":
-        return {"type": "string", "pattern": EXPERIMENT_PATTERN, "minLength": 1, "maxLength": EXPERIMENT_MAX}
-    if name == "JOB_SOURCE":
-        return {"type": "string", "pattern": IDENT_PATTERN, "maxLength": 64}
-    return {"type": "string", "pattern": ARG_PATTERN, "maxLength": VALUE_MAX}
