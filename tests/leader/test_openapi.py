@@ -112,3 +112,9 @@ def test_a_body_naming_unknown_units_is_a_conflict(api: FlaskClient) -> None:
     assert r.status_code == 409 and r.json["error"] == "unknown_units" and "ghost" in r.json["message"]
     r = api.post("/api/experiments/e/jobs/stirring/start", json={})
     assert r.status_code == 409 and r.json["error"] == "no_targets"
+
+
+def test_a_query_parameter_given_twice_is_refused(api: FlaskClient) -> None:
+    r = api.get("/api/operations?limit=5&limit=x")
+    assert r.status_code == 400 and "`?limit`" in r.json["message"]
+    assert api.get("/api/logs?unit=a&unit=b").status_code == 400

@@ -25,10 +25,18 @@ def body(type_: type[T]) -> T:
     return validate() if validate else value
 
 
+def query_arg(name: str, default: str | None = None) -> str | None:
+    """One query parameter, given at most once (which of several would count is nobody's guess)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"Given more than once: `?{name}`.")
+    return values[0] if values else default
+
+
 def query_float(
     name: str, default: float | None = None, *, lo: float = 0.0, hi: float | None = None
 ) -> float | None:
-    raw = request.args.get(name)
+    raw = query_arg(name)
     if raw is None or raw == "":
         return default
     try:

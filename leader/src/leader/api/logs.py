@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.leader import LogsPage
@@ -10,7 +10,7 @@ from cluster_schema.openapi import Route, enum
 
 from ..db import get_db
 from ..db import logs as logs_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 
 bp = Blueprint("logs", __name__)
 
@@ -20,7 +20,7 @@ MAX_LENGTH = {"experiment": 100, "unit": 63, "job": 64, "min_level": 20, "before
 
 
 def _arg(name: str) -> str | None:
-    value = request.args.get(name)
+    value = query_arg(name)
     if value is not None and len(value) > MAX_LENGTH[name]:
         raise BadRequest(f"Too long at `?{name}`: {MAX_LENGTH[name]} characters at most.")
     return value or None

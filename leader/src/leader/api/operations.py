@@ -18,7 +18,7 @@ from cluster_schema.openapi import WAIT, Route, enum, sse_event
 
 from ..db import connect, get_db
 from ..db import operations as ops_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 from ..operations.submit import accepted
 
 bp = Blueprint("operations", __name__)
@@ -32,16 +32,16 @@ KEEPALIVE_SECONDS = 15
 @bp.get("/operations")
 def list_operations() -> Response:
     for name in ("kind", "before"):
-        if len(request.args.get(name, "")) > 100:
+        if len(query_arg(name) or "") > 100:
             raise BadRequest(f"Too long at `?{name}`: 100 characters at most.")
-    status = request.args.get("status") or None
+    status = query_arg("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequest(f"Invalid `?status`: one of {', '.join(STATUSES)}.")
     ops = ops_db.list_operations(
         get_db(),
-        kind=request.args.get("kind") or None,
+        kind=query_arg("kind") or None,
         status=status,
-        before=request.args.get("before") or None,
+        before=query_arg("before") or None,
         limit=query_int("limit", 50, lo=1, hi=500),
     )
     return json_response(OperationsPage(operations=ops, next=ops[-1].id if ops else None))
@@ -71,7 +71,7 @@ def events(op_id: str) -> Response:
     """SSE: `state` (the operation), `line` (id = line seq), `step`, `done`. Polls the store, so any
     web worker can serve any stream; `Last-Event-ID` resumes after that line."""
     ops_db.get(get_db(), op_id)  # 404 before the stream starts
-    raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    raw = request.headers.get("Last-Event-ID") or query_arg("after") or "0"
     if not re.fullmatch(r"[0-9]{1,18}", raw.strip()):
         raise BadRequest("Invalid `Last-Event-ID`: a line number.")
     after = int(raw)

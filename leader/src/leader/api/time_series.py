@@ -11,7 +11,7 @@ import re
 import time
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from cluster_schema.errors import BadRequest, NotFound
 from cluster_schema.leader import TimeSeries
@@ -21,7 +21,7 @@ from cluster_schema.openapi import Route
 from .. import contrib
 from ..db import get_db
 from ..db import readings as readings_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 
 bp = Blueprint("time_series", __name__)
 # comma-separated unit names (empty items are skipped)
@@ -29,7 +29,7 @@ UNITS_PATTERN = rf"^(?:{UNIT_PATTERN[1:-1]})?(?:,(?:{UNIT_PATTERN[1:-1]})?)*$"
 
 
 def _time(name: str, default: float) -> float:
-    raw = request.args.get(name)
+    raw = query_arg(name)
     if not raw:
         return default
     try:
@@ -43,7 +43,7 @@ def _time(name: str, default: float) -> float:
 
 
 def _units() -> list[str]:
-    raw = request.args.get("units", "")
+    raw = query_arg("units") or ""
     if len(raw) > 1000 or not re.fullmatch(UNITS_PATTERN, raw):
         raise BadRequest("Invalid `?units`: unit names separated by commas (1000 characters at most).")
     return [u for u in raw.split(",") if u]

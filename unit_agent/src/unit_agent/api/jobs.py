@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from cluster_schema.agent import (
     AgentRunningJob,
@@ -20,7 +20,7 @@ from cluster_schema.errors import NotFound
 from cluster_schema.names import ExperimentName, check_experiment, check_job
 from cluster_schema.openapi import Route
 
-from ..http import body, json_response
+from ..http import body, json_response, query_arg
 from ..registry import JobRow
 from ..state import parse_value
 from . import agent, enqueue
@@ -87,7 +87,7 @@ def _running_rows(job: str, experiment: str | None) -> list[JobRow]:
 
 @bp.get("/settings/job_name/<job>")
 def get_settings(job: str) -> Response:
-    rows = _running_rows(job, request.args.get("experiment"))
+    rows = _running_rows(job, query_arg("experiment"))
     return json_response(JobSettings(settings=_state_and_settings(rows[0])[1]))
 
 
