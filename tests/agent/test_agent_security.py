@@ -90,6 +90,8 @@ def test_a_405_says_which_methods_exist_and_a_404_says_why(sim_agent: AgentProc)
     r = requests.get(sim_agent.url + "/unit_api/task_results/no-such-task", headers=headers, timeout=5)
     assert r.status_code == 404
     assert r.json()["status"] == "unknown" and r.json()["error"] == "not_found" and r.json()["message"]
+    r = requests.get(sim_agent.url + "/unit_api/versions", timeout=5)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
 
 
 def _queued(agent: AgentProc) -> int:

@@ -118,3 +118,8 @@ def test_a_query_parameter_given_twice_is_refused(api: FlaskClient) -> None:
     r = api.get("/api/operations?limit=5&limit=x")
     assert r.status_code == 400 and "`?limit`" in r.json["message"]
     assert api.get("/api/logs?unit=a&unit=b").status_code == 400
+
+
+def test_a_401_names_the_scheme(client: FlaskClient) -> None:
+    r = client.get("/api/units")
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"

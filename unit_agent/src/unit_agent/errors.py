@@ -15,7 +15,7 @@ log = logging.getLogger("unit_agent.web")
 
 
 def _api_error(exc: ApiError) -> Response:
-    return json_response(exc.body(), exc.status)
+    return json_response(exc.body(), exc.status, exc.headers)
 
 
 def _http_error(exc: HTTPException) -> Response:
