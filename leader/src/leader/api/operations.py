@@ -71,10 +71,10 @@ def events(op_id: str) -> Response:
     """SSE: `state` (the operation), `line` (id = line seq), `step`, `done`. Polls the store, so any
     web worker can serve any stream; `Last-Event-ID` resumes after that line."""
     ops_db.get(get_db(), op_id)  # 404 before the stream starts
-    raw = request.headers.get("Last-Event-ID") or query_arg("after") or "0"
-    if not re.fullmatch(r"[0-9]{1,18}", raw.strip()):
-        raise BadRequest("Invalid `Last-Event-ID`: a line number.")
-    after = int(raw)
+    given = [v for v in (request.headers.get("Last-Event-ID"), query_arg("after")) if v]
+    if any(not re.fullmatch(r"[0-9]{1,18}", v.strip()) for v in given):
+        raise BadRequest("Invalid `Last-Event-ID` or `?after`: a line number.")
+    after = int(given[0]) if given else 0  # a reconnecting browser's header wins
     path, poll = current_app.config["DATABASE"], float(current_app.config["SSE_POLL"])
 
     def stream() -> Iterator[str]:
