@@ -123,3 +123,14 @@ def test_a_query_parameter_given_twice_is_refused(api: FlaskClient) -> None:
 def test_a_401_names_the_scheme(client: FlaskClient) -> None:
     r = client.get("/api/units")
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_public_in_the_document_is_public_in_the_app(app: Flask, spec: dict[str, Any]) -> None:
+    """`Route(public=True)` and `@public` say the same thing, route by route."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        view_public = getattr(app.view_functions[rule.endpoint], "public", False)
+        for method in (rule.methods or set()) & {m.upper() for m in METHODS}:
+            op = spec["paths"][openapi_path(rule.rule)][method.lower()]
+            assert (op.get("security") == []) is view_public, (method, rule.rule)
