@@ -134,3 +134,12 @@ def test_public_in_the_document_is_public_in_the_app(app: Flask, spec: dict[str,
         for method in (rule.methods or set()) & {m.upper() for m in METHODS}:
             op = spec["paths"][openapi_path(rule.rule)][method.lower()]
             assert (op.get("security") == []) is view_public, (method, rule.rule)
+
+
+def test_a_body_over_the_limit_is_a_documented_413(
+    app: Flask, api: FlaskClient, spec: dict[str, Any]
+) -> None:
+    big = b'{"name": "e", "description": "' + b"x" * app.config["MAX_CONTENT_LENGTH"] + b'"}'
+    r = api.post("/api/experiments", data=big, content_type="application/json")
+    assert r.status_code == 413 and r.json is not None and r.json["error"] == "request_entity_too_large"
+    assert "413" in spec["paths"]["/api/experiments"]["post"]["responses"]

@@ -8,9 +8,9 @@ Every route module lists its routes next to the views:
   (patterns, lengths, ranges, `Literal` enums) become the schemas, and msgspec enforces the same at decode;
 - path parameters take their type from `PATH_PARAMS` by name (the name rules of `names.py`), or from
   `params=`; query parameters from `query=` (a type or a JSON Schema dict);
-- error statuses are derived from the route's shape (400 when it takes input, 401 and 403 unless `public`,
-  404 when it has path parameters) plus `errors=` for the ones its logic answers (409, 429, 502, 504 ...),
-  each with the contract's `{"error", "message"}` body;
+- error statuses are derived from the route's shape (400 when it takes input, 413 when it takes a body,
+  401 and 403 unless `public`, 404 when it has path parameters) plus `errors=` for the ones its logic
+  answers (409, 429, 502, 504 ...), each with the contract's `{"error", "message"}` body;
 - `public=True` marks a route without credentials (`security: []`).
 Tests walk each app's URL map against the document, and schemathesis checks the services against it.
 """
@@ -190,6 +190,8 @@ def _derived_errors(r: Route, roles: bool) -> list[int]:
     has_path_params = bool(_PARAM.search(r.path))
     if r.request is not None or r.query or r.request_headers or has_path_params:
         statuses.append(400)
+    if r.request is not None:
+        statuses.append(413)  # both apps cap a body (MAX_CONTENT_LENGTH)
     if not r.public:
         statuses += [401, 403] if roles else [401]
     if has_path_params:

@@ -32,6 +32,6 @@ ROUTES = [
         ConfigFileBody,
         ConfigFileAnswer,
         summary="Write atomically (validated as INI); 409 when `sha256` is not the current file's",
-        errors=(409, 413),
+        errors=(409,),
     ),
 ]
