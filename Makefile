@@ -5,10 +5,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROJECTS := shared unit_agent leader
 PYTEST_ARGS ?=
+VENDOR := leader/src/leader/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 
 .PHONY: install test lint dist bench clean run
 
-install: $(STAMP)
+install: $(STAMP) $(VENDOR_STAMP)
+
+# The UI's front-end libraries (package.json, exact versions) copied into the leader package, so the wheel
+# carries them and a Pi never needs npm. No lock file is written: it would record download addresses.
+$(VENDOR_STAMP): package.json
+	npm install --no-audit --no-fund --package-lock=false --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/uplot/dist/uPlot.iife.min.js \
+		node_modules/uplot/dist/uPlot.min.css $(VENDOR)/
+	@touch $@
 
 $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml unit_agent/pyproject.toml leader/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required ($(PYTHON))"; exit 1; }
@@ -38,6 +49,6 @@ bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) dist build $(addsuffix /build,$(PROJECTS)) .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) dist build node_modules $(VENDOR) $(addsuffix /build,$(PROJECTS)) .run .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 	find . -name '*.egg-info' -prune -exec rm -rf {} +

@@ -8,9 +8,11 @@ Settings (environment):
                   stationary phase, in about two minutes)
     DEMO_DIR      where processes keep their files and logs (default .run/demo)
     DEMO_INFO     where to write the JSON below (default .run/demo.json)
+    DEMO_APP_ENV  the leader's APP_ENV (default production); `development` opens /api and the pages
+                  without credentials, the way to browse the UI until sign-in exists
 
-Writes .run/demo.json for scripts: {"leader_url", "api_token", "cluster_token", "mqtt": {"host", "port"},
-"agents": [{"unit", "url"}]}.
+Writes .run/demo.json for scripts: {"leader_url", "api_token" (an admin's), "cluster_token", "mqtt": {"host",
+"port"}, "agents": [{"unit", "url"}], "admin_user", "admin_password", "viewer_user", "viewer_password"}.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
-from .cluster import Cluster
+from leader import signals
+
+from .cluster import Cluster, StartCancelled
 from .units import real_pio_unavailable_reason
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +67,9 @@ def _banner(cluster: Cluster, info_path: Path) -> str:
     return f"""
 Pioreactor demo cluster is up.
   leader:     {url}
-  API token:  {token}
+  API token:  {token}   (admin)
+  sign in:    {url}/login  as {cluster.admin_user} / {cluster.admin_password}  (admin)
+                           or {cluster.viewer_user} / {cluster.viewer_password}  (viewer)
   agents:     {units}
   broker:     {cluster.broker.kind} on {cluster.broker.host}:{cluster.broker.port}
   details:    {info_path}
@@ -87,6 +91,10 @@ def _write_info(cluster: Cluster, path: Path) -> None:
         "cluster_token": cluster.cluster_token,
         "mqtt": {"host": cluster.broker.host, "port": cluster.broker.port},
         "agents": [{"unit": a.name, "url": a.url} for a in cluster.agents],
+        "admin_user": cluster.admin_user,
+        "admin_password": cluster.admin_password,
+        "viewer_user": cluster.viewer_user,
+        "viewer_password": cluster.viewer_password,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -95,31 +103,47 @@ def _write_info(cluster: Cluster, path: Path) -> None:
 
 
 def main() -> int:
+    # Ctrl-C/SIGTERM only set `stop` (from the watcher thread: nothing runs in a signal handler), at any
+    # moment, once or many times; start-up is cut short and everything started is stopped.
+    watcher = signals.watch()
+    try:
+        return _run(watcher.stopping)
+    finally:
+        watcher.settle()
+
+
+def _run(stop: threading.Event) -> int:
     port, units, pio, speed, workdir, info_path = _settings()
     if workdir.exists():
         shutil.rmtree(workdir)  # a demo starts from a clean slate; nothing here is meant to be kept
     workdir.mkdir(parents=True)
     info_path.unlink(missing_ok=True)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     kind = "pio-sim" if pio == "sim" else "real pio 26.11.1"
     print(f"Starting a demo cluster with {units} {kind} units...", flush=True)
-    cluster = Cluster(workdir, units=units, pio=pio, sim_speed=speed, leader_port=port)
+    cluster = Cluster(
+        workdir,
+        units=units,
+        pio=pio,
+        sim_speed=speed,
+        leader_port=port,
+        app_env=os.environ.get("DEMO_APP_ENV", "production"),
+        cancel=stop,
+    )
     try:
-        cluster.start()
-        cluster.seed_demo_experiment("demo")
+        try:
+            cluster.start()
+            cluster.seed_demo_experiment("demo")
+        except StartCancelled:
+            print("\nStopped during start-up.", flush=True)
+            return 0
+        if stop.is_set():
+            return 0
         _write_info(cluster, info_path)
         print(_banner(cluster, info_path), flush=True)
-        while not stop.is_set():
+        while not stop.wait(1.0):
             if dead := cluster.dead_processes():
                 print(f"Exited unexpectedly: {', '.join(dead)}. Logs are in {workdir}", flush=True)
                 return 1
-            stop.wait(1.0)
         print("\nStopping...", flush=True)
         return 0
     finally:

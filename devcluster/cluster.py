@@ -8,9 +8,11 @@ Used by the cluster tests and by `make run` (devcluster/__main__.py).
     ...
     cluster.stop()
 
-`leader_url`, `api_token` (a Bearer token for /api), `agents` (name, port, web and worker processes) are
-public; so are `leader_web`, `leader_worker` and `restart_leader_worker()` for crash tests. Every process runs
-in its own process group and logs to a file under the work directory; `stop()` ends them all.
+`leader_url`, `api_token` (an admin's Bearer token for /api), `agents` (name, port, web and worker processes)
+are public; so are `leader_web`, `leader_worker` and `restart_leader_worker()` for crash tests. With
+`people=True` (the default) the store also has an `admin` and a `viewer` account with random passwords
+(`admin_password`, `viewer_password`) and setup is complete. Every process runs in its own process group
+and logs to a file under the work directory; `stop()` ends them all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +54,10 @@ def _toml(values: dict[str, Any]) -> str:
         else:
             lines.append(f'{key} = "{value}"')
     return "\n".join(lines) + "\n"
+
+
+class StartCancelled(Exception):
+    """`Cluster.cancel` was set while the cluster was starting (the demo got Ctrl-C)."""
 
 
 @dataclass
@@ -97,7 +104,10 @@ class Cluster:
     leader_port: int = 0  # 0: a free port
     leader_settings: dict[str, Any] = field(default_factory=dict)
     web_workers: int = 2
+    people: bool = True  # an admin and a viewer account, setup complete (False: a fresh, unset-up leader)
+    app_env: str = "production"  # "development": /api and pages without credentials (browser tests)
     agents: list[Agent] = field(default_factory=list)
+    cancel: threading.Event | None = None  # set: start() stops waiting and raises StartCancelled
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -107,6 +117,8 @@ class Cluster:
         self.leader_config = self.leader_dir / "leader.toml"
         self.cluster_token = secrets.token_urlsafe(32)
         self.api_token = ""
+        self.admin_user, self.admin_password = "admin", ""
+        self.viewer_user, self.viewer_password = "viewer", ""
         self.leader_web: Proc | None = None
         self.leader_worker: Proc | None = None
         self.session = requests.Session()
@@ -124,7 +136,13 @@ class Cluster:
             raise
         return self
 
+    def _cancelled(self) -> bool:
+        if self.cancel is not None and self.cancel.is_set():
+            raise StartCancelled()
+        return False
+
     def _start(self, timeout: float) -> None:
+        self._cancelled()
         if self.broker is None:
             self.broker = Broker(self.workdir / "broker").start()
         for i in range(self.units):
@@ -138,22 +156,28 @@ class Cluster:
         for agent in self.agents:
 
             def agent_ready(a: Agent = agent) -> bool:
-                return self._alive(a.web) and a.ready()
+                return not self._cancelled() and self._alive(a.web) and a.ready()
 
             wait_for(agent_ready, timeout, 0.1, f"agent {agent.name}")
         wait_for(
-            lambda: self._alive(self.leader_web) and http_ok(self.leader_url + "/api/health"),
+            lambda: (
+                not self._cancelled()
+                and self._alive(self.leader_web)
+                and http_ok(self.leader_url + "/api/health")
+            ),
             timeout,
             0.1,
             "leader web",
         )
         for agent in self.agents:
+            self._cancelled()
             r = self.api(
                 "POST", "/api/units", json={"name": agent.name, "address": "127.0.0.1", "port": agent.port}
             )
             assert r.status_code == 201, r.text
 
     def stop(self) -> None:
+        self.session.close()  # first: gunicorn's graceful stop waits for idle keep-alive connections
         procs = [self.leader_web, self.leader_worker] + [p for a in self.agents for p in (a.web, a.worker)]
         with ThreadPoolExecutor(8) as pool:  # SIGTERM grace periods overlap
             list(pool.map(lambda p: p.stop() if p else None, procs))
@@ -165,7 +189,6 @@ class Cluster:
             list(pool.map(lambda a: stop_unit_jobs(a.dir / "unit"), self.agents))
         if self._own_broker and self.broker:
             self.broker.stop()
-        self.session.close()
 
     def __enter__(self) -> Cluster:
         return self.start()
@@ -175,7 +198,8 @@ class Cluster:
 
     # -- leader ------------------------------------------------------------------------------------
     def _write_leader(self) -> None:
-        from leader.db import connect, migrate
+        from leader import passwords, setup
+        from leader.db import connect, migrate, users
         from leader.db import tokens as tokens_db
 
         self.leader_dir.mkdir(parents=True, exist_ok=True)
@@ -194,10 +218,19 @@ class Cluster:
             **self.leader_settings,
         }
         self.leader_config.write_text(_toml(settings))
-        migrate.init_db(settings["DATABASE"])
+        migrate.init_db(settings["DATABASE"])  # what `flask --app leader init-db` does
         db = connect(settings["DATABASE"])
         try:
-            self.api_token = tokens_db.create(db, "cluster-tests").token
+            self.api_token = tokens_db.create(db, "cluster-tests", "admin").token
+            if self.people:
+                self.admin_password = secrets.token_urlsafe(12)
+                self.viewer_password = secrets.token_urlsafe(12)
+                for name, password, role in (
+                    (self.admin_user, self.admin_password, "admin"),
+                    (self.viewer_user, self.viewer_password, "viewer"),
+                ):
+                    users.create(db, name, passwords.hash_password(password), role)
+                setup.complete(db, "devcluster")
         finally:
             db.close()
 
@@ -206,12 +239,18 @@ class Cluster:
             "LEADER_CONFIG": str(self.leader_config),
             "LEADER_INSTANCE_PATH": str(self.leader_dir),
             "LEADER_WEB_WORKERS": str(self.web_workers),
-            "APP_ENV": "production",
+            "APP_ENV": self.app_env,
         }
+
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus_client's multiprocess folder of the leader web (emptied by gunicorn at start)."""
+        return self.leader_dir / "web-metrics"
 
     def _start_leader_web(self) -> None:
         argv = [PY, "-m", "gunicorn", "--config", str(REPO / "deploy/leader/gunicorn.conf.py")]
-        self.leader_web = Proc(argv, self.leader_dir / "web.log", self.leader_env(), cwd=REPO)
+        env = {**self.leader_env(), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        self.leader_web = Proc(argv, self.leader_dir / "web.log", env, cwd=REPO)
 
     def start_leader_worker(self) -> None:
         self.leader_worker = Proc(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,7 +37,17 @@ def test_demo_cluster_starts_answers_and_stops(tmp_path: Path) -> None:
         assert proc.poll() is None, (tmp_path / "demo.log").read_text()
         info = json.loads(info_path.read_text())
         assert info["leader_url"] == f"http://127.0.0.1:{port}"
-        assert set(info) == {"leader_url", "api_token", "cluster_token", "mqtt", "agents"}
+        assert set(info) == {
+            "leader_url",
+            "api_token",
+            "cluster_token",
+            "mqtt",
+            "agents",
+            "admin_user",
+            "admin_password",
+            "viewer_user",
+            "viewer_password",
+        }
         assert [a["unit"] for a in info["agents"]] == ["unit1", "unit2"]
         auth = {"Authorization": f"Bearer {info['api_token']}"}
         units = requests.get(f"{info['leader_url']}/api/units", headers=auth, timeout=10).json()
@@ -52,6 +63,28 @@ def test_demo_cluster_starts_answers_and_stops(tmp_path: Path) -> None:
         assert r.status_code == 202 and r.json()["operation"]["status"] == "succeeded", r.text
         output = (tmp_path / "demo.log").read_text()
         assert info["api_token"] in output and "curl" in output
+        assert info["admin_password"] in output and info["viewer_password"] in output
+        me = requests.get(f"{info['leader_url']}/api/me", headers=auth, timeout=10).json()
+        assert me["role"] == "admin" and me["kind"] == "token"
+        health = requests.get(f"{info['leader_url']}/api/health", timeout=10).json()
+        assert health["setup_complete"] is True
+        for who in ("admin", "viewer"):  # each account signs in with the printed password
+            browser = requests.Session()
+            form = browser.get(f"{info['leader_url']}/login", timeout=10).text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert csrf, form
+            r = browser.post(
+                f"{info['leader_url']}/login",
+                data={
+                    "username": info[f"{who}_user"],
+                    "password": info[f"{who}_password"],
+                    "csrf_token": csrf[1],
+                },
+                timeout=10,
+                allow_redirects=False,
+            )
+            assert r.status_code == 303, r.text
+            assert browser.get(f"{info['leader_url']}/api/me", timeout=10).json()["role"] == who
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0

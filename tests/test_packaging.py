@@ -66,3 +66,16 @@ def test_agent_install_pulls_no_leader_dependency(tmp_path: Path) -> None:
 @pytest.mark.xdist_group("packaging")
 def test_schema_depends_on_msgspec_only(tmp_path: Path) -> None:
     assert _resolved(tmp_path, [_build("shared", tmp_path)]) == {"pioreactor-cluster-schema", "msgspec"}
+
+
+@pytest.mark.xdist_group("packaging")
+def test_leader_wheel_carries_the_ui(tmp_path: Path) -> None:
+    """A Pi installs the UI from the wheel alone: templates, our assets and the npm libraries."""
+    import zipfile
+
+    if not (REPO / "leader/src/leader/static/vendor/htmx.min.js").exists():
+        pytest.skip("the vendor libraries are not installed: run `make install` (npm)")
+    names = set(zipfile.ZipFile(_build("leader", tmp_path)).namelist())
+    wanted = {"leader/templates/base.html", "leader/static/css/app.css", "leader/static/js/operation.js"}
+    vendor = {"leader/static/vendor/htmx.min.js", "leader/static/vendor/uPlot.iife.min.js"}
+    assert wanted | vendor <= names, sorted((wanted | vendor) - names)

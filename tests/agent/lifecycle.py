@@ -103,3 +103,24 @@ def sigkill_behind_the_back(agent: AgentProc, experiment: str) -> None:
     assert pid not in owners and all(_alive(p) for p in owners), owners
     stop = agent.task("POST", "/unit_api/jobs/stop", {"job_name": "stirring"})
     assert stop["result"]["stopped"] == ["stirring"]
+
+
+def pause_resume_disconnect(agent: AgentProc, experiment: str) -> None:
+    """`$state` through the settings PATCH: sleeping, ready (each twice: idempotent), then disconnected."""
+    path = "/unit_api/jobs/settings/job_name/stirring"
+    run = agent.task("POST", "/unit_api/jobs/run/job_name/stirring", {"experiment": experiment})
+    assert run["result"]["state"] == "ready", run
+    pid = run["result"]["pid"]
+    for state in ("sleeping", "sleeping", "ready", "ready"):
+        change = agent.task("PATCH", path, {"experiment": experiment, "settings": {"$state": state}})
+        assert change["status"] == "complete", change
+        assert change["result"] == {"echoed": {"$state": state}, "not_echoed": []}
+        wait_for(lambda s=state: (j := _stirring(agent)) and j["state"] == s, 10, what=f"state {state}")
+    for bad in ({"$state": "lost"}, {"$state": "init"}, {"$state": 1}, {"$other": "ready"}):
+        status, answer = agent.request("PATCH", path, {"settings": bad})
+        assert status == 400 and "$.settings.$" in answer["message"], answer
+    stop = agent.task("PATCH", path, {"experiment": experiment, "settings": {"$state": "disconnected"}})
+    assert stop["result"] == {"echoed": {"$state": "disconnected"}, "not_echoed": []}, stop
+    wait_for(lambda: _stirring(agent) is None and not _alive(pid), 10, what="job gone after disconnected")
+    status, _ = agent.request("PATCH", path, {"settings": {"$state": "ready"}})
+    assert status == 404  # not running

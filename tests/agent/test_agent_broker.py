@@ -1,5 +1,5 @@
 """The agent and its broker: the API keeps working while the broker is down, the agent reconnects by itself,
-its last will says `offline` when the worker dies, and finished results expire after `result_ttl`."""
+its last will says `lost` when the worker dies, and finished results expire after `result_ttl`."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_broker_down_reconnect_last_will_and_expiry(
 
         assert agent.worker is not None
         agent.worker.kill(signal.SIGKILL)
-        assert _presence(again, "offline")["unit"] == unit  # the last will
+        assert _presence(again, "lost")["unit"] == unit  # the last will: vanished without a goodbye
 
         # results expire `result_ttl` after they finished: then they are unknown
         finished = time.monotonic()

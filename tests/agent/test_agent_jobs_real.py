@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.agent.harness import AgentProc
-from tests.agent.lifecycle import run_change_stop, sigkill_behind_the_back
+from tests.agent.lifecycle import pause_resume_disconnect, run_change_stop, sigkill_behind_the_back
 
 pytestmark = pytest.mark.real_pio
 
 
 def test_run_change_stop_real_pio(real_agent: AgentProc) -> None:
     run_change_stop(real_agent, "exp-real")
+
+
+def test_pause_resume_and_disconnect_through_state_real_pio(real_agent: AgentProc) -> None:
+    pause_resume_disconnect(real_agent, "exp-real")
 
 
 def test_job_killed_behind_the_agents_back_real_pio(real_agent: AgentProc) -> None:

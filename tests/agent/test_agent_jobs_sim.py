@@ -8,11 +8,15 @@ from typing import Any
 from cluster_schema import topics
 from devcluster.procs import wait_for
 from tests.agent.harness import AgentProc
-from tests.agent.lifecycle import run_change_stop, sigkill_behind_the_back
+from tests.agent.lifecycle import pause_resume_disconnect, run_change_stop, sigkill_behind_the_back
 
 
 def test_run_change_stop(sim_agent: AgentProc) -> None:
     run_change_stop(sim_agent, "exp-sim")
+
+
+def test_pause_resume_and_disconnect_through_state(sim_agent: AgentProc) -> None:
+    pause_resume_disconnect(sim_agent, "exp-sim")
 
 
 def test_job_killed_behind_the_agents_back(sim_agent: AgentProc) -> None:

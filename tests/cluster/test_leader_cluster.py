@@ -10,8 +10,10 @@ import json
 import os
 import re
 import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -31,7 +33,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> It
     c.start()
     try:
         assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
-        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).json() == {"units": UNITS}
+        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).json()["units"] == UNITS
         yield c
     finally:
         c.stop()
@@ -123,7 +125,9 @@ def test_one_stopped_agent_makes_the_operation_partial(clean: Cluster) -> None:
     assert elapsed < 5.0 + 3.0  # the agent read timeout (5 s) bounds it, not the 20 s operation deadline
 
 
-def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "stop"])
+def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster, sig: int) -> None:
+    """A crash, or a stop whose grace runs out while the operation waits on a unit that never answers."""
     cluster = clean
     stuck = cluster.agents[0]
     assert stuck.worker is not None
@@ -141,7 +145,14 @@ def test_worker_killed_mid_operation_ends_interrupted(clean: Cluster) -> None:
             0.1,
             "operation running with unit2 done",
         )
-        cluster.restart_leader_worker()  # SIGKILL, then a new worker
+        worker = cluster.leader_worker
+        assert worker is not None
+        began = time.monotonic()
+        cluster.restart_leader_worker(sig)  # the signal, the old worker's exit, then a new worker
+        if sig == signal.SIGTERM:  # stopped cleanly, after the grace (3 s), though the operation still ran
+            assert worker.popen.returncode == 0 and time.monotonic() - began < 3 + 3, worker.log.read_text()[
+                -2000:
+            ]
         final = wait_for(
             lambda: (s := state())["status"] != "running" and s, 20, 0.1, "operation to leave running"
         )
@@ -188,6 +199,8 @@ def test_every_api_route_refuses_without_credentials(cluster: Cluster) -> None:
 def test_config_sync_writes_every_unit_and_fails_an_offline_one(cluster: Cluster) -> None:
     current = _agent_get(cluster.agents[0], cluster, "/unit_api/config/config.ini")
     assert isinstance(current, dict)
+    unit2_own = _agent_get(cluster.agents[1], cluster, "/unit_api/config/config.ini")
+    assert isinstance(unit2_own, dict)
     # the units' own config.ini (it points pio at the test broker), plus one setting of ours
     content = current["content"] + "\n[cluster_test]\nsynced = yes\n"
     r = cluster.api("PUT", "/api/config/files/config.ini", json={"content": content})
@@ -207,6 +220,15 @@ def test_config_sync_writes_every_unit_and_fails_an_offline_one(cluster: Cluster
     for agent in cluster.agents[:2]:
         written = _agent_get(agent, cluster, "/unit_api/config/config.ini")
         assert isinstance(written, dict) and written["content"] == content
+    # unit1's config.ini names unit1's job registry: unit2 gets its own back, or its later jobs would share
+    # unit1's registry (and refuse to start while unit1 runs the same job)
+    r = requests.put(
+        cluster.agents[1].url + "/unit_api/config/config.ini",
+        json={"content": unit2_own["content"]},
+        headers={"Authorization": f"Bearer {cluster.cluster_token}"},
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_cluster_token_rotation_reaches_every_agent(cluster: Cluster) -> None:
@@ -244,3 +266,102 @@ def test_unit_check_and_system_action_on_all_units(cluster: Cluster) -> None:
     op = cluster.api("POST", "/api/units/$all/system/update?wait=25").json()["operation"]
     assert op["kind"] == "system.update" and op["status"] == "succeeded", op
     assert all(d == "update done (dry run)" for _, d in _steps(op).values()) and len(op["steps"]) == 3
+
+
+def test_pause_and_resume_through_real_agents(clean: Cluster) -> None:
+    cluster = clean
+    r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": UNITS[:2]})
+    assert r.json()["operation"]["status"] == "succeeded", r.json()["operation"]["steps"]
+
+    def states() -> dict[str, str]:  # from MQTT ingest in the leader worker
+        jobs = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
+        return {j["unit"]: j["state"] for j in jobs if j["job_name"] == "stirring"}
+
+    for _ in range(2):  # pausing a paused job is done already
+        op = cluster.api(
+            "POST", "/api/experiments/exp/jobs/stirring/pause?wait=25", json={"units": UNITS[:2]}
+        )
+        assert op.json()["operation"]["status"] == "succeeded", op.json()
+        wait_for(lambda: states() == dict.fromkeys(UNITS[:2], "sleeping"), 20, 0.1, "both sleeping")
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stirring/resume?wait=25", json={}).json()["operation"]
+    assert op["status"] == "partial", op  # unit3 runs no stirring
+    assert _steps(op) == {
+        "unit1": ("ok", "stirring ready"),
+        "unit2": ("ok", "stirring ready"),
+        "unit3": ("failed", "stirring is not running"),
+    }
+    wait_for(lambda: states() == dict.fromkeys(UNITS[:2], "ready"), 20, 0.1, "both ready again")
+
+
+def _experiment_events(
+    cluster: Cluster, until: Callable[[list[dict[str, Any]]], bool], last_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Read /api/experiments/exp/events until `until(events)` holds (the test's timeout bounds it)."""
+    headers = {} if last_id is None else {"Last-Event-ID": str(last_id)}
+    got: list[dict[str, Any]] = []
+    with cluster.api("GET", "/api/experiments/exp/events", stream=True, headers=headers) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        current: dict[str, Any] = {}
+        for raw in r.iter_lines(decode_unicode=True):
+            if raw.startswith(("id: ", "event: ", "data: ")):
+                key, _, value = raw.partition(": ")
+                current[key] = json.loads(value) if key == "data" else value
+            elif raw == "" and "event" in current:
+                got.append({**current, "id": int(current["id"])})
+                current = {}
+                if until(got):
+                    return got
+    raise AssertionError(f"the stream ended first: {got}")
+
+
+def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> None:
+    cluster = clean
+    opened = threading.Event()
+    seen: list[dict[str, Any]] = []
+
+    def ready_on_unit1(events: list[dict[str, Any]]) -> bool:
+        opened.set()
+        return any(e["event"] == "operation" and e["data"]["status"] == "succeeded" for e in events) and any(
+            e["event"] == "job_state" and e["data"] == READY_UNIT1 for e in events
+        )
+
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            seen.extend(_experiment_events(cluster, ready_on_unit1))
+        except BaseException as exc:  # handed to the test below, not lost in the thread
+            errors.append(exc)
+            opened.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    # the stream starts "now": make sure it is open (a heartbeat-free way: a first event from a note)
+    wait_for(
+        lambda: (
+            cluster.api("POST", "/api/experiments/exp/logs", json={"message": "go"}).ok and opened.wait(0.5)
+        ),
+        20,
+        0.1,
+        "stream open",
+    )
+    r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": ["unit1"]})
+    assert r.json()["operation"]["status"] == "succeeded"
+    reader.join(40)
+    assert not reader.is_alive() and not errors, (errors, seen)
+    ids = [e["id"] for e in seen]
+    assert ids == sorted(set(ids))
+    assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen)
+
+    # a new connection with the last id gets what happened since, and nothing before it
+    cluster.api("POST", "/api/experiments/exp/jobs/stirring/stop?wait=25", json={"units": ["unit1"]})
+    rest = _experiment_events(
+        cluster,
+        lambda ev: any(e["event"] == "job_state" and e["data"]["state"] == "disconnected" for e in ev),
+        last_id=ids[-1],
+    )
+    assert min(e["id"] for e in rest) > ids[-1]
+    assert rest[0]["event"] in ("job_state", "operation", "log", "setting")
+
+
+READY_UNIT1 = {"unit": "unit1", "job": "stirring", "state": "ready"}

@@ -65,7 +65,8 @@ def test_logs_pages_newest_first_with_filters(app: Flask, api: FlaskClient, rout
     assert len(seen) == 250 and len({e["message"] for e in seen}) == 250  # no row twice, none skipped
     stamps = [e["timestamp"] for e in seen]
     assert stamps == sorted(stamps, reverse=True)
-    assert set(seen[0]) == {"timestamp", "unit", "experiment", "job", "source", "level", "message"}
+    assert set(seen[0]) == {"timestamp", "unit", "experiment", "job", "source", "level", "message", "author"}
+    assert seen[0]["author"] is None  # a unit's log; only manual notes have an author
 
     r = api.get("/api/logs?experiment=e1&unit=u1&min_level=warning&limit=1000").get_json()
     expected = {f"n{i}" for i in range(250) if i % 4 in (2, 3) and i % 3 == 1}

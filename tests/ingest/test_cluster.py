@@ -1,8 +1,10 @@
 """The ingest inside the real leader worker (`python -m leader.worker`), fed by real agents (pio-sim):
-presence and last seen in /api/units, running jobs from the store, logs."""
+presence (`offline` after a clean stop, `lost` after a crash) and last seen in /api/units, running jobs
+from the store, logs."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -40,4 +42,12 @@ def test_worker_ingests_presence_jobs_and_logs(tmp_path: Path) -> None:
             assert proc is not None
             proc.stop()
         wait_for(lambda: units()["unit2"]["presence"] == "offline", 20, 0.2, "unit2 offline")
+        assert units()["unit1"]["presence"] == "online"
+
+        # a worker killed outright says no goodbye: the broker fires its last will
+        agent.start_worker()
+        wait_for(lambda: units()["unit2"]["presence"] == "online", 30, 0.2, "unit2 online again")
+        assert agent.worker is not None
+        agent.worker.kill(signal.SIGKILL)
+        wait_for(lambda: units()["unit2"]["presence"] == "lost", 20, 0.2, "unit2 lost")
         assert units()["unit1"]["presence"] == "online"

@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devcluster.broker import Broker
 from devcluster.procs import Proc, wait_for
+from leader.db.migrate import init_db
 
 N = 10_000
 FIRST = 8_000  # published before the kill; the rest while the ingest is down
@@ -76,6 +77,7 @@ class Ingest:
             "LEADER_MQTT_URL": broker.url,
             "LEADER_INGEST_CLIENT_ID": client_id,
         }
+        init_db(self.db)  # as the leader worker does before it starts the ingest
         self.procs: list[Proc] = []
 
     def start(self) -> Proc:

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from leader.ingest.parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+from leader.ingest.parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 
 from .conftest import capture_messages
 
@@ -63,16 +63,19 @@ def test_readings_use_chart_descriptors_and_payload_time(router: Router) -> None
         b'{"calibrated":0,"timestamp":"2026-11-21T04:51:49.716000Z","angle":"90",'
         b'"od":0.1165,"channel":"2","ir_led_intensity":85.0}'
     )
-    assert router.route("pioreactor/u1/e1/od_reading/od2", od, 5.0) == [
-        (READING, ("od", "e1", "u1", 1795236709.716, 0.1165))
-    ]
+    recs = router.route("pioreactor/u1/e1/od_reading/od2", od, 5.0)
+    # any `<job>/<setting>` topic also keeps its last value (profile expressions look them up)
+    assert {k for k, _ in recs} == {VALUE, READING}
+    assert (READING, ("od", "e1", "u1", 1795236709.716, 0.1165)) in recs
     temp = b'{"timestamp":"2026-11-21T04:52:07.794000Z","temperature":27.5}'
     recs = router.route("pioreactor/u1/e1/temperature_automation/temperature", temp, 5.0)
     # temperature is both a published setting of temperature_automation and a chart
-    assert {k for k, _ in recs} == {SETTING, READING}
+    assert {k for k, _ in recs} == {SETTING, VALUE, READING}
     assert (READING, ("temperature", "e1", "u1", 1795236727.794, 27.5)) in recs
-    # an empty retained payload clears: no reading
-    assert router.route("pioreactor/u1/e1/od_reading/od2", b"", 5.0) == []
+    # an empty retained payload clears: no reading, the last value is forgotten
+    assert router.route("pioreactor/u1/e1/od_reading/od2", b"", 5.0) == [
+        (VALUE, ("u1", "e1", "od_reading", "od2", None, 5.0))
+    ]
 
 
 def test_growth_rate_payloads(router: Router) -> None:
@@ -89,7 +92,8 @@ def test_growth_rate_payloads(router: Router) -> None:
 
 def test_settings_and_states(router: Router) -> None:
     assert router.route("pioreactor/u1/e1/stirring/target_rpm", b"500.0", 3.0) == [
-        (SETTING, ("u1", "e1", "stirring", "target_rpm", "500.0", 3.0))
+        (SETTING, ("u1", "e1", "stirring", "target_rpm", "500.0", 3.0)),
+        (VALUE, ("u1", "e1", "stirring", "target_rpm", "500.0", 3.0)),
     ]
     assert router.route("pioreactor/u1/e1/stirring/enable_dodging_od", b"False", 3.0)[0][1][4] == "false"
     assert router.route("pioreactor/u1/e1/stirring/target_rpm", b"", 3.0)[0][1][4] is None
@@ -132,7 +136,7 @@ def test_malformed_payloads_raise_malformed(router: Router, topic: str, payload:
 @pytest.mark.parametrize(
     "topic",
     [
-        "pioreactor/u1/e1/pwms/channel_dc",
+        "pioreactor/u1/e1/pwms/channel_dc/x",
         "pioreactor/test/ping",
         "other/u1/e1/x/y",
         "pioreactor/u1/e1/logs/app/loud",
@@ -141,3 +145,19 @@ def test_malformed_payloads_raise_malformed(router: Router, topic: str, payload:
 def test_unknown_topics_raise_unknown(router: Router, topic: str) -> None:
     with pytest.raises(Unknown):
         router.route(topic, b"{}", 1.0)
+
+
+def test_every_job_setting_keeps_its_last_value(router: Router) -> None:
+    """Not only descriptor settings: a profile may look up any `<unit>:<job>:<setting>`."""
+    assert router.route("pioreactor/u1/e1/pwms/dc", b'{"1": 0.5}', 1.0) == [
+        (VALUE, ("u1", "e1", "pwms", "dc", '{"1":0.5}', 1.0))
+    ]
+    assert router.route("pioreactor/u1/e1/my_plugin/level", b"high", 2.0) == [
+        (VALUE, ("u1", "e1", "my_plugin", "level", '"high"', 2.0))
+    ]
+    # a descriptor setting is both (the settings table feeds running jobs, exports and events)
+    assert {k for k, _ in router.route("pioreactor/u1/e1/stirring/target_rpm", b"500", 3.0)} == {
+        SETTING,
+        VALUE,
+    }
+    assert "pioreactor/+/+/+/+" in router.subscriptions()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
+
 from devcluster.procs import wait_for
 from leader.db import connect, job_states, logs, presence, readings
 from leader.ingest.parse import Router
@@ -89,8 +91,34 @@ def test_running_jobs_with_settings(db: sqlite3.Connection, db_path: str, router
     assert p["u2"].presence == "unknown"
     w.write(db, [Message("pioreactor/u1/$agent/presence", b"lost", t + 1)])
     after = presence.presence_for(db, ["u1"])["u1"]
-    assert (after.presence, after.status) == ("offline", "lost")
+    assert (after.presence, after.status) == ("lost", "lost")  # a last will: vanished, no goodbye
     assert after.last_seen == p["u1"].last_seen  # a last will is the broker speaking, not the unit
+
+
+def test_last_value_of_any_job_setting(db: sqlite3.Connection, db_path: str, router: Router) -> None:
+    """Profiles look up any `<unit>:<job>:<setting>`: the last value of every topic, descriptor or not."""
+    w = BatchWriter(lambda: connect(db_path), router)
+    t = time.time()
+    od = b'{"od": 0.81, "angle": "90"}'
+    w.write(
+        db,
+        [
+            Message("pioreactor/u1/e1/od_reading/od1", b'{"od": 0.5}', t),
+            Message("pioreactor/u1/e1/od_reading/od1", od, t + 1),
+            Message("pioreactor/u1/e1/my_plugin/level", b"high", t),
+            Message("pioreactor/u1/e1/stirring/target_rpm", b"500", t),
+            Message("pioreactor/u1/e1/stirring/$state", b"ready", t),
+        ],
+    )
+    assert job_states.last_value(db, "u1", "e1", "od_reading", "od1") == {"od": 0.81, "angle": "90"}
+    assert job_states.last_value(db, "u1", "e1", "my_plugin", "level") == "high"
+    assert job_states.last_value(db, "u1", "e1", "stirring", "target_rpm") == 500
+    assert job_states.last_value(db, "u1", "e1", "stirring", "$state") == "ready"
+    # not in job_settings (running jobs, exports and events keep to the descriptors' settings)
+    assert db.execute("SELECT count(*) FROM job_settings WHERE job = 'my_plugin'").fetchone()[0] == 0
+    w.write(db, [Message("pioreactor/u1/e1/my_plugin/level", b"", t + 2)])  # cleared with its job
+    with pytest.raises(LookupError):
+        job_states.last_value(db, "u1", "e1", "my_plugin", "level")
 
 
 def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router: Router) -> None:
@@ -114,7 +142,7 @@ def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router
         for i in range(200):
             writer.put(Message(topic, payload.format(i).encode(), 1000.0 + i, ack=(i, 1, 0)))
         writer.put(Message(topic, b"garbage", 1.0, ack=(200, 1, 0)))
-        writer.put(Message("pioreactor/u1/e1/pwms/dc", b"{}", 1.0, ack=(201, 1, 0)))
+        writer.put(Message("pioreactor/u1/e1/x/y/z", b"{}", 1.0, ack=(201, 1, 0)))
         wait_for(lambda: len(acked) == 202, 5, what="acks")
         # acked in arrival order; bad input is acked too (it is counted, not retried forever)
         assert acked == list(range(202))

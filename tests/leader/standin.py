@@ -32,6 +32,7 @@ class StandIn:
         self.files: dict[str, str] = {}
         self.tasks: dict[str, tuple[float, Any]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.bodies: list[tuple[str, str, Any]] = []  # (method, path, decoded JSON body) of each request
         self.peers: set[int] = set()  # client ports: one per TCP connection
         self.sockets: set[socket.socket] = set()
         self.port = free_port()
@@ -87,6 +88,11 @@ class StandIn:
                 del self.running[j]
             return self._task({"stopped": stopped, "not_running": not stopped})
         if method == "PATCH" and parts[:3] == ["jobs", "settings", "job_name"]:
+            if parts[3] not in self.running:  # like a real agent: nothing to change
+                return 404, {
+                    "error": "not_found",
+                    "message": f"Job `{parts[3]}` is not running on this unit.",
+                }
             settings = body["settings"]
             echoed = {k: v for k, v in settings.items() if k not in self.not_echoed}
             self.running.setdefault(parts[3], {}).update(echoed)
@@ -141,6 +147,7 @@ class StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 standin.requests.append((self.command, self.path))
+                standin.bodies.append((self.command, self.path, json.loads(raw) if raw else None))
                 standin.peers.add(self.client_address[1])
                 if standin.delay:
                     time.sleep(standin.delay)  # the stand-in's simulated work, not a test wait

@@ -33,7 +33,8 @@ def cluster(tmp_path: Path) -> Iterator[tuple[FlaskClient, list[StandIn]]]:
         assert r.status_code == 201, r.json
     assert client.post("/api/experiments", json={"name": "exp"}).status_code == 201
     assert client.put("/api/experiments/exp/units", json={"units": [a.unit for a in agents]}).json == {
-        "units": ["pio0", "pio1", "pio2"]
+        "units": ["pio0", "pio1", "pio2"],
+        "labels": {},
     }
     yield client, agents
     for a in agents:
@@ -103,7 +104,8 @@ def test_units_and_assignment_history(api: FlaskClient, app: Flask) -> None:
     for exp in ("e1", "e2"):
         assert api.post("/api/experiments", json={"name": exp, "description": "d"}).status_code == 201
     api.put("/api/experiments/e1/units", json={"units": ["a1", "a2"]})
-    assert api.put("/api/experiments/e2/units", json={"units": ["a1"]}).json == {"units": ["a1"]}
+    moved = api.put("/api/experiments/e2/units", json={"units": ["a1"], "move": True}).json
+    assert moved == {"units": ["a1"], "labels": {}}
     assert api.get("/api/experiments/e1").json["units"] == ["a2"]  # a1 moved
     assert api.delete("/api/experiments/e1").status_code == 409  # a2 still there
     assert api.delete("/api/experiments/e1/units/a2").status_code == 204

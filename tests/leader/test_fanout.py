@@ -12,8 +12,9 @@ import pytest
 from cluster_schema.agent import RunJobRequest, RunJobResult
 from devcluster.procs import free_port
 from leader import cluster_token
-from leader.agent_client import AgentClient, UnitAddress
+from leader.agent_client import AgentClient
 from leader.fanout import FanOut, Outcome
+from leader.unit_address import UnitAddress
 from tests.leader.standin import StandIn
 
 

@@ -23,15 +23,34 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from . import api, auth, cli, config, db, errors, extensions
+    from . import (
+        api,
+        auth,
+        cli,
+        config,
+        db,
+        errors,
+        extensions,
+        login,
+        metrics,
+        operations,
+        pages,
+        sessions,
+        setup,
+    )
 
     config.load(app, test_config)
     db.init_app(app)
-    if app.config.get("AUTO_MIGRATE", True):
-        db.migrate.init_db(app.config["DATABASE"])
+    db.migrate.prepare(app)  # refuses a store newer than the code; migrates only with AUTO_MIGRATE
     errors.init_app(app)
+    sessions.init_app(app)
     auth.init_app(app)
     extensions.init_app(app)
+    operations.init_app(app)
     api.init_app(app)
+    app.register_blueprint(login.bp)
+    metrics.init_app(app)
+    pages.init_app(app)
     cli.init_app(app)
+    setup.init_app(app)
     return app

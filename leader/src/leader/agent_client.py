@@ -20,6 +20,7 @@ from cluster_schema import codec
 from cluster_schema.agent import TaskAnswer, TaskResult
 
 from . import cluster_token
+from .unit_address import UnitAddress
 
 T = TypeVar("T")
 
@@ -30,21 +31,10 @@ POLL_FIRST, POLL_MAX = 0.02, 0.5
 class AgentError(Exception):
     """A unit could not do what was asked; the message is the step's detail."""
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    def __init__(self, message: str, *, timeout: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.timeout = timeout
-
-
-@dataclass(frozen=True)
-class UnitAddress:
-    name: str
-    address: str
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
+        self.status = status  # the agent's HTTP status when it answered with an error
 
 
 @dataclass(frozen=True)
@@ -113,7 +103,7 @@ class AgentClient:
         if resp.status_code == 401:
             raise AgentError("agent refused the cluster token (401)")
         if resp.status_code >= 400 and not (resp.status_code == 404 and "/task_results/" in path):
-            raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}")
+            raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}", status=resp.status_code)
         return resp
 
     def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:

@@ -1,4 +1,5 @@
-"""`flask --app leader ...` commands: units, API tokens, the cluster token (`init-db` is in db.migrate)."""
+"""`flask --app leader ...` commands: units, API tokens, the cluster token (`init-db` is in db.migrate;
+users and setup are in leader.people_cli)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask.cli import AppGroup
 
 from cluster_schema.errors import ApiError
 from cluster_schema.leader import UnitCreate
+from cluster_schema.people import ROLES
 
 from . import cluster_token
 from .db import get_db
@@ -58,9 +60,14 @@ def units_list() -> None:
 
 @tokens_cli.command("create")
 @click.argument("name")
-def tokens_create(name: str) -> None:
-    """Print a new API token (shown only this once)."""
-    created = tokens_db.create(get_db(), name)
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+def tokens_create(name: str, role: str) -> None:
+    """Print a new API token (shown only this once); it belongs to no user."""
+    from .db import audit
+    from .people_cli import actor
+
+    created = tokens_db.create(get_db(), name, role)
+    audit.record(get_db(), actor(), "token.create", f"token:{created.id}", {"name": name, "role": role})
     click.echo(f"id {created.id}: {created.token}")
 
 
@@ -71,6 +78,10 @@ def tokens_revoke(token_id: int) -> None:
         tokens_db.revoke(get_db(), token_id)
     except ApiError as exc:
         _fail(exc)
+    from .db import audit
+    from .people_cli import actor
+
+    audit.record(get_db(), actor(), "token.revoke", f"token:{token_id}")
     click.echo(f"revoked {token_id}")
 
 
@@ -96,5 +107,7 @@ def cluster_token_path() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (units_cli, tokens_cli, cluster_token_cli):
+    from .people_cli import setup_cli, users_cli
+
+    for group in (units_cli, tokens_cli, cluster_token_cli, users_cli, setup_cli):
         app.cli.add_command(group)

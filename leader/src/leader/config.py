@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,28 @@ DEFAULTS: dict[str, Any] = {
     "FANOUT_WORKERS": 128,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
+    # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`
+    # re-checks its condition (LEADER_PROFILE_TICK, LEADER_PROFILE_WHEN_POLL; Pioreactor polls every 15-25 s).
+    "PROFILE_TICK": 0.25,
+    "PROFILE_WHEN_POLL": 15.0,
+    # Schedules (leader.schedules.runner, in the worker): seconds between looks at the store for changes
+    # (LEADER_SCHEDULE_POLL), and seconds a missed firing may be late and still run, once
+    # (LEADER_SCHEDULE_MISFIRE_GRACE).
+    "SCHEDULE_POLL": 0.5,
+    "SCHEDULE_MISFIRE_GRACE": 600.0,
     # Folder of contrib descriptors (jobs/, automations/<kind>/, charts/); empty = the repository's contrib/.
     "CONTRIB_DIR": "",
     # Largest request body in bytes (LEADER_MAX_CONTENT_LENGTH); config files are the biggest bodies.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL).
+    # How often an SSE stream polls the store, seconds (LEADER_SSE_POLL); the longest silence before a
+    # heartbeat comment, so proxies keep the connection (LEADER_SSE_KEEPALIVE); and a stream's lifetime,
+    # after which the browser reconnects and resumes with Last-Event-ID (LEADER_SSE_MAX_SECONDS).
     "SSE_POLL": 0.2,
+    "SSE_KEEPALIVE": 15.0,
+    "SSE_MAX_SECONDS": 3600.0,
+    # Changes kept for GET /api/experiments/<exp>/events to resume from (LEADER_EVENTS_KEEP; the ingest
+    # prunes older ones every minute). A browser away for longer gets a `reset` event and reloads.
+    "EVENTS_KEEP": 200_000,
     # MQTT ingest (leader.ingest): the persistent session's client id (LEADER_INGEST_CLIENT_ID; empty =
     # derived from DATABASE, so two leaders on one broker never share a session), messages per transaction
     # at most (LEADER_INGEST_BATCH_SIZE), seconds a batch waits for more (LEADER_INGEST_FLUSH_INTERVAL), and
@@ -57,12 +74,51 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_BATCH_SIZE": 1000,
     "INGEST_FLUSH_INTERVAL": 0.02,
     "INGEST_DESCRIPTOR_REFRESH": 30.0,
-    # Logs and readings older than this many days are pruned hourly; 0 keeps all (LEADER_RETENTION_DAYS).
+    # Logs, readings and audit entries older than this many days are pruned hourly; 0 keeps all
+    # (LEADER_RETENTION_DAYS).
     "RETENTION_DAYS": 0,
     # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports. Each new export
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # People (leader.auth, leader.sessions). Browser sessions last SESSION_HOURS (LEADER_SESSION_HOURS);
+    # set SESSION_COOKIE_SECURE = true when users reach the leader over HTTPS (LEADER_SESSION_COOKIE_SECURE);
+    # TRUSTED_PROXIES = how many reverse proxies stand in front whose X-Forwarded-* headers are trusted
+    # (0: none, the default; LEADER_TRUSTED_PROXIES). Dangerous actions over a session need a password
+    # check within REAUTH_MINUTES. Failed password checks: at most LOGIN_FAILURES_PER_MINUTE per user and
+    # per address (then 429 with Retry-After), each answered after LOGIN_FAILURE_DELAY seconds.
+    "SESSION_HOURS": 168.0,
+    "SESSION_COOKIE_SECURE": False,
+    "TRUSTED_PROXIES": 0,
+    "REAUTH_MINUTES": 10.0,
+    "LOGIN_FAILURES_PER_MINUTE": 5,
+    "LOGIN_FAILURE_DELAY": 1.0,
+    # The lab's time zone, an IANA name such as `Europe/Berlin` (LEADER_TIMEZONE): time columns of
+    # exports, pages (GET /api/health answers it) and cron defaults. Checked at start: an unknown zone
+    # stops the leader with a clear error.
+    "TIMEZONE": "UTC",
+    # GET /metrics answers without credentials when true (LEADER_METRICS_PUBLIC); else as any read.
+    "METRICS_PUBLIC": False,
+    # Alerts (leader.alerts, run by the worker): seconds between evaluations (LEADER_ALERTS_INTERVAL);
+    # seconds one webhook POST or SMTP session may take; parallel sends; retries: first after
+    # ALERTS_RETRY_BASE s, doubling up to ALERTS_RETRY_MAX s, ALERTS_MAX_ATTEMPTS tries in all; a name for
+    # the cluster in e-mail subjects and webhook payloads; the SMTP password when the e-mail channel
+    # stores none of its own (a secret: keep it in the TOML file rendered by the deployment).
+    "ALERTS_INTERVAL": 10.0,
+    "ALERTS_SEND_TIMEOUT": 10.0,
+    "ALERTS_DELIVERY_THREADS": 4,
+    "ALERTS_RETRY_BASE": 5.0,
+    "ALERTS_RETRY_MAX": 600.0,
+    "ALERTS_MAX_ATTEMPTS": 8,
+    "ALERTS_CLUSTER_NAME": "",
+    "ALERTS_SMTP_PASSWORD": "",
+    # Migrate the store inside create_app (LEADER_AUTO_MIGRATE). Unset: yes for tests (create_app given
+    # a config) and APP_ENV=development; no in production, where the worker or `init-db` migrates.
+    "AUTO_MIGRATE": None,
+    # Seconds the web process waits at start for the store to reach the code's schema (LEADER_SCHEMA_WAIT).
+    "SCHEMA_WAIT": 120.0,
+    # Seconds the worker gives running operations after SIGTERM/SIGINT (LEADER_WORKER_SHUTDOWN_GRACE).
+    "WORKER_SHUTDOWN_GRACE": 3.0,
 }
 
 # Values that are only acceptable on a developer's machine.
@@ -85,11 +141,25 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     else:
         app.config.update(test_config)
     app.config["APP_ENV"] = app_env()
+    if app.config["AUTO_MIGRATE"] is None:
+        app.config["AUTO_MIGRATE"] = test_config is not None or app.config["APP_ENV"] == "development"
     for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
         app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
     if not app.config["CONTRIB_DIR"]:
         app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")
     check_secret_key(app)
+    check_timezone(app)
+
+
+def check_timezone(app: Flask) -> None:
+    name = app.config["TIMEZONE"]
+    try:
+        zoneinfo.ZoneInfo(str(name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"Unknown TIMEZONE {name!r}: set LEADER_TIMEZONE (or TIMEZONE in the LEADER_CONFIG file) to an "
+            "IANA zone name such as UTC, Europe/Berlin or America/New_York."
+        ) from None
 
 
 def check_secret_key(app: Flask) -> None:

@@ -1,10 +1,16 @@
-"""Exports: chosen experiments and datasets as a zip of CSV files, written to disk by the worker.
+"""Exports: chosen experiments (or all) and datasets, in a time range, as a zip of CSV files, written to
+disk by the worker.
 
 An export is an operation (kind `export`, no target units): POST /api/exports queues it, the worker
 streams each dataset from the store into `EXPORTS_DIR/<operation id>.zip` (default `<instance>/exports`)
 row by row, so neither memory nor a request is held for the minutes a large export may take; GET
 /api/exports/<id> then serves the finished file. Datasets: `logs`, `job_states` (every transition),
 `settings` (current published settings) and every chart key (its readings).
+
+Time columns are ISO 8601 in the lab's zone (the TIMEZONE setting) with their offset, so a value is both
+readable and unambiguous; `export.json` in the zip names the zone, the range and what was exported. The
+range [since, until) applies to logs, job states and readings; `settings` are the current ones. Only CSV:
+Parquet would need pyarrow, too heavy for a leader on a Raspberry Pi (a request for it is refused, 400).
 """
 
 from __future__ import annotations
@@ -12,18 +18,27 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import logging
 import os
+import sqlite3
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from huey import SqliteHuey
 
+from cluster_schema.errors import BadRequest
+from cluster_schema.leader import ExportRequest, parse_instant
+
 from . import contrib
+from .db import experiments as exp_db
 from .db import get_db
 from .db import job_states as job_states_db
 from .db import logs as logs_db
@@ -63,21 +78,35 @@ def path_of(app: Flask, op_id: str) -> Path:
     return Path(folder) / f"{op_id}.zip"
 
 
-def _rows(dataset: str, experiment: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+@dataclass(frozen=True)
+class Window:
+    since: float | None  # epoch seconds, inclusive
+    until: float | None  # exclusive
+    zone: ZoneInfo
+
+    def time(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.zone).isoformat(timespec="milliseconds")
+
+
+def _epoch(iso: str | None) -> float | None:
+    return None if iso is None else datetime.fromisoformat(iso).timestamp()
+
+
+def _rows(dataset: str, experiment: str, w: Window) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     db = get_db()
     if dataset == "logs":
-        return [c for c in logs_db.COLUMNS if c != "experiment"], (
-            (r[0], r[1], *r[3:]) for r in logs_db.rows_for_export(db, experiment)
+        rows = logs_db.rows_for_export(db, experiment, w.since, w.until)
+        return ["timestamp", "unit", "job", "source", "level", "message", "author"], (
+            (w.time(r[0]), *r[1:]) for r in rows
         )
     if dataset == "job_states":
-        return ["timestamp", "unit", "job", "from_state", "to_state"], job_states_db.transitions_for_export(
-            db, experiment
-        )
+        rows = job_states_db.transitions_for_export(db, experiment, w.since, w.until)
+        return ["timestamp", "unit", "job", "from_state", "to_state"], ((w.time(r[0]), *r[1:]) for r in rows)
     if dataset == "settings":
-        return ["unit", "job", "setting", "value", "updated_at"], job_states_db.settings_for_export(
-            db, experiment
-        )
-    return ["unit", "timestamp", "value"], readings_db.rows_for_export(db, dataset, experiment)
+        rows = job_states_db.settings_for_export(db, experiment)
+        return ["unit", "job", "setting", "value", "updated_at"], ((*r[:4], w.time(r[4])) for r in rows)
+    rows = readings_db.rows_for_export(db, dataset, experiment, w.since, w.until)
+    return ["unit", "timestamp", "value"], ((r[0], w.time(r[1]), r[2]) for r in rows)
 
 
 def _write_csv(zf: zipfile.ZipFile, name: str, header: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
@@ -102,12 +131,15 @@ def run(app: Flask, op_id: str) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
         for old in prune(final.parent, float(app.config["EXPORTS_KEEP_DAYS"])):
             log.info("export %s: removed expired %s", op_id, old.name)
+        p = op.params
+        window = Window(_epoch(p.get("since")), _epoch(p.get("until")), ZoneInfo(p.get("timezone") or "UTC"))
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for experiment in op.params["experiments"]:
-                for dataset in op.params["datasets"]:
+            zf.writestr("export.json", json.dumps({"operation": op_id, **p}, indent=2))
+            for experiment in p["experiments"]:
+                for dataset in p["datasets"]:
                     if ops_db.status(db, op_id)[1]:
                         raise Cancelled
-                    header, rows = _rows(dataset, experiment)
+                    header, rows = _rows(dataset, experiment, window)
                     n = _write_csv(zf, f"{experiment}/{dataset}.csv", header, rows)
                     ops_db.add_line(db, op_id, "info", f"{experiment}/{dataset}.csv: {n} rows")
         part.rename(final)
@@ -136,3 +168,31 @@ def register(queue: SqliteHuey, app: Flask) -> None:
             run(app, op_id)
 
     register_kind(app, KIND, run_export)
+
+
+def params(db: sqlite3.Connection, app: Flask, req: ExportRequest, datasets: list[str]) -> dict[str, Any]:
+    """The operation's params, explicit: `all` becomes the experiments known now, `last_hours` a `since`
+    (both as of submission), times UTC; the lab's zone for the time columns travels with them."""
+    if req.experiments == "all":
+        experiments = sorted(e.name for e in exp_db.list_experiments(db))
+        if not experiments:
+            raise BadRequest('No experiments to export at `$.experiments` ("all" found none).')
+    else:
+        experiments = list(dict.fromkeys(req.experiments))
+    since = parse_instant(req.since, "$.since") if req.since is not None else None
+    until = parse_instant(req.until, "$.until") if req.until is not None else None
+    if req.last_hours is not None:
+        since = datetime.now(UTC) - timedelta(hours=req.last_hours)
+
+    def utc(t: datetime | None) -> str | None:
+        return None if t is None else t.astimezone(UTC).isoformat(timespec="milliseconds")
+
+    return {
+        "experiments": experiments,
+        "datasets": list(dict.fromkeys(datasets)),
+        "since": utc(since),
+        "until": utc(until),
+        "last_hours": req.last_hours,
+        "format": req.format,
+        "timezone": app.config["TIMEZONE"],
+    }

@@ -1,4 +1,8 @@
-"""Objects shared by the app's requests and tasks, kept in `app.extensions`."""
+"""Objects shared by the app's requests and tasks, kept in `app.extensions`: Huey's queue, the agent client.
+
+Nothing here knows a task: `leader.tasks` maps operation kinds to tasks, `leader.operations` registers its
+task on the queue (create_app calls both after this).
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,9 @@ def agents() -> AgentClient:
 
 
 def init_app(app: Flask) -> None:
-    from . import tasks
-
     # Huey's queue is its own SQLite file; web processes only enqueue, the worker process consumes.
     queue = SqliteHuey("leader", filename=app.config["HUEY_DB"], results=False, utc=True)
     # tests: run each operation inside the request that queued it (huey's immediate mode)
     queue.immediate = bool(app.config.get("HUEY_IMMEDIATE", False))
-    tasks.register(queue, app)
     app.extensions["leader.huey"] = queue
     app.extensions["leader.agents"] = AgentClient.from_config(app.config)

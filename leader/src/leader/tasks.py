@@ -1,8 +1,10 @@
-"""Huey tasks. Registered on every app's queue (web enqueues, the worker executes) under one name.
+"""Which Huey task runs an operation of each kind. Every app's queue has the same tasks under the same
+names (web processes enqueue, the worker executes).
 
-Every operation is queued through `enqueue(op_id, kind)`: fan-out kinds run `run_operation`; a kind with a
-task of its own (e.g. `export`) registers it with `register_kind`, so submission and crash recovery both
-find it.
+Every operation is queued through `enqueue(op_id, kind)`: the fan-out kinds run the operations engine's
+task (registered as `FANOUT`); a kind with a task of its own (e.g. `export`) registers it with
+`register_kind`, so submission and crash recovery both find it. This module imports no task: the modules
+that own them register them (no import circle through here).
 """
 
 from __future__ import annotations
@@ -10,21 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from huey import SqliteHuey
 
 KIND_TASKS = "leader.kind_tasks"
-
-
-def register(queue: SqliteHuey, app: Flask) -> None:
-    @queue.task(name="run_operation")
-    def run_operation(operation_id: str) -> None:
-        from .operations import engine
-
-        with app.app_context():
-            engine.run(operation_id)
-
-    app.extensions["leader.task.run_operation"] = run_operation
-    app.extensions.setdefault(KIND_TASKS, {})
+FANOUT = "*"  # the task of every kind without one of its own
 
 
 def register_kind(app: Flask, kind: str, task: Any) -> None:
@@ -32,5 +22,5 @@ def register_kind(app: Flask, kind: str, task: Any) -> None:
 
 
 def enqueue(op_id: str, kind: str) -> None:
-    task = current_app.extensions[KIND_TASKS].get(kind) or current_app.extensions["leader.task.run_operation"]
-    task(op_id)
+    kinds = current_app.extensions[KIND_TASKS]
+    (kinds.get(kind) or kinds[FANOUT])(op_id)

@@ -1,82 +1,86 @@
-"""The leader worker: the Huey consumer that runs operations, plus the MQTT ingest client.
+"""The leader worker: the Huey consumer that runs operations, the MQTT ingest client, the scheduler, the
+alerts and the experiment profiles' driver.
 
 Start it with `python -m leader.worker` (same configuration as the web app: `LEADER_CONFIG`, `LEADER_*`).
-`huey_consumer leader.worker.huey -k thread -w 4` works too; `python -m` sets a short poll interval so an
-operation starts within ~0.1 s of being queued. Exactly one worker runs per cluster.
+Exactly one worker runs per cluster. Start-up, in order, before any task runs:
 
-On start-up, before any task runs, operations a crashed worker left `running` become `interrupted`.
+1. the store is migrated (under the migration lock, with a backup first: `leader.db.migrate.migrate`);
+   web processes wait for this;
+2. operations a crashed worker left `running` become `interrupted`, `queued` ones are queued again;
+3. the MQTT ingest, the scheduler (leader.schedules), the alerts (leader.alerts) and the profile driver
+   (leader.profiles.driver) start; then the consumer (short poll interval: an operation starts within
+   ~0.1 s).
+
+SIGTERM or SIGINT, once or repeatedly, at any moment: no more tasks, running operations get
+`WORKER_SHUTDOWN_GRACE` seconds (a second signal ends the wait; what is still running is `interrupted` at
+the next start), the ingest commits what it holds, exit 0 (`leader.signals`).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import os
 import threading
-from typing import Any
 
-from huey import SqliteHuey
-
-from . import create_app
+from . import alerts, create_app, ingest, signals
+from .db import migrate
 from .operations import engine
+from .profiles.driver import Driver
+from .schedules import runner as schedules_runner
 
 log = logging.getLogger("leader.worker")
 
-app = create_app()
-huey: SqliteHuey = app.extensions["leader.huey"]
-
-_started = threading.Lock()
-_done = False
-_ingest: list[Any] = []  # the running ingest, stopped (flushed) when the consumer stops
-
-
-@huey.on_startup()
-def start_up() -> None:
-    """Runs in every consumer thread; the first one does the work while the others wait for it, so no
-    thread picks up a task before recovery is over."""
-    global _done
-    with _started:
-        if _done:
-            return
-        with app.app_context():
-            interrupted = engine.recover()
-            if interrupted:
-                log.warning(
-                    "marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted)
-                )
-        _start_ingest()
-        _done = True
-
-
-def _start_ingest() -> None:
-    try:
-        ingest = importlib.import_module("leader.ingest")
-    except ImportError:
-        log.info("no MQTT ingest installed; the worker runs operations only")
-        return
-    start = getattr(ingest, "start", None)
-    if start is None:
-        log.info("leader.ingest has no start(app); MQTT ingest is not running")
-        return
-    _ingest.append(start(app))
-
-
-@huey.on_shutdown()
-def shut_down() -> None:
-    with _started:
-        while _ingest:
-            running = _ingest.pop()
-            stop = getattr(running, "stop", None)
-            if stop is not None:
-                stop()
-
 
 def main() -> None:
-    threads = int(app.config["WORKER_THREADS"])
-    consumer = huey.create_consumer(
-        workers=threads, worker_type="thread", initial_delay=0.02, backoff=1.5, max_delay=0.25, periodic=False
-    )
-    log.info("leader worker: %d thread(s), queue %s", threads, app.config["HUEY_DB"])
-    consumer.run()
+    watcher = signals.watch()  # first: a signal during start-up is kept, not fatal
+    try:
+        abandoned = _run(watcher.stopping)
+    finally:
+        watcher.settle()
+    if abandoned:
+        # Their fan-out pool threads would be joined at exit (concurrent.futures does, daemon or not)
+        # until the operations' deadlines; those operations are `interrupted` at the next start anyway.
+        log.warning("exiting without %d running task(s): their operations are interrupted", abandoned)
+        logging.shutdown()
+        os._exit(0)
+
+
+def _run(stopping: threading.Event) -> int:
+    """Start up, consume until a stop signal, shut down; answers how many tasks were left running."""
+    app = create_app()
+    migrate.init_db(app.config["DATABASE"])
+    if stopping.is_set():
+        return 0
+    with app.app_context():
+        interrupted = engine.recover()
+    if interrupted:
+        log.warning("marked %d operation(s) interrupted: %s", len(interrupted), ", ".join(interrupted))
+    running = ingest.start(app)
+    schedules_runner.start(app)
+    alerting = alerts.start(app, running.stats)
+    profiles = Driver(app).start()
+    app.extensions["leader.profile_driver"] = profiles  # a `profile.run` task wakes it
+    try:
+        threads = int(app.config["WORKER_THREADS"])
+        consumer = signals.Consumer(
+            app.extensions["leader.huey"],
+            workers=threads,
+            worker_type="thread",
+            initial_delay=0.02,
+            backoff=1.5,
+            max_delay=0.25,
+            periodic=False,
+        )
+        consumer.grace = float(app.config["WORKER_SHUTDOWN_GRACE"])
+        log.info("leader worker: %d thread(s), queue %s", threads, app.config["HUEY_DB"])
+        if not stopping.is_set():
+            consumer.run()
+        return consumer.abandoned
+    finally:  # the reverse of start-up; the ingest last, so it commits what it holds
+        profiles.stop()
+        alerting.stop()
+        schedules_runner.stop()
+        running.stop()
 
 
 if __name__ == "__main__":

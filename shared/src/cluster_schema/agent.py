@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,7 +10,7 @@ from msgspec import Meta
 from .base import Wire
 from .errors import BadRequest
 from .names import (
-    CONFIG_NAME_PATTERN,
+    STATE_SETTING,
     ArgStr,
     ArgValue,
     ConfigName,
@@ -23,11 +22,13 @@ from .names import (
     Sha256,
     Value,
     check_arg,
+    check_config_override,
     check_env_name,
     check_experiment,
     check_job,
     check_option_key,
     check_setting,
+    check_state_value,
     check_unit,
     check_value,
 )
@@ -36,9 +37,6 @@ from .names import (
 CLUSTER_TOKEN_PATTERN = r"^[!-~]{16,512}$"  # noqa: S105 (a pattern, not a secret)
 # Stored in a SQLite INTEGER column
 JobId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
-
-
-_CONFIG_NAME = re.compile(CONFIG_NAME_PATTERN)
 
 
 class RunJobRequest(Wire):
@@ -61,14 +59,8 @@ class RunJobRequest(Wire):
         for key, text in self.env.items():
             check_env_name(key, f"$.env.{key[:40]}")
             check_value(text, f"$.env.{key}")  # per name: the agent's Pio.env
-        for i, (section, key, text) in enumerate(self.config_overrides):
-            for j, part in enumerate((section, key)):
-                if not _CONFIG_NAME.fullmatch(part):
-                    raise BadRequest(
-                        f"Invalid config override at `$.config_overrides[{i}][{j}]`: letters, digits, '_', "
-                        "'.', '-' (max 64), not starting with '.' or '-'."
-                    )
-            check_arg(text, f"$.config_overrides[{i}][2]")
+        for i, override in enumerate(self.config_overrides):
+            check_config_override(override, f"$.config_overrides[{i}]")
         return self
 
 
@@ -123,6 +115,9 @@ class SettingsUpdateRequest(Wire):
         if self.experiment is not None:
             check_experiment(self.experiment, "$.experiment")
         for key, value in self.settings.items():
+            if key == STATE_SETTING:  # pause, resume, stop through the job's own `$state/set`
+                check_state_value(value, f"$.settings.{key}")
+                continue
             check_setting(key, f"$.settings.{key[:40]}")
             check_value(value, f"$.settings.{key}")
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import types
 import typing
 from typing import Any, TypeVar
 
@@ -100,6 +101,11 @@ def _locate(tp: Any, value: Any, path: str) -> str | None:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Annotated:  # a constraint (msgspec.Meta): deeper, or here
         return _locate(args[0], value, path) or path
+    if origin in (typing.Union, types.UnionType) and isinstance(value, dict):  # a tagged union's member
+        for arg in args:
+            config = getattr(arg, "__struct_config__", None)
+            if config is not None and config.tag_field and value.get(config.tag_field) == config.tag:
+                return _locate(arg, value, path) or path
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct) and isinstance(value, dict):
         hints = typing.get_type_hints(tp, include_extras=True)
         for name in tp.__struct_fields__:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta
@@ -12,6 +13,7 @@ from .names import (
     Address,
     ArgStr,
     ArgValue,
+    ConfigName,
     Description,
     EnvName,
     ExperimentName,
@@ -22,6 +24,7 @@ from .names import (
     UnitName,
     Value,
     check_arg,
+    check_config_override,
     check_env_name,
     check_experiment,
     check_option_key,
@@ -29,8 +32,10 @@ from .names import (
     check_unit,
     check_value,
 )
+from .profiles import PlanEntry
 
-Presence = Literal["online", "offline", "unknown"]
+# `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
+Presence = Literal["online", "offline", "lost", "unknown"]
 OperationStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "ok", "failed"]
 Trigger = Literal["ui", "api", "schedule", "profile"]
@@ -43,7 +48,7 @@ Port = Annotated[int, Meta(ge=1, le=65535)]
 Model = Annotated[str, Meta(max_length=100)]
 
 
-def _check_units(units: list[str] | None, field: str = "$.units") -> None:
+def check_units(units: list[str] | None, field: str = "$.units") -> None:
     if units is None:
         return
     for i, unit in enumerate(units):
@@ -103,13 +108,15 @@ class Experiment(Wire):
     description: str
     created_at: str
     units: list[str] = []
+    labels: dict[str, str] = {}  # {unit: label} of the assigned units that have one
 
 
 class AssignmentsPut(Wire):
     units: UnitList
+    move: bool = False  # units assigned to another experiment move here only when true (else 409)
 
     def validate(self) -> AssignmentsPut:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -127,9 +134,13 @@ class JobStartRequest(Wire):
     options: dict[OptionName, ArgValue] = {}
     args: list[ArgStr] = []
     env: dict[EnvName, ArgStr] = {}
+    # `pio run --config-override SECTION KEY VALUE` for this run only, the agent's rule (names.py)
+    config_overrides: list[tuple[ConfigName, ConfigName, ArgStr]] = []
 
     def validate(self) -> JobStartRequest:
-        _check_units(self.units)
+        check_units(self.units)
+        for i, override in enumerate(self.config_overrides):
+            check_config_override(override, f"$.config_overrides[{i}]")
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
             check_arg(value, f"$.options.{key}")
@@ -145,7 +156,7 @@ class JobStopRequest(Wire):
     units: UnitList | None = None
 
     def validate(self) -> JobStopRequest:
-        _check_units(self.units)
+        check_units(self.units)
         return self
 
 
@@ -154,7 +165,7 @@ class SettingsPatch(Wire):
     units: UnitList | None = None
 
     def validate(self) -> SettingsPatch:
-        _check_units(self.units)
+        check_units(self.units)
         if not self.settings:
             raise BadRequest("No settings given at `$.settings`.")
         for key, value in self.settings.items():
@@ -189,6 +200,11 @@ class Operation(Wire):
     started_at: str | None
     finished_at: str | None
     steps: list[OperationStep] = []
+    # user:<name> | token:<id> | schedule:<id> | profile:<operation id> | cli:<os user> | development
+    # | unknown (rows older than the field)
+    requested_by: str = "unknown"
+    # a `profile.run`: one entry per action per unit, in the order they fire (others: null)
+    plan: list[PlanEntry] | None = None
 
 
 class OperationAnswer(Wire):
@@ -226,6 +242,7 @@ class LogEntry(Wire):
     source: str
     level: str
     message: str
+    author: str | None = None  # who wrote a manual note (`source: "user"`); null for a unit's logs
 
 
 class LogsPage(Wire):
@@ -239,15 +256,46 @@ class TimeSeries(Wire):
     units: dict[str, list[list[float | None]]]
 
 
+def parse_instant(value: str, field: str) -> datetime:
+    """ISO 8601 with a UTC offset (`2026-11-21T09:30:00+01:00`, or `Z`): a time without one is ambiguous."""
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or when.tzinfo is None or len(value) > 40:
+        raise BadRequest(
+            f"Invalid time at `{field}`: ISO 8601 with an offset, e.g. 2026-11-21T09:30:00+01:00."
+        )
+    return when
+
+
+EXPORT_MAX_HOURS = 24 * 366 * 10
+
+
 class ExportRequest(Wire):
-    experiments: Annotated[list[ExperimentName], Meta(min_length=1)]
+    experiments: Annotated[list[ExperimentName], Meta(min_length=1)] | Literal["all"]
     datasets: list[str] = []
+    # a time range: `since` / `until` (either may be left open), or the last N hours up to now
+    since: str | None = None
+    until: str | None = None
+    last_hours: float | None = None
+    format: Literal["csv", "parquet"] = "csv"
 
     def validate(self) -> ExportRequest:
-        if not self.experiments:
-            raise BadRequest("No experiments given at `$.experiments`.")
-        for i, exp in enumerate(self.experiments):
-            check_experiment(exp, f"$.experiments[{i}]")
+        if self.experiments != "all":
+            if not self.experiments:
+                raise BadRequest('No experiments given at `$.experiments`: names, or "all".')
+            for i, exp in enumerate(self.experiments):
+                check_experiment(exp, f"$.experiments[{i}]")
+        since = parse_instant(self.since, "$.since") if self.since is not None else None
+        until = parse_instant(self.until, "$.until") if self.until is not None else None
+        if since and until and since >= until:
+            raise BadRequest("Empty time range: `$.since` must be before `$.until`.")
+        if self.last_hours is not None:
+            if since or until:
+                raise BadRequest("Give either `$.last_hours` or `$.since`/`$.until`, not both.")
+            if not 0 < self.last_hours <= EXPORT_MAX_HOURS:
+                raise BadRequest(f"Out of range at `$.last_hours`: more than 0, at most {EXPORT_MAX_HOURS}.")
         return self
 
 
@@ -285,6 +333,7 @@ class UnitCheck(Wire):
 
 class TokenCreate(Wire):
     name: TokenName
+    role: Literal["viewer", "operator", "admin"] | None = None  # default: the creator's role
 
     def validate(self) -> TokenCreate:
         check_value(self.name, "$.name", 100)
@@ -298,6 +347,8 @@ class Token(Wire):
     name: str
     created_at: str
     last_used_at: str | None = None
+    role: Literal["viewer", "operator", "admin"] = "admin"  # as created; capped by the owner's current role
+    owner: str | None = None  # the user who created it; null: created with the CLI
 
 
 class TokenCreated(Token):
@@ -308,6 +359,8 @@ class HealthAnswer(Wire):
     status: str
     version: str
     schema_version: int
+    setup_complete: bool = False
+    timezone: str = "UTC"  # the lab's zone (the leader's TIMEZONE setting) for pages and exports
 
 
 def settings_field(name: str) -> str:

@@ -18,7 +18,10 @@ class LogEvent(Wire):
 
 
 class AgentPresence(Wire):
-    status: Literal["online", "offline"]
+    """`online` (retained, on every connection), `offline` (said on a clean stop), `lost` (the last will:
+    the agent vanished without saying goodbye)."""
+
+    status: Literal["online", "offline", "lost"]
     unit: str
     agent_version: str = ""
     pio_version: str = ""

@@ -49,6 +49,9 @@ CONFIG_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 ALL_UNITS = "$all"
+# The one `$` name a settings change may carry: a job's state, as Pioreactor's `…/$state/set` takes it.
+STATE_SETTING = "$state"
+SETTABLE_STATES = ("sleeping", "ready", "disconnected")
 
 UnitName = Annotated[str, Meta(pattern=UNIT_PATTERN, max_length=63, description="A unit (hostname) name")]
 ExperimentName = Annotated[
@@ -82,6 +85,7 @@ _EXPERIMENT = re.compile(EXPERIMENT_PATTERN)
 _VALUE = re.compile(VALUE_PATTERN)
 _ENV = re.compile(ENV_PATTERN)
 _ARG_RE = re.compile(ARG_PATTERN)
+_CONFIG_NAME = re.compile(CONFIG_NAME_PATTERN)
 
 
 def check_unit(value: str, field: str = "unit") -> str:
@@ -116,6 +120,12 @@ def check_job(value: str, field: str = "job_name") -> str:
 
 def check_setting(value: str, field: str = "setting") -> str:
     return _ident(value, field, "setting name")
+
+
+def check_state_value(value: object, field: str) -> str:
+    if value not in SETTABLE_STATES:
+        raise BadRequest(f"Invalid state at `{field}`: one of {', '.join(SETTABLE_STATES)}.")
+    return str(value)
 
 
 def check_option_key(value: str, field: str = "options") -> str:
@@ -182,3 +192,16 @@ PATTERN_WORDS = {
     CONFIG_NAME_PATTERN: "a config section or key of letters, digits, '_', '.', '-' (max 64)",
     SHA256_PATTERN: "a sha256 in lowercase hex",
 }
+
+
+def check_config_override(override: tuple[str, str, str], field: str) -> tuple[str, str, str]:
+    """`[section, key, value]` of `pio run --config-override`: the leader and the agent refuse alike."""
+    section, key, value = override
+    for j, name in enumerate((section, key)):
+        if not isinstance(name, str) or not _CONFIG_NAME.fullmatch(name):
+            raise BadRequest(
+                f"Invalid config override at `{field}[{j}]`: letters, digits, '_', '.', '-' (max 64), "
+                "not starting with '.' or '-'."
+            )
+    check_arg(value, f"{field}[2]")
+    return section, key, value

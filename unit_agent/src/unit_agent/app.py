@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from . import auth, config, errors
-from .api import calibrations, config_files, jobs, meta, plugins, system, tasks
+from .api import calibrations, config_files, jobs, meta, metrics, plugins, system, tasks
 from .pio import Pio
 from .presence import setup_logging
 from .registry import Registry
@@ -37,6 +38,7 @@ class Agent:
     queue: Queue
     pio: Pio  # builds and checks argument lists only; the worker runs them
     token: auth.Token
+    metrics_token: auth.Token | None = None  # the read-only token of /unit_api/metrics, when configured
 
 
 def start_mqtt(app: Flask) -> None:
@@ -63,11 +65,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         queue=Queue(settings, store),
         pio=Pio(settings),
         token=auth.Token(settings),
+        metrics_token=auth.Token(settings, Path(settings.metrics_token_file))
+        if settings.metrics_token_file
+        else None,
     )
     app.extensions["unit_agent"] = agent
     errors.init_app(app)
     auth.init_app(app)
-    for module in (meta, jobs, tasks, system, plugins, calibrations, config_files):
+    for module in (meta, jobs, tasks, system, plugins, calibrations, config_files, metrics):
         app.register_blueprint(module.bp)
 
     # MQTT starts with the first request, or right after gunicorn forks its worker (post_worker_init in

@@ -26,10 +26,11 @@ log = logging.getLogger("unit_agent.auth")
 PLACEHOLDERS = {"", "changeme", "change-me", "default", "token", "secret", "dev", "pioreactor"}
 MIN_LENGTH = 16
 OPEN_ENDPOINTS = {"meta.health"}
+METRICS_ENDPOINT = "metrics.metrics"  # also accepts the read-only metrics token
 
 
-def load_token(settings: Settings) -> str | None:
-    path = settings.token_file
+def load_token(settings: Settings, path: Path | None = None) -> str | None:
+    path = path or settings.token_file
     try:
         mode = path.stat().st_mode
         token: str | None = path.read_text().strip()
@@ -54,12 +55,12 @@ def load_token(settings: Settings) -> str | None:
 class Token:
     """The accepted token; re-read when its file changes (a rotation by PUT /unit_api/cluster_token)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, path: Path | None = None):
         self.settings = settings
-        self.path = settings.token_file
+        self.path = path or settings.token_file
         self._lock = threading.Lock()
         self._stamp = self._stat()
-        self._value = load_token(settings)
+        self._value = load_token(settings, self.path)
 
     def _stat(self) -> tuple[int, int] | None:
         try:
@@ -73,7 +74,7 @@ class Token:
         if stamp != self._stamp:
             with self._lock:
                 try:
-                    self._value = load_token(self.settings)
+                    self._value = load_token(self.settings, self.path)
                 except ConfigError:
                     log.error(
                         "The token file %s changed and is no longer acceptable; keeping the old token.",
@@ -96,11 +97,21 @@ class Token:
 def _check() -> None:
     if request.endpoint in OPEN_ENDPOINTS:
         return
-    token = current_app.extensions["unit_agent"].token.current()
+    a = current_app.extensions["unit_agent"]
+    token = a.token.current()
     if token is None:  # development without a token (warned at start)
         return
+    accepted = [token]
+    if request.endpoint == METRICS_ENDPOINT:
+        if a.settings.metrics_public:
+            return
+        metrics_token = a.metrics_token.current() if a.metrics_token is not None else None
+        accepted += [metrics_token] if metrics_token else []
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    given_bytes = given.strip().encode()
+    # every candidate compared (constant time each), so the answer's timing says nothing about which
+    matches = [hmac.compare_digest(given_bytes, t.encode()) for t in accepted]
+    if scheme.lower() != "bearer" or not any(matches):
         raise Unauthorized("Missing or invalid credentials: send `Authorization: Bearer <cluster token>`.")
 
 

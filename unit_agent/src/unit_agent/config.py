@@ -50,6 +50,11 @@ class Settings:
     listen: str = "0.0.0.0:4999"
     # File with the cluster token; must be readable by the agent's user only.
     token_file: Path = Path("/etc/unit_agent/token")
+    # GET /unit_api/metrics (Prometheus) accepts the cluster token, or the read-only token in this file
+    # ("" = none; same rules as token_file), so a monitoring server never holds the cluster token.
+    # metrics_public = true answers it without credentials.
+    metrics_token_file: str = ""
+    metrics_public: bool = False
     # Plugin install/uninstall is refused (403) unless this is true.
     allow_plugins: bool = False
     # Seconds a finished task's result stays readable.

@@ -15,11 +15,11 @@ from cluster_schema.agent import (
     StopJobsRequest,
     StopJobsResult,
 )
-from cluster_schema.names import check_job
+from cluster_schema.names import STATE_SETTING, check_job
 
 from .pio import stop_pids, tail
 from .runtime import Runtime
-from .state import format_value, parse_value, same_value
+from .state import Entry, format_value, parse_value, same_value
 
 log = logging.getLogger("unit_agent.jobs")
 
@@ -96,6 +96,8 @@ def _run(rt: Runtime, job: str, args: list[str], env: dict[str, str]) -> RunJobR
         return False
 
     rt.mirror.wait(ready, rt.settings.timeouts_job_ready)
+    took = time.monotonic() - started
+    rt.store.job_start(job, took, "ready" if seen.ready else "finished" if proc.poll() == 0 else "failed")
     result = RunJobResult(
         job_name=job, state="failed", pid=proc.pid, experiment=seen.experiment, job_id=seen.job_id
     )
@@ -147,6 +149,8 @@ def stop_jobs(rt: Runtime, req: StopJobsRequest) -> StopJobsResult:
 
 
 def update_settings(rt: Runtime, job: str, req: SettingsUpdateRequest) -> SettingsResult:
+    """Publish each setting to `…/<setting>/set` (`$state` to `…/$state/set`: sleeping, ready or
+    disconnected, as Pioreactor pauses, resumes and stops a job) and wait for the job to echo it."""
     check_job(job, "job_name")
     rows = rt.registry.running(job_name=job, experiment=req.experiment)
     if not rows:
@@ -156,17 +160,37 @@ def update_settings(rt: Runtime, job: str, req: SettingsUpdateRequest) -> Settin
     if not rt.link.connected.wait(2.0):
         raise TaskFailed("The MQTT broker is unreachable; settings were not sent.")
     unit = rt.settings.unit
+
+    def current(exp: str, key: str) -> Entry | None:
+        return rt.mirror.state(exp, job) if key == STATE_SETTING else rt.mirror.setting(exp, job, key)
+
+    # a job already in the state asked for would not publish it again: that is done already (idempotent)
+    already = {
+        (r.experiment, key)
+        for r in rows
+        for key in req.settings
+        if key == STATE_SETTING
+        and (entry := current(r.experiment, key)) is not None
+        and entry.payload == req.settings[key]
+    }
     sent = time.monotonic()
     for row in rows:
         for key, value in req.settings.items():
-            if not rt.link.publish(
-                topics.setting_set_topic(unit, row.experiment, job, key), format_value(value)
-            ):
+            if (row.experiment, key) in already:
+                continue
+            topic = (
+                topics.state_set_topic(unit, row.experiment, job)
+                if key == STATE_SETTING
+                else topics.setting_set_topic(unit, row.experiment, job, key)
+            )
+            if not rt.link.publish(topic, format_value(value)):
                 raise TaskFailed(f"Could not publish `{key}` to the broker.")
     log.info("Asked %s to set %s.", job, ", ".join(req.settings), extra={"experiment": rows[0].experiment})
 
     def echoed(exp: str, key: str) -> bool:
-        entry = rt.mirror.setting(exp, job, key)
+        if (exp, key) in already:
+            return True
+        entry = current(exp, key)
         return entry is not None and entry.at >= sent and same_value(req.settings[key], entry.payload)
 
     def all_echoed() -> bool:
@@ -176,7 +200,7 @@ def update_settings(rt: Runtime, job: str, req: SettingsUpdateRequest) -> Settin
     result = SettingsResult()
     for key in req.settings:
         if all(echoed(r.experiment, key) for r in rows):
-            entry = rt.mirror.setting(rows[0].experiment, job, key)
+            entry = current(rows[0].experiment, key)
             result.echoed[key] = parse_value(entry.payload) if entry else None
         else:
             result.not_echoed.append(key)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import time
@@ -21,13 +20,11 @@ from pathlib import Path
 
 from cluster_schema.agent import RunJobRequest
 from cluster_schema.errors import BadRequest
-from cluster_schema.names import check_arg, check_experiment, check_job
+from cluster_schema.names import check_arg, check_config_override, check_experiment, check_job
 
 from .config import Settings
 from .registry import pid_alive
 
-# config.ini section and key names (`stirring.config`, `PWM`, `Kp`, `1`): a narrow rule of the agent's own.
-_CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 OUTPUT_TAIL = 2000  # characters of a process's output kept in a result
 ESCALATION = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
@@ -56,15 +53,6 @@ def tail(text: str | bytes, limit: int = OUTPUT_TAIL) -> str:
     return text[-limit:].strip()
 
 
-def _arg(value: object, field: str) -> str:
-    """One validated scalar as one argv element.
-
-    No shell ever sees it, but `pio` (or a plugin) might hand it to one, or take it for a path: shell
-    metacharacters and `..` are refused too (defence in depth): `names.ARG_PATTERN`, also in the schemas.
-    """
-    return check_arg(value, field)
-
-
 class Pio:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -75,21 +63,16 @@ class Pio:
         check_job(job, "job_name")
         req.validate()
         args = ["run"]
-        for i, (section, param, text) in enumerate(req.config_overrides):
-            for j, name in enumerate((section, param)):
-                if not _CONFIG_NAME.match(name):
-                    raise BadRequest(
-                        f"Invalid config override at `$.config_overrides[{i}][{j}]`: "
-                        "letters, digits, '_', '.', '-' (max 64), not starting with '.' or '-'."
-                    )
-            args += ["--config-override", section, param, _arg(text, f"$.config_overrides[{i}][2]")]
+        for i, override in enumerate(req.config_overrides):
+            section, param, text = check_config_override(override, f"$.config_overrides[{i}]")
+            args += ["--config-override", section, param, check_arg(text, f"$.config_overrides[{i}][2]")]
         args.append(job)
         for key, value in req.options.items():
             flag = "--" + key.replace("_", "-")
             # None is a bare flag (`--measure-rpm-only`), as in Pioreactor's own API
-            args.append(flag if value is None else f"{flag}={_arg(value, f'$.options.{key}')}")
+            args.append(flag if value is None else f"{flag}={check_arg(value, f'$.options.{key}')}")
         if req.args:
-            args += ["--", *(_arg(a, f"$.args[{i}]") for i, a in enumerate(req.args))]
+            args += ["--", *(check_arg(a, f"$.args[{i}]") for i, a in enumerate(req.args))]
         return args
 
     def env(self, requested: Mapping[str, str] = {}, experiment: str | None = None) -> dict[str, str]:
@@ -103,7 +86,7 @@ class Pio:
             elif key == "JOB_SOURCE":
                 check_job(value, "$.env.JOB_SOURCE")
             else:
-                _arg(value, f"$.env.{key}")
+                check_arg(value, f"$.env.{key}")
         env = {k: os.environ[k] for k in self.settings.env_passthrough if k in os.environ}
         env.update(requested)
         if experiment is not None:

@@ -1,4 +1,5 @@
-"""The agent on MQTT: a retained `online` (last will `offline`) and its own log lines in Pioreactor's format.
+"""The agent on MQTT: a retained `online` (last will `lost`; a clean stop says `offline`) and its own
+log lines in Pioreactor's format.
 
     pioreactor/<unit>/$agent/presence          AgentPresence JSON, retained
     pioreactor/<unit>/<exp>/logs/agent/<level>  {"message", "level", "task", "source", "timestamp"}
@@ -45,7 +46,8 @@ def attach(link: MqttLink, pio_version: str) -> None:
     """Set the last will and announce `online` on every (re)connection. Call before `link.start()`."""
     unit = link.settings.unit
     topic = topics.presence_topic(unit)
-    link.will(topic, presence(unit, "offline", pio_version))
+    # the will tells the leader apart a crash or a cut cable (`lost`) from a clean stop (`offline`)
+    link.will(topic, presence(unit, "lost", pio_version))
 
     def online(lk: MqttLink) -> None:
         lk.publish(topic, presence(unit, "online", pio_version), retain=True)

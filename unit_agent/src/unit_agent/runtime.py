@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -77,6 +78,7 @@ class Runtime:
         lines = done.output.splitlines()
         self.pio_version = lines[-1].strip() if done.ok and lines else "unknown"
         self.store.set_fact("pio_version", self.pio_version)
+        self.store.set_fact("worker_pid", str(os.getpid()))  # its memory and CPU, for /unit_api/metrics
         presence.attach(self.link, self.pio_version)
         self.link.start()
         handler = presence.MqttLogHandler(self.link)
@@ -91,20 +93,25 @@ class Runtime:
 
 _runtime: Runtime | None = None
 _lock = threading.Lock()
+_shut = False
 
 
 def get(settings: Settings) -> Runtime:
     """The process's runtime, started on first use (Huey calls startup hooks once per worker thread)."""
     global _runtime
     with _lock:
+        if _shut:  # a thread still starting up when the worker stopped must not start it all again
+            raise RuntimeError("the worker is stopping")
         if _runtime is None:
             _runtime = Runtime(settings).start()
         return _runtime
 
 
 def shutdown() -> None:
-    global _runtime
+    """Stop the runtime for good (called once per worker thread and by the consumer; idempotent)."""
+    global _runtime, _shut
     with _lock:
+        _shut = True
         if _runtime is not None:
             _runtime.stop()
             _runtime = None

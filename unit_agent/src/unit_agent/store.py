@@ -44,6 +44,15 @@ MIGRATIONS = [
     CREATE INDEX IF NOT EXISTS job_runs_pid ON job_runs(pid, started_at);
     CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # how long each job took from `pio run` to ready (or failing), for /unit_api/metrics
+    """
+    CREATE TABLE IF NOT EXISTS job_starts (
+        job_name   TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        seconds    REAL NOT NULL,
+        outcome    TEXT NOT NULL            -- ready | finished | failed
+    );
+    """,
 ]
 
 
@@ -159,6 +168,16 @@ class Store:
             .fetchone()
         )
         return (row is not None and row[0] is not None, row[1] if row else None)
+
+    def job_start(self, job_name: str, seconds: float, outcome: str) -> None:
+        self._conn().execute(
+            "INSERT INTO job_starts (job_name, started_at, seconds, outcome) VALUES (?, ?, ?, ?)",
+            (job_name, time.time(), seconds, outcome),
+        )
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read-only SQL for /unit_api/metrics."""
+        return [tuple(r) for r in self._conn().execute(sql, args).fetchall()]
 
     # -- facts learnt by the worker (pio version…) for the web process ------------------------------------
     def set_fact(self, key: str, value: str) -> None:

@@ -120,12 +120,20 @@ TASKS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _Huey(SqliteHuey):
+    def create_consumer(self, **options: Any) -> Any:
+        """`huey_consumer` builds its consumer here: ours stops on signals safely (see unit_agent.signals)."""
+        from .signals import Consumer
+
+        return Consumer(self, **options)
+
+
 class Queue:
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
         self.store = store or Store(settings.data_dir / "agent.sqlite", settings.result_ttl)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.huey = SqliteHuey("unit_agent", filename=str(settings.data_dir / "huey.sqlite"), results=False)
+        self.huey = _Huey("unit_agent", filename=str(settings.data_dir / "huey.sqlite"), results=False)
         self.tasks: dict[str, TaskWrapper] = {
             name: self.huey.task(context=True, name=name)(self._recording(name, fn))
             for name, fn in TASKS.items()

@@ -2,8 +2,10 @@
 
 To add a concern, create `leader/api/<concern>.py` with `bp = Blueprint("<concern>", __name__)` and,
 for the OpenAPI document, `ROUTES: list[Route]` (one per view and method; see `cluster_schema.openapi`
-for what a Route says). Nothing else needs editing. Credentials are checked for every route (see
-`leader.auth`). Tests fail when the URL map and the document disagree, and schemathesis checks the rest.
+for what a Route says). Nothing else needs editing. Credentials and roles are checked for every route by
+leader.auth's app-wide check: declare each view's least role next to its route with
+`@requires("viewer"|"operator"|"admin")` (or `@public`). Tests fail when the URL map and the document
+disagree, and schemathesis checks the rest.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from types import ModuleType
 from flask import Blueprint, Flask
 
 from cluster_schema.openapi import Route
-
-from .. import auth
 
 
 def modules() -> list[ModuleType]:
@@ -34,7 +34,6 @@ def routes() -> list[Route]:
 
 def init_app(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api")
-    api.before_request(auth.check_credentials)
     for module in modules():
         api.register_blueprint(module.bp)
     app.register_blueprint(api)

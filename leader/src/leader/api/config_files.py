@@ -20,9 +20,9 @@ from cluster_schema.leader import (
 from cluster_schema.names import FILE_MAX, check_file_name
 from cluster_schema.openapi import WAIT, Route
 
-from ..auth import principal
+from ..auth import address, dangerous, principal, requires
+from ..db import audit, get_db
 from ..db import config_files as files_db
-from ..db import get_db
 from ..db import units as units_db
 from ..http import body, json_response
 from ..operations.submit import start
@@ -51,28 +51,35 @@ def _name(name: str) -> str:
 
 
 @bp.get("/config/files")
+@requires("viewer")
 def list_files() -> Response:
     return json_response({"files": files_db.list_files(get_db())})
 
 
 @bp.get("/config/files/<name>")
+@requires("viewer")
 def get_file(name: str) -> Response:
     return json_response(files_db.get(get_db(), _name(name)))
 
 
 @bp.put("/config/files/<name>")
+@requires("admin")
 def put_file(name: str) -> Response:
     new = body(ConfigFilePut)
     saved = files_db.put(get_db(), _name(name), new.content, new.sha256, principal())
+    audit.record(get_db(), principal() or "", "config.edit", name, {"sha256": saved.sha256}, address())
     return json_response(saved)
 
 
 @bp.get("/config/files/<name>/history")
+@requires("viewer")
 def history(name: str) -> Response:
     return json_response({"history": files_db.history(get_db(), _name(name))})
 
 
 @bp.post("/config/sync")
+@requires("admin")
+@dangerous
 def sync() -> Response:
     """One step per unit; an unreachable unit is a failed step, never a silent success."""
     req = body(ConfigSync)

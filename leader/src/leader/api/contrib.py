@@ -11,6 +11,7 @@ from cluster_schema.errors import NotFound
 from cluster_schema.openapi import Route
 
 from .. import contrib
+from ..auth import requires
 from ..http import json_response
 
 bp = Blueprint("contrib", __name__)
@@ -18,11 +19,13 @@ KINDS = get_args(AutomationKind)
 
 
 @bp.get("/contrib/jobs")
+@requires("viewer")
 def jobs() -> Response:
     return json_response(contrib.jobs(current_app.config["CONTRIB_DIR"]))
 
 
 @bp.get("/contrib/automations/<kind>")
+@requires("viewer")
 def automations(kind: str) -> Response:
     if kind not in KINDS:
         raise NotFound(f"No automation kind {kind!r}: one of {', '.join(KINDS)}.")
@@ -30,6 +33,7 @@ def automations(kind: str) -> Response:
 
 
 @bp.get("/contrib/charts")
+@requires("viewer")
 def charts() -> Response:
     return json_response(contrib.charts(current_app.config["CONTRIB_DIR"]))
 

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.additions import ExperimentUnits, LabelPut
 from cluster_schema.leader import AssignmentsPut, Experiment, ExperimentCreate, ExperimentPatch
 from cluster_schema.names import check_experiment, check_unit, check_value
 from cluster_schema.openapi import Route
 
+from ..auth import address, principal, requires
+from ..db import audit, get_db
 from ..db import experiments as exp_db
-from ..db import get_db
+from ..db import labels as labels_db
 from ..http import body, json_response
 
 bp = Blueprint("experiments", __name__)
 
 
 @bp.get("/experiments")
+@requires("viewer")
 def list_experiments() -> Response:
     return json_response(exp_db.list_experiments(get_db()))
 
 
 @bp.post("/experiments")
+@requires("operator")
 def create_experiment() -> Response:
     new = body(ExperimentCreate)
     exp = exp_db.create(get_db(), new.name, new.description)
@@ -28,11 +33,13 @@ def create_experiment() -> Response:
 
 
 @bp.get("/experiments/<exp>")
+@requires("viewer")
 def get_experiment(exp: str) -> Response:
     return json_response(exp_db.get(get_db(), check_experiment(exp)))
 
 
 @bp.patch("/experiments/<exp>")
+@requires("operator")
 def patch_experiment(exp: str) -> Response:
     patch = body(ExperimentPatch)
     if patch.description is not None:
@@ -41,23 +48,44 @@ def patch_experiment(exp: str) -> Response:
 
 
 @bp.delete("/experiments/<exp>")
+@requires("operator")
 def delete_experiment(exp: str) -> Response:
     exp_db.delete(get_db(), check_experiment(exp))
+    audit.record(get_db(), principal() or "", "experiment.delete", exp, address=address())
     return Response(status=204)
 
 
+def _units(exp: str) -> ExperimentUnits:
+    db = get_db()
+    return ExperimentUnits(units=exp_db.assigned_units(db, exp), labels=exp_db.labels_of(db, exp))
+
+
 @bp.get("/experiments/<exp>/units")
+@requires("viewer")
 def get_units(exp: str) -> Response:
-    return json_response({"units": exp_db.assigned_units(get_db(), check_experiment(exp))})
+    return json_response(_units(check_experiment(exp)))
 
 
 @bp.put("/experiments/<exp>/units")
+@requires("operator")
 def put_units(exp: str) -> Response:
     wanted = body(AssignmentsPut)
-    return json_response({"units": exp_db.assign(get_db(), check_experiment(exp), wanted.units)})
+    exp_db.assign(get_db(), check_experiment(exp), wanted.units, wanted.move)
+    return json_response(_units(exp))
+
+
+@bp.put("/experiments/<exp>/units/<unit>/label")
+@requires("operator")
+def put_label(exp: str, unit: str) -> Response:
+    """The unit's label in this experiment (unique in it); an empty label removes it."""
+    check_experiment(exp), check_unit(unit)
+    wanted = body(LabelPut)
+    labels_db.put(get_db(), exp, unit, wanted.label)
+    return json_response(_units(exp))
 
 
 @bp.delete("/experiments/<exp>/units/<unit>")
+@requires("operator")
 def unassign(exp: str, unit: str) -> Response:
     exp_db.unassign(get_db(), check_experiment(exp), check_unit(unit))
     return Response(status=204)
@@ -80,13 +108,21 @@ ROUTES = [
     Route(
         "DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (409 while units are assigned)", (409,)
     ),
-    Route("GET", "/api/experiments/<exp>/units", None, AssignmentsPut, summary="Assigned units"),
+    Route("GET", "/api/experiments/<exp>/units", None, ExperimentUnits, summary="Assigned units, labels"),
     Route(
         "PUT",
         "/api/experiments/<exp>/units",
         AssignmentsPut,
-        AssignmentsPut,
-        summary="Set assigned units (409 names unknown units)",
+        ExperimentUnits,
+        summary="Set assigned units (unknown units, or units of another experiment without `move`: 409)",
+        errors=(409,),
+    ),
+    Route(
+        "PUT",
+        "/api/experiments/<exp>/units/<unit>/label",
+        LabelPut,
+        ExperimentUnits,
+        summary="Label a unit in this experiment (an empty label removes it)",
         errors=(409,),
     ),
     Route("DELETE", "/api/experiments/<exp>/units/<unit>", None, None, 204, "Unassign one unit"),

@@ -12,6 +12,7 @@ from cluster_schema.leader import ExportRequest, OperationAnswer
 from cluster_schema.openapi import WAIT, Route
 
 from .. import exports
+from ..auth import requires
 from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
@@ -28,6 +29,7 @@ def _register_task(state: BlueprintSetupState) -> None:
 
 
 @bp.post("/exports")
+@requires("operator")
 def create_export() -> Response:
     req = body(ExportRequest)
     available = exports.datasets(current_app)
@@ -37,12 +39,24 @@ def create_export() -> Response:
         raise BadRequest(
             f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
         )
+    if req.format != "csv":
+        raise BadRequest(
+            "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
+        )
     query_float("wait", 0.0, hi=MAX_WAIT)
-    params = {"experiments": list(dict.fromkeys(req.experiments)), "datasets": list(dict.fromkeys(chosen))}
-    return accepted(submit(exports.KIND, params, [], trigger(), needs_targets=False))
+    return accepted(
+        submit(
+            exports.KIND,
+            exports.params(get_db(), current_app, req, chosen),
+            [],
+            trigger(),
+            needs_targets=False,
+        )
+    )
 
 
 @bp.get("/exports/<op_id>")
+@requires("viewer")
 def download(op_id: str) -> Response:
     op = ops_db.get(get_db(), op_id)
     if op.kind != exports.KIND:
@@ -65,7 +79,7 @@ ROUTES = [
         ExportRequest,
         OperationAnswer,
         202,
-        "Export experiments as a zip of CSV",
+        "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",
         query={"wait": WAIT},
         headers=("Location",),
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.additions import JobUnitsRequest
 from cluster_schema.errors import Conflict
 from cluster_schema.leader import (
     JobStartRequest,
@@ -15,10 +16,12 @@ from cluster_schema.leader import (
 from cluster_schema.names import check_experiment, check_job
 from cluster_schema.openapi import WAIT, Route
 
+from ..auth import requires
 from ..db import experiments as exp_db
 from ..db import get_db, job_states
 from ..db import units as units_db
 from ..http import body, json_response
+from ..operations.actions import JOB_STATES
 from ..operations.submit import start
 
 bp = Blueprint("jobs", __name__)
@@ -38,14 +41,23 @@ def _targets(exp: str, units: list[str] | None) -> list[str]:
 
 
 @bp.post("/experiments/<exp>/jobs/<job>/start")
+@requires("operator")
 def start_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStartRequest)
-    params = {"experiment": exp, "job": job, "options": req.options, "args": req.args, "env": req.env}
+    params = {
+        "experiment": exp,
+        "job": job,
+        "options": req.options,
+        "args": req.args,
+        "env": req.env,
+        "config_overrides": [list(o) for o in req.config_overrides],
+    }
     return start("job.start", params, _targets(exp, req.units))
 
 
 @bp.post("/experiments/<exp>/jobs/<job>/stop")
+@requires("operator")
 def stop_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStopRequest)
@@ -53,6 +65,7 @@ def stop_job(exp: str, job: str) -> Response:
 
 
 @bp.post("/experiments/<exp>/jobs/stop")
+@requires("operator")
 def stop_all(exp: str) -> Response:
     check_experiment(exp)
     req = body(JobStopRequest)
@@ -60,6 +73,7 @@ def stop_all(exp: str) -> Response:
 
 
 @bp.patch("/experiments/<exp>/jobs/<job>/settings")
+@requires("operator")
 def settings(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(SettingsPatch)
@@ -67,7 +81,29 @@ def settings(exp: str, job: str) -> Response:
     return start("job.settings", params, _targets(exp, req.units))
 
 
+def _set_state(kind: str, exp: str, job: str) -> Response:
+    check_experiment(exp), check_job(job, "job")
+    req = body(JobUnitsRequest)
+    params = {"experiment": exp, "job": job, "state": JOB_STATES[kind]}
+    return start(kind, params, _targets(exp, req.units))
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/pause")
+@requires("operator")
+def pause(exp: str, job: str) -> Response:
+    """The job's `$state` → sleeping on each unit (already sleeping is ok)."""
+    return _set_state("job.pause", exp, job)
+
+
+@bp.post("/experiments/<exp>/jobs/<job>/resume")
+@requires("operator")
+def resume(exp: str, job: str) -> Response:
+    """The job's `$state` → ready on each unit (already ready is ok)."""
+    return _set_state("job.resume", exp, job)
+
+
 @bp.get("/experiments/<exp>/jobs/running")
+@requires("viewer")
 def running(exp: str) -> Response:
     """From the ingested MQTT state: a read never fans out to the agents."""
     check_experiment(exp)
@@ -95,6 +131,22 @@ ROUTES = [
     _operation("POST", "/api/experiments/<exp>/jobs/<job>/stop", JobStopRequest, "Stop a job"),
     _operation("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, "Stop every job"),
     _operation("PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, "Change settings"),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/jobs/<job>/pause",
+        JobUnitsRequest,
+        OperationAnswer,
+        202,
+        "Pause a job (its state becomes sleeping)",
+    ),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/jobs/<job>/resume",
+        JobUnitsRequest,
+        OperationAnswer,
+        202,
+        "Resume a paused job (its state becomes ready)",
+    ),
     Route(
         "GET", "/api/experiments/<exp>/jobs/running", None, list[RunningJob], summary="Running jobs per unit"
     ),

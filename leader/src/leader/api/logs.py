@@ -8,6 +8,7 @@ from cluster_schema.errors import BadRequest
 from cluster_schema.leader import LogsPage
 from cluster_schema.openapi import Route, enum
 
+from ..auth import requires
 from ..db import get_db
 from ..db import logs as logs_db
 from ..http import json_response, query_arg, query_int
@@ -27,6 +28,7 @@ def _arg(name: str) -> str | None:
 
 
 @bp.get("/logs")
+@requires("viewer")
 def list_logs() -> Response:
     page = logs_db.page(
         get_db(),

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app
 from cluster_schema.openapi import Route, document, enum
 
 from .. import __version__, exports
+from ..auth import requires
 from ..http import json_response
 
 bp = Blueprint("openapi", __name__)
@@ -16,6 +17,7 @@ _doc: dict[str, Any] = {}
 
 
 @bp.get("/openapi.json")
+@requires("viewer")
 def spec() -> Response:
     from . import routes
 

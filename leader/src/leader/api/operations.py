@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from typing import Annotated
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response
 from msgspec import Meta
 
-from cluster_schema import codec
 from cluster_schema.errors import BadRequest, Conflict
 from cluster_schema.leader import FINISHED, OperationAnswer, OperationsPage
 from cluster_schema.openapi import WAIT, Route, enum, sse_event
 
-from ..db import connect, get_db
+from .. import sse
+from ..auth import requires
+from ..db import get_db
 from ..db import operations as ops_db
 from ..http import json_response, query_arg, query_int
-from ..operations.submit import accepted
+from ..operations.submit import accepted, start
 
 bp = Blueprint("operations", __name__)
 
 OperationId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
 STATUSES = ("queued", "running", *sorted(FINISHED))
-STREAM_MAX_SECONDS = 3600  # a stream of an operation that never ends still ends
-KEEPALIVE_SECONDS = 15
 
 
 @bp.get("/operations")
+@requires("viewer")
 def list_operations() -> Response:
     for name in ("kind", "before"):
         if len(query_arg(name) or "") > 100:
@@ -48,11 +46,13 @@ def list_operations() -> Response:
 
 
 @bp.get("/operations/<op_id>")
+@requires("viewer")
 def get_operation(op_id: str) -> Response:
     return json_response(OperationAnswer(operation=ops_db.get(get_db(), op_id)))
 
 
 @bp.post("/operations/<op_id>/cancel")
+@requires("operator")
 def cancel(op_id: str) -> Response:
     db = get_db()
     status = ops_db.request_cancel(db, op_id)
@@ -61,62 +61,58 @@ def cancel(op_id: str) -> Response:
     return accepted(ops_db.get(db, op_id))
 
 
-def _event(name: str, data: object, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {name}\ndata: {codec.encode(data).decode()}\n\n"
+RETRYABLE = ("partial", "interrupted", "failed")
+
+
+@bp.post("/operations/<op_id>/retry")
+@requires("operator")
+def retry(op_id: str) -> Response:
+    """A new operation of the same kind and params on the units whose step did not end `ok`."""
+    op = ops_db.get(get_db(), op_id)
+    if op.status not in RETRYABLE:
+        raise Conflict(f"Operation {op_id} is {op.status}: only {', '.join(RETRYABLE)} ones can be retried.")
+    units = [s.unit for s in op.steps if s.status != "ok"]
+    if not units:
+        raise Conflict(f"Operation {op_id} has no unfinished unit to retry.")
+    return start(op.kind, op.params, units)
 
 
 @bp.get("/operations/<op_id>/events")
+@requires("viewer")
 def events(op_id: str) -> Response:
     """SSE: `state` (the operation), `line` (id = line seq), `step`, `done`. Polls the store, so any
     web worker can serve any stream; `Last-Event-ID` resumes after that line."""
     ops_db.get(get_db(), op_id)  # 404 before the stream starts
-    given = [v for v in (request.headers.get("Last-Event-ID"), query_arg("after")) if v]
-    if any(not re.fullmatch(r"[0-9]{1,18}", v.strip()) for v in given):
-        raise BadRequest("Invalid `Last-Event-ID` or `?after`: a line number.")
-    after = int(given[0]) if given else 0  # a reconnecting browser's header wins
-    path, poll = current_app.config["DATABASE"], float(current_app.config["SSE_POLL"])
-
-    def stream() -> Iterator[str]:
-        db = connect(path)  # the stream's own connection: it outlives the request context's
-        try:
-            yield from _stream(db, op_id, after, poll)
-        finally:
-            db.close()
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    after = sse.last_event_id("a line number") or 0
+    return sse.response(lambda db: _stream(db, op_id, after))
 
 
-def _stream(db: sqlite3.Connection, op_id: str, after: int, poll: float) -> Iterator[str]:
+def _stream(db: sqlite3.Connection, op_id: str, after: int) -> Iterator[str]:
     op = ops_db.get(db, op_id)
-    yield _event("state", op)
+    yield sse.event("state", op)
     sent = {s.unit: (s.status, s.detail) for s in op.steps}
     status: str = op.status
-    started = last_sent = time.monotonic()
-    while True:
+
+    def poll_once() -> tuple[list[str], bool]:
+        nonlocal after, status
+        out = []
         current, _ = ops_db.status(db, op_id)  # read first: what was written before it is sent below
         for line in ops_db.lines(db, op_id, after):
             after = line.seq
-            yield _event("line", line, line.seq)
-            last_sent = time.monotonic()
+            out.append(sse.event("line", line, line.seq))
         for step in ops_db.get(db, op_id).steps:
             if sent.get(step.unit) != (step.status, step.detail):
                 sent[step.unit] = (step.status, step.detail)
-                yield _event("step", step)
-                last_sent = time.monotonic()
+                out.append(sse.event("step", step))
         if current in FINISHED:
-            yield _event("done", ops_db.get(db, op_id))
-            return
+            out.append(sse.event("done", ops_db.get(db, op_id)))
+            return out, True
         if current != status:
             status = current
-            yield _event("state", ops_db.get(db, op_id))
-        if time.monotonic() - started > STREAM_MAX_SECONDS:
-            return
-        if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        time.sleep(poll)
+            out.append(sse.event("state", ops_db.get(db, op_id)))
+        return out, False
+
+    yield from sse.follow(poll_once)
 
 
 _ID = {"op_id": OperationId}
@@ -143,6 +139,18 @@ ROUTES = [
         OperationAnswer,
         202,
         "Cancel (409 when it already finished)",
+        errors=(409,),
+        params=_ID,
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
+    Route(
+        "POST",
+        "/api/operations/<op_id>/retry",
+        None,
+        OperationAnswer,
+        202,
+        "Retry the unfinished units as a new operation (409 unless partial, interrupted or failed)",
         errors=(409,),
         params=_ID,
         query={"wait": WAIT},

@@ -11,6 +11,7 @@ from cluster_schema.leader import OperationAnswer
 from cluster_schema.names import ALL_UNITS, UnitName, check_unit
 from cluster_schema.openapi import WAIT, Route, enum
 
+from ..auth import dangerous, requires
 from ..db import get_db
 from ..db import units as units_db
 from ..operations.actions import SYSTEM_ACTIONS
@@ -20,6 +21,8 @@ bp = Blueprint("system", __name__)
 
 
 @bp.post("/units/<unit>/system/<action>")
+@requires("admin")
+@dangerous
 def system_action(unit: str, action: str) -> Response:
     if action not in SYSTEM_ACTIONS:
         raise NotFound(f"No system action {action!r}: one of {', '.join(SYSTEM_ACTIONS)}.")

@@ -19,6 +19,7 @@ from cluster_schema.names import UNIT_PATTERN, check_experiment
 from cluster_schema.openapi import Route
 
 from .. import contrib
+from ..auth import requires
 from ..db import get_db
 from ..db import readings as readings_db
 from ..http import json_response, query_arg, query_int
@@ -50,6 +51,7 @@ def _units() -> list[str]:
 
 
 @bp.get("/experiments/<exp>/time_series/<series>")
+@requires("viewer")
 def time_series(exp: str, series: str) -> Response:
     check_experiment(exp)
     chart = next((c for c in contrib.charts(current_app.config["CONTRIB_DIR"]) if c.key == series), None)

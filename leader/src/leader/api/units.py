@@ -12,7 +12,8 @@ from cluster_schema.names import check_unit
 from cluster_schema.openapi import Route
 
 from ..agent_client import AgentError
-from ..db import get_db
+from ..auth import address, principal, requires
+from ..db import audit, get_db
 from ..db import units as units_db
 from ..extensions import agents
 from ..http import body, json_response
@@ -23,11 +24,13 @@ bp = Blueprint("units", __name__)
 
 
 @bp.get("/units")
+@requires("viewer")
 def list_units() -> Response:
     return json_response(units_db.list_units(get_db()))
 
 
 @bp.post("/units")
+@requires("admin")
 def add_unit() -> Response:
     new = body(UnitCreate)
     unit = units_db.add(get_db(), new.name, new.address, new.port, new.model)
@@ -35,11 +38,13 @@ def add_unit() -> Response:
 
 
 @bp.get("/units/<unit>")
+@requires("viewer")
 def get_unit(unit: str) -> Response:
     return json_response(units_db.get(get_db(), check_unit(unit)))
 
 
 @bp.patch("/units/<unit>")
+@requires("admin")
 def patch_unit(unit: str) -> Response:
     patch = body(UnitPatch)
     # the same rules as when the unit was added
@@ -56,12 +61,15 @@ def patch_unit(unit: str) -> Response:
 
 
 @bp.delete("/units/<unit>")
+@requires("admin")
 def remove_unit(unit: str) -> Response:
     units_db.remove(get_db(), check_unit(unit))
+    audit.record(get_db(), principal() or "", "unit.delete", unit, address=address())
     return Response(status=204)
 
 
 @bp.post("/units/<unit>/check")
+@requires("admin")
 def check(unit: str) -> Response:
     """One unit, answered now: 502/504 when the agent fails or times out (the contract for one-unit calls)."""
     db = get_db()

@@ -17,6 +17,17 @@ How to add to it
   for the OpenAPI document. Every module of `leader.api` that defines `bp` is registered automatically;
   every route requires credentials unless its view is decorated with `leader.auth.public`.
 
+Who migrates (leader.db.migrate)
+--------------------------------
+Once per start-up, by the leader worker (`python -m leader.worker`) or `flask --app leader init-db`:
+under an exclusive lock (`<store>.migrate.lock`, flock), after a consistent copy of the store into
+`backups/` next to it (`<store>-v<from>-to-v<to>-<time>.sqlite`; none for a new, empty store). Web
+processes never migrate: gunicorn's master waits (`SCHEMA_WAIT` seconds, then exits saying why) until the
+store's `user_version` is the code's latest migration. Tests (`create_app(test_config)`) and
+`APP_ENV=development` migrate inside `create_app` (`AUTO_MIGRATE`, same lock). Every leader process
+refuses a store whose version is higher than its newest migration (`StoreTooNew`, naming both): an
+older release must not write to a schema it does not know; restore the backup to roll back.
+
 Timestamps are stored as ISO 8601 UTC text with milliseconds and a `Z` (`now()`), which sorts as time.
 """
 

@@ -17,12 +17,24 @@ def _units_of(db: sqlite3.Connection, name: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def labels_of(db: sqlite3.Connection, name: str) -> dict[str, str]:
+    """{unit: label} of the units assigned now (a label outlives an assignment: see db/labels.py)."""
+    rows = db.execute(
+        "SELECT l.unit, l.label FROM unit_labels l JOIN assignments a "
+        "ON a.unit = l.unit AND a.experiment = l.experiment AND a.unassigned_at IS NULL "
+        "WHERE l.experiment = ? ORDER BY l.unit",
+        (name,),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def _experiment(db: sqlite3.Connection, row: sqlite3.Row) -> Experiment:
     return Experiment(
         name=row["name"],
         description=row["description"],
         created_at=row["created_at"],
         units=_units_of(db, row["name"]),
+        labels=labels_of(db, row["name"]),
     )
 
 
@@ -69,8 +81,9 @@ def delete(db: sqlite3.Connection, name: str) -> None:
         db.execute("DELETE FROM experiments WHERE name = ?", (name,))
 
 
-def assign(db: sqlite3.Connection, experiment: str, units: list[str]) -> list[str]:
-    """Make `units` exactly the experiment's units; others are unassigned, units elsewhere move here."""
+def assign(db: sqlite3.Connection, experiment: str, units: list[str], move: bool = False) -> list[str]:
+    """Make `units` exactly the experiment's units; others are unassigned. A unit assigned to another
+    experiment moves here only with `move` (else 409 naming each such unit and where it is)."""
     stamp = now()
     with transaction(db):
         get(db, experiment)
@@ -86,6 +99,14 @@ def assign(db: sqlite3.Connection, experiment: str, units: list[str]) -> list[st
             # the units named in the body, not the resource of the URL: a conflict with the cluster's state
             raise Conflict(f"Unknown unit(s) at `$.units`: {', '.join(missing)}.", code="unknown_units")
         current = set(_units_of(db, experiment))
+        elsewhere = _assigned_elsewhere(db, experiment, units)
+        if elsewhere and not move:
+            where = ", ".join(f"{u} (in {e!r})" for u, e in elsewhere.items())
+            raise Conflict(
+                f"Unit(s) at `$.units` assigned to another experiment: {where}; "
+                'send `"move": true` to move them here.',
+                code="assigned_elsewhere",
+            )
         for unit in current - set(units):
             _close(db, unit, stamp)
         for unit in units:
@@ -97,6 +118,16 @@ def assign(db: sqlite3.Connection, experiment: str, units: list[str]) -> list[st
                 (unit, experiment, stamp),
             )
     return _units_of(db, experiment)
+
+
+def _assigned_elsewhere(db: sqlite3.Connection, experiment: str, units: list[str]) -> dict[str, str]:
+    marks = ",".join("?" * len(units))
+    rows = db.execute(
+        f"SELECT unit, experiment FROM assignments WHERE unassigned_at IS NULL AND experiment != ? "  # noqa: S608
+        f"AND unit IN ({marks}) ORDER BY unit",
+        (experiment, *units),
+    )
+    return {r[0]: r[1] for r in rows}
 
 
 def unassign(db: sqlite3.Connection, experiment: str, unit: str) -> None:

@@ -66,6 +66,46 @@ def apply_settings(
             )
 
 
+def apply_values(
+    conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str | None, float]]
+) -> None:
+    """The last value of every `<job>/<setting>` topic (descriptor or not): rows as `apply_settings`.
+    Profile expressions look them up (`unit1:od_reading:od1.od`); nothing else reads this table."""
+    for unit, exp, job, setting, value, at in rows:
+        if value is None:
+            conn.execute(
+                "DELETE FROM topic_values WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
+                (unit, exp, job, setting),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO topic_values (unit, experiment, job, setting, value, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unit, experiment, job, setting) "
+                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (unit, exp, job, setting, value, at),
+            )
+
+
+def last_value(conn: sqlite3.Connection, unit: str, experiment: str, job: str, setting: str) -> Any:
+    """The last value seen on `pioreactor/<unit>/<experiment>/<job>/<setting>` (`$state` included), as
+    JSON-decoded; LookupError when none was seen (or the job cleared it)."""
+    if setting == "$state":
+        row = conn.execute(
+            "SELECT state FROM job_states WHERE unit = ? AND experiment = ? AND job = ?",
+            (unit, experiment, job),
+        ).fetchone()
+        if row is None:
+            raise LookupError(setting)
+        return row[0]
+    row = conn.execute(
+        "SELECT value FROM topic_values WHERE unit = ? AND experiment = ? AND job = ? AND setting = ?",
+        (unit, experiment, job, setting),
+    ).fetchone()
+    if row is None:
+        raise LookupError(setting)
+    return _json.decode(row[0])
+
+
 def running_jobs(conn: sqlite3.Connection, experiment: str) -> list[RunningJob]:
     """Jobs of the experiment whose state is init, ready or sleeping, with their published settings."""
     jobs = conn.execute(
@@ -101,21 +141,22 @@ def states(conn: sqlite3.Connection, experiment: str) -> list[JobState]:
     ]
 
 
-def transitions_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """(timestamp, unit, job, from_state, to_state), oldest first."""
+def transitions_for_export(
+    conn: sqlite3.Connection, experiment: str, since: float | None = None, until: float | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(epoch seconds, unit, job, from_state, to_state), oldest first, in [since, until)."""
     for at, unit, job, from_state, to_state in conn.execute(
         "SELECT at, unit, job, from_state, to_state FROM job_state_transitions WHERE experiment = ? "
-        "ORDER BY at, id",
-        (experiment,),
+        "AND at >= ? AND at < ? ORDER BY at, id",
+        (experiment, -1.0 if since is None else since, 1e18 if until is None else until),
     ):
-        yield (_iso(at), unit, job, from_state or "", to_state)
+        yield (at, unit, job, from_state or "", to_state)
 
 
 def settings_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """(unit, job, setting, JSON value, updated_at) of the experiment's current published settings."""
-    for unit, job, setting, value, at in conn.execute(
+    """(unit, job, setting, JSON value, epoch seconds updated) of the experiment's current settings."""
+    yield from conn.execute(
         "SELECT unit, job, setting, value, updated_at FROM job_settings WHERE experiment = ? "
         "ORDER BY unit, job, setting",
         (experiment,),
-    ):
-        yield (unit, job, setting, value, _iso(at))
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -89,36 +90,81 @@ def page(
         # `ts <= ?` is the index range; the OR only breaks ties within one millisecond
         where.append("ts <= ? AND (ts < ? OR dedupe < ?)")
         args += [ts_ms, ts_ms, dedupe]
-    sql = "SELECT dedupe, ts, unit, experiment, job, source, level, message FROM logs"
+    sql = "SELECT dedupe, ts, unit, experiment, job, source, level, message, author FROM logs"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY ts DESC, dedupe DESC LIMIT ?"
     rows = conn.execute(sql, [*args, limit + 1]).fetchall()
-    entries = [
-        LogEntry(
-            timestamp=iso_ms(r[1]),
-            unit=r[2],
-            experiment=r[3],
-            job=r[4],
-            source=r[5],
-            level=LOG_LEVELS[r[6]],
-            message=r[7],
-        )
-        for r in rows[:limit]
-    ]
+    entries = [_entry(r) for r in rows[:limit]]
     cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) if len(rows) > limit else None
     return LogsPage(logs=entries, next=cursor)
 
 
-def rows_for_export(conn: sqlite3.Connection, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """Oldest first, in COLUMNS order."""
-    cur = conn.execute(
-        "SELECT ts, unit, experiment, job, source, level, message FROM logs "
-        "WHERE experiment = ? ORDER BY ts, dedupe",
-        (experiment,),
+def _entry(r: Sequence[Any]) -> LogEntry:
+    """A row (dedupe, ts, unit, experiment, job, source, level, message, author) as an answer."""
+    return LogEntry(
+        timestamp=iso_ms(r[1]),
+        unit=r[2],
+        experiment=r[3],
+        job=r[4],
+        source=r[5],
+        level=LOG_LEVELS[r[6]],
+        message=r[7],
+        author=r[8],
     )
-    for ts_ms, unit, exp, job, source, level, message in cur:
-        yield (iso_ms(ts_ms), unit, exp, job or "", source, LOG_LEVELS[level], message)
+
+
+def get(conn: sqlite3.Connection, ts_ms: int, dedupe: int) -> LogEntry | None:
+    row = conn.execute(
+        "SELECT dedupe, ts, unit, experiment, job, source, level, message, author FROM logs "
+        "WHERE ts = ? AND dedupe = ?",
+        (ts_ms, dedupe),
+    ).fetchone()
+    return _entry(row) if row else None
+
+
+NOTE_SOURCE = "user"
+NOTE_UNIT = "$broadcast"  # Pioreactor's name for "every unit": a note about the whole experiment
+
+
+def add_note(
+    conn: sqlite3.Connection, experiment: str, message: str, level: str, unit: str | None, author: str
+) -> LogEntry:
+    """A manual note, stored as a log (`source` user) with its author; answers it as stored."""
+    ts_ms = int(time.time() * 1000)
+    dedupe = secrets.randbits(62)  # the key's tiebreak: two notes in one millisecond are two notes
+    conn.execute(
+        "INSERT INTO logs (ts, dedupe, unit, experiment, job, source, level, message, own_ts, author) "
+        "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, 1, ?)",
+        (
+            ts_ms,
+            dedupe,
+            unit or NOTE_UNIT,
+            experiment,
+            NOTE_SOURCE,
+            level_number(level, "$.level"),
+            message,
+            author,
+        ),
+    )
+    entry = get(conn, ts_ms, dedupe)
+    assert entry is not None
+    return entry
+
+
+def rows_for_export(
+    conn: sqlite3.Connection, experiment: str, since: float | None = None, until: float | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(epoch seconds, unit, job, source, level, message, author), oldest first, in [since, until)."""
+    lo = -1 if since is None else int(since * 1000)
+    hi = 2**62 if until is None else int(until * 1000)
+    cur = conn.execute(
+        "SELECT ts, unit, job, source, level, message, author FROM logs "
+        "WHERE experiment = ? AND ts >= ? AND ts < ? ORDER BY ts, dedupe",
+        (experiment, lo, hi),
+    )
+    for ts_ms, unit, job, source, level, message, author in cur:
+        yield (ts_ms / 1000, unit, job or "", source, LOG_LEVELS[level], message, author or "")
 
 
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from cluster_schema.errors import NotFound
 from cluster_schema.leader import FINISHED, Operation, OperationLine, OperationStep
 
-from . import now, transaction
+from . import now, profiles, transaction
 
 
 def _steps(db: sqlite3.Connection, op_id: str) -> list[OperationStep]:
@@ -33,6 +33,8 @@ def _operation(db: sqlite3.Connection, row: sqlite3.Row, with_steps: bool = True
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         steps=_steps(db, row["id"]) if with_steps else [],
+        requested_by=row["requested_by"],
+        plan=profiles.plan(db, row["id"]) if row["kind"] == "profile.run" and with_steps else None,
     )
 
 
@@ -48,9 +50,18 @@ def create(
     stamp = now()
     with transaction(db):
         db.execute(
-            "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, created_by) "
-            "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
-            (op_id, kind, trigger, json.dumps(params), json.dumps(targets), stamp, created_by),
+            "INSERT INTO operations (id, kind, status, trigger, params, targets, created_at, created_by, "
+            "requested_by) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+            (
+                op_id,
+                kind,
+                trigger,
+                json.dumps(params),
+                json.dumps(targets),
+                stamp,
+                created_by,
+                created_by or "unknown",
+            ),
         )
         db.executemany(
             "INSERT INTO operation_steps (operation_id, unit, status, updated_at) "
@@ -181,9 +192,16 @@ def request_cancel(db: sqlite3.Connection, op_id: str) -> str:
 
 
 def interrupt_running(db: sqlite3.Connection) -> list[str]:
-    """At worker start-up: operations left `running` by a crashed worker become `interrupted`."""
+    """At worker start-up: operations left `running` by a crashed worker become `interrupted`.
+
+    Not a `profile.run`: its plan is in the store and the profile driver resumes it."""
     with transaction(db):
-        ids = [r[0] for r in db.execute("SELECT id FROM operations WHERE status = 'running'")]
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM operations WHERE status = 'running' AND kind != 'profile.run'"
+            )
+        ]
         for op_id in ids:
             finish(db, op_id, "interrupted", "interrupted: the leader worker stopped during the operation")
             add_line(

@@ -1,7 +1,8 @@
 """Unit presence: the agent's own retained `online` / last-will `offline` (or `lost`), and last seen.
 
 `presence_for(conn, units)` gives the `presence` and `last_seen` fields of `/api/units`: presence is
-`online`, `offline` (the agent said offline, or its last will said lost) or `unknown` (never heard of);
+`online`, `offline` (the agent said goodbye), `lost` (its last will fired: it vanished without a goodbye)
+or `unknown` (never heard of);
 `last_seen` is the time of the latest live (not retained) message from the unit on any ingested topic, or
 the time stamped in the agent's `online` message (retained or not: it says when the agent was there).
 """
@@ -18,7 +19,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 class UnitPresence(msgspec.Struct, frozen=True):
-    presence: str  # online | offline | unknown (the contract's values)
+    presence: str  # online | offline | lost | unknown (the contract's values)
     last_seen: str | None
     status: str | None  # as the agent published it: online | offline | lost
 
@@ -65,6 +66,6 @@ def presence_for(conn: sqlite3.Connection, units: Iterable[str]) -> dict[str, Un
             f"SELECT unit, status, last_seen FROM presence WHERE unit IN ({marks})",  # noqa: S608
             chunk,
         ):
-            presence = "online" if status == "online" else "offline" if status else "unknown"
+            presence = status if status in ("online", "offline", "lost") else "unknown"
             out[unit] = UnitPresence(presence, _iso(last_seen), status)
     return out

@@ -96,11 +96,18 @@ def buckets(
     return [[since + b * width, avg, lo, hi] for b, avg, lo, hi in rows]
 
 
-def rows_for_export(conn: sqlite3.Connection, series: str, experiment: str) -> Iterator[tuple[Any, ...]]:
-    """(unit, ts, value), per unit oldest first."""
+def rows_for_export(
+    conn: sqlite3.Connection,
+    series: str,
+    experiment: str,
+    since: float | None = None,
+    until: float | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """(unit, epoch seconds, value), per unit oldest first, in [since, until)."""
     yield from conn.execute(
-        "SELECT unit, ts, value FROM readings WHERE series = ? AND experiment = ? ORDER BY unit, ts",
-        (series, experiment),
+        "SELECT unit, ts, value FROM readings WHERE series = ? AND experiment = ? AND ts >= ? AND ts < ? "
+        "ORDER BY unit, ts",
+        (series, experiment, -1.0 if since is None else since, 1e18 if until is None else until),
     )
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import Unit
 
-from ..agent_client import UnitAddress
+from ..unit_address import UnitAddress
 from . import now, transaction
 
 _SELECT = "SELECT name, address, port, model, active FROM units"

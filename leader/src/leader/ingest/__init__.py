@@ -14,7 +14,7 @@ Settings (app config, file or `LEADER_*` environment like every leader setting):
                              broker queues messages for it while the ingest is down
     INGEST_BATCH_SIZE        messages per transaction at most (default 1000)
     INGEST_FLUSH_INTERVAL    seconds a batch waits for more messages at most (default 0.02)
-    RETENTION_DAYS           logs and readings older than this are pruned hourly (default 0 = keep)
+    RETENTION_DAYS           logs, readings and the audit trail older than this are pruned hourly (0 = keep)
     INGEST_DESCRIPTOR_REFRESH  seconds between looks at CONTRIB_DIR for new charts/settings (default 30)
 The broker must let the session queue and keep in flight enough QoS-1 messages (mosquitto:
 `max_queued_messages`, `max_inflight_messages`): acks wait for a commit, up to one flush interval.
@@ -64,7 +64,12 @@ class Ingest:
             except Exception:
                 log.exception("ingest: cannot read the contrib descriptors; keeping the current ones")
                 continue
-            if router.subscriptions() != self.writer.router.subscriptions():
+            current = self.writer.router
+            if (router.subscriptions(), router.settings, router.readings) != (
+                current.subscriptions(),
+                current.settings,
+                current.readings,
+            ):
                 self.writer.router = router  # read once per batch by the writer thread
                 self.client.use(router)
                 log.info("ingest: descriptors changed; %d subscriptions", len(router.subscriptions()))
@@ -90,6 +95,7 @@ def start(app: Flask) -> Ingest:
         batch_size=int(cfg["INGEST_BATCH_SIZE"]),
         flush_interval=float(cfg["INGEST_FLUSH_INTERVAL"]),
         retention_days=float(cfg["RETENTION_DAYS"]) or None,
+        changes_keep=int(cfg["EVENTS_KEEP"]),
     )
     client = IngestClient(
         url.hostname or "127.0.0.1",

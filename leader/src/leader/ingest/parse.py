@@ -23,6 +23,8 @@ from cluster_schema.mqtt import AgentPresence, LogEvent
 from cluster_schema.topics import JOB_STATES, LOG_LEVELS
 
 LOG, STATE, SETTING, READING, PRESENCE = "log", "state", "setting", "reading", "presence"
+VALUE = "value"  # the last value of any `<job>/<setting>` topic, for profile expressions' lookups
+ALL_SETTINGS = "pioreactor/+/+/+/+"
 PRESENCE_STATES = ("online", "offline", "lost")
 
 Record = tuple[str, tuple[Any, ...]]
@@ -132,9 +134,10 @@ class Router:
         """Topic filters (QoS 1) that bring everything this router stores."""
         from cluster_schema import topics
 
-        subs = [topics.ALL_LOGS, topics.ALL_STATES, topics.ALL_PRESENCE]
-        subs += sorted({f"{topics.ROOT}/+/+/{job}/{setting}" for job, setting in self.settings})
-        subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings)
+        # every `<job>/<setting>` (states included): profile expressions may look up any setting, not
+        # only those a descriptor names; one filter, so no message arrives twice through overlaps
+        subs = [topics.ALL_LOGS, topics.ALL_PRESENCE, ALL_SETTINGS]
+        subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings if rel.count("/") != 1)
         return list(dict.fromkeys(subs))
 
     def route(self, topic: str, payload: bytes, received_at: float) -> list[Record]:
@@ -155,14 +158,17 @@ class Router:
             if state not in _STATES:
                 raise Malformed(f"unknown job state {state[:40]!r}")
             return [(STATE, (unit, exp, rest[0], state, received_at))]
-        if len(rest) == 2 and (setting_type := self.settings.get((rest[0], rest[1]))) is not None:
+        if len(rest) == 2 and rest[0] != "logs":
+            setting_type = self.settings.get((rest[0], rest[1]))
             # an empty retained payload clears the setting (the job ended)
-            value = None if not payload else _encode(_coerce_setting(payload, setting_type)).decode()
-            out.append((SETTING, (unit, exp, rest[0], rest[1], value, received_at)))
+            value = None if not payload else _encode(_coerce_setting(payload, setting_type or "")).decode()
+            if setting_type is not None:
+                out.append((SETTING, (unit, exp, rest[0], rest[1], value, received_at)))
+            out.append((VALUE, (unit, exp, rest[0], rest[1], value, received_at)))
         series = self.readings.get("/".join(rest))
         if series and payload:  # an empty payload is a cleared retained reading
             out += self._readings(series, unit, exp, payload, received_at)
-        if not out and not (series or (len(rest) == 2 and (rest[0], rest[1]) in self.settings)):
+        if not out and not series:
             raise Unknown(topic)
         return out
 

@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..db import job_states, logs, presence, readings
-from .parse import LOG, PRESENCE, READING, SETTING, STATE, Malformed, Router, Unknown
+from ..db import audit, changes, job_states, logs, presence, readings
+from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 
 log = logging.getLogger("leader.ingest")
+
+CHANGES_PRUNE_EVERY = 60.0  # seconds between prunes of the live-updates change log
 
 
 class Message(NamedTuple):
@@ -46,8 +48,9 @@ class Stats:
         self.unknown = 0
         self.batches = 0
         self.db_errors = 0
+        self.lag_seconds = 0.0  # from receiving the oldest message of the last batch to its commit
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return dict(vars(self))
 
 
@@ -61,6 +64,7 @@ class BatchWriter:
         flush_interval: float = 0.02,
         retention_days: float | None = None,
         prune_every: float = 3600.0,
+        changes_keep: int = changes.KEEP,
         on_commit: Callable[[list[Message]], None] | None = None,
     ) -> None:
         self.on_commit = on_commit
@@ -70,6 +74,7 @@ class BatchWriter:
         self.flush_interval = flush_interval
         self.retention_days = retention_days
         self.prune_every = prune_every
+        self.changes_keep = changes_keep
         self.stats = Stats()
         self._queue: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
@@ -93,6 +98,7 @@ class BatchWriter:
         conn = self._connect()
         conn.isolation_level = None  # explicit BEGIN/COMMIT below
         next_prune = time.monotonic()  # once at start, then every prune_every seconds
+        next_changes_prune = time.monotonic() + CHANGES_PRUNE_EVERY
         try:
             while True:
                 batch, done = self._collect()
@@ -103,6 +109,9 @@ class BatchWriter:
                         log.exception("ingest: dropping a batch of %d messages after an error", len(batch))
                 if done:
                     return
+                if time.monotonic() >= next_changes_prune:
+                    self.prune_changes(conn)
+                    next_changes_prune = time.monotonic() + CHANGES_PRUNE_EVERY
                 if self.retention_days and time.monotonic() >= next_prune:
                     self.prune(conn, time.time() - self.retention_days * 86400)
                     next_prune = time.monotonic() + self.prune_every
@@ -158,6 +167,7 @@ class BatchWriter:
                 log.exception("ingest: the store refused a batch; storing its messages one by one")
                 self._store_each(conn, batch)
                 break
+        self.stats.lag_seconds = max(0.0, time.time() - batch[0].received_at)
         if self.on_commit is not None:
             self.on_commit(batch)
 
@@ -182,7 +192,7 @@ class BatchWriter:
         self.store(conn, self.route(batch))
 
     def route(self, batch: list[Message], count: bool = True) -> Routed:
-        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], READING: [], PRESENCE: []}
+        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], VALUE: [], READING: [], PRESENCE: []}
         seen: dict[str, float] = {}
         route = self.router.route
         stats = self.stats
@@ -227,6 +237,8 @@ class BatchWriter:
             job_states.apply_states(conn, rows[STATE])
         if rows[SETTING]:
             job_states.apply_settings(conn, rows[SETTING])
+        if rows[VALUE]:
+            job_states.apply_values(conn, rows[VALUE])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
         if seen:
@@ -248,10 +260,25 @@ class BatchWriter:
         more = f" (and {skipped} more since the last warning)" if skipped else ""
         log.warning("ingest: %s: %s%s", topic, text, more)
 
-    def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
-        """Drop logs and readings older than the retention, in short transactions."""
+    def prune_changes(self, conn: sqlite3.Connection) -> None:
+        """Keep the newest `changes_keep` rows of the live-updates change log (one short statement)."""
         try:
-            for prune, chunk in ((logs.prune, logs.PRUNE_CHUNK), (readings.prune, readings.PRUNE_CHUNK)):
+            conn.execute("BEGIN IMMEDIATE")
+            changes.prune(conn, self.changes_keep)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.warning("ingest: pruning the change log failed (%s); will retry", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def prune(self, conn: sqlite3.Connection, older_than: float) -> None:
+        """Drop logs, readings and audit entries older than the retention, in short transactions."""
+        try:
+            for prune, chunk in (
+                (logs.prune, logs.PRUNE_CHUNK),
+                (readings.prune, readings.PRUNE_CHUNK),
+                (audit.prune, audit.PRUNE_CHUNK),
+            ):
                 while True:
                     conn.execute("BEGIN IMMEDIATE")
                     n = prune(conn, older_than, chunk)

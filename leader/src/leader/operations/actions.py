@@ -6,6 +6,7 @@ store) plus `call(ctx, unit, deadline) -> Outcome` (run in the fan-out's threads
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import threading
@@ -23,10 +24,12 @@ from cluster_schema.agent import (
     StopJobsRequest,
     StopJobsResult,
 )
+from cluster_schema.names import STATE_SETTING
 
-from ..agent_client import AgentClient, AgentError, UnitAddress
+from ..agent_client import AgentClient, AgentError
 from ..db import config_files
 from ..fanout import Outcome
+from ..unit_address import UnitAddress
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
 
@@ -53,7 +56,11 @@ def _tail(text: str, n: int = 300) -> str:
 def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     p = ctx.params
     body = RunJobRequest(
-        experiment=p["experiment"], options=p.get("options", {}), args=p.get("args", []), env=p.get("env", {})
+        experiment=p["experiment"],
+        options=p.get("options", {}),
+        args=p.get("args", []),
+        env=p.get("env", {}),
+        config_overrides=[tuple(o) for o in p.get("config_overrides", [])],
     )
     path = f"/unit_api/jobs/run/job_name/{p['job']}"
     result = ctx.client.run_task(
@@ -109,6 +116,28 @@ def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome
     if result.not_echoed:
         return Outcome(unit.name, False, "not echoed: " + ", ".join(result.not_echoed), result)
     return Outcome(unit.name, True, f"echoed {echoed}", result)
+
+
+# pause/resume: the job's own `$state/set`, through the agent's settings PATCH (the one `$` name it takes)
+JOB_STATES = {"job.pause": "sleeping", "job.resume": "ready"}
+
+
+def set_job_state(ctx: Context, unit: UnitAddress, deadline: float, *, state: str) -> Outcome:
+    """Params {"experiment", "job"}: the state comes with the kind, so a schedule submits the same."""
+    p = ctx.params
+    body = SettingsUpdateRequest(settings={STATE_SETTING: state}, experiment=p["experiment"])
+    path = f"/unit_api/jobs/settings/job_name/{p['job']}"
+    try:
+        result = ctx.client.run_task(
+            unit, "PATCH", path, body, SettingsResult, deadline=deadline, cancelled=ctx.cancel.is_set
+        )
+    except AgentError as exc:
+        if exc.status == 404:  # nothing to pause or resume: say so plainly
+            return Outcome(unit.name, False, f"{p['job']} is not running")
+        raise
+    if result.not_echoed:
+        return Outcome(unit.name, False, f"{p['job']} did not confirm {state}", result)
+    return Outcome(unit.name, True, f"{p['job']} {state}", result)
 
 
 def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
@@ -179,6 +208,7 @@ ACTIONS: dict[str, Action] = {
     "job.stop": Action(stop_job),
     "jobs.stop_all": Action(stop_all_jobs),
     "job.settings": Action(update_settings),
+    **{kind: Action(functools.partial(set_job_state, state=state)) for kind, state in JOB_STATES.items()},
     "config.sync": Action(sync_config, _prepare_config),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }

@@ -10,18 +10,30 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import current_app
+from flask import Flask, current_app
+from huey import SqliteHuey
 
 from .. import tasks
-from ..agent_client import UnitAddress
 from ..db import get_db, transaction
 from ..db import operations as ops_db
 from ..db import units as units_db
 from ..extensions import agents
 from ..fanout import FanOut, Outcome
+from ..unit_address import UnitAddress
 from .actions import ACTIONS, Context
 
 log = logging.getLogger(__name__)
+
+
+def register(queue: SqliteHuey, app: Flask) -> None:
+    """The worker's task for every fan-out kind; web processes enqueue it (same name on every queue)."""
+
+    @queue.task(name="run_operation")
+    def run_operation(operation_id: str) -> None:
+        with app.app_context():
+            run(operation_id)
+
+    tasks.register_kind(app, tasks.FANOUT, run_operation)
 
 
 def run(op_id: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from typing import Any
 
-from flask import Response, request
+from flask import Response, has_request_context, request
 
 from cluster_schema.errors import Conflict
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
@@ -20,13 +21,28 @@ WAIT_POLL = 0.05
 
 
 def submit(
-    kind: str, params: dict[str, Any], targets: list[str], trigger: str = "api", *, needs_targets: bool = True
+    kind: str,
+    params: dict[str, Any],
+    targets: list[str],
+    trigger: str = "api",
+    *,
+    needs_targets: bool = True,
+    requested_by: str | None = None,
+    enqueue: bool = True,
 ) -> Operation:
-    """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out."""
+    """Store the operation `queued` and enqueue the task for its kind. Unit-less kinds (export) opt out.
+
+    `requested_by` defaults to the current request's principal (`user:<name>`, `token:<id>`,
+    `development`), outside a request to `cli:<os user>`; the scheduler passes `schedule:<id>`, a profile
+    run `profile:<operation id>`. `enqueue=False`: the caller stores it inside its own transaction and
+    enqueues it (`tasks.enqueue`) after the commit (a worker start-up re-enqueues queued operations).
+    """
     if needs_targets and not targets:
         # a well-formed request that the cluster's state makes empty (no active unit assigned)
         raise Conflict("No target units: the operation would do nothing.", code="no_targets")
-    op = ops_db.create(get_db(), kind, params, targets, trigger, principal())
+    op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or requester())
+    if not enqueue:
+        return op
     tasks.enqueue(op.id, kind)
     return ops_db.get(get_db(), op.id)  # a fast worker may have started it already
 
@@ -53,6 +69,12 @@ def start(kind: str, params: dict[str, Any], targets: list[str]) -> Response:
     """Validate `?wait` before anything is queued, then submit and answer."""
     query_float("wait", 0.0, hi=MAX_WAIT)
     return accepted(submit(kind, params, targets, trigger()))
+
+
+def requester() -> str:
+    if has_request_context():
+        return principal() or "unknown"
+    return f"cli:{getpass.getuser()}"
 
 
 def trigger() -> str:

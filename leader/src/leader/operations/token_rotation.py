@@ -14,11 +14,11 @@ from flask import current_app
 from cluster_schema.agent import ClusterTokenPut
 
 from .. import cluster_token
-from ..agent_client import UnitAddress
 from ..db import get_db
 from ..db import units as units_db
 from ..extensions import agents
 from ..fanout import FanOut, Outcome
+from ..unit_address import UnitAddress
 
 
 @dataclass

@@ -26,6 +26,9 @@ ROUTES = [
     Route(
         "PUT", "/unit_api/cluster_token", ClusterTokenPut, None, summary="Rotate: store a new cluster token"
     ),
+    Route(
+        "GET", "/unit_api/metrics", None, None, summary="Prometheus text; cluster or read-only metrics token"
+    ),
 ]
 
 _spec: dict[str, Any] | None = None

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from . import signals
 from .env import SimEnv
 from .mqtt import QOS_SETTING, Link
 from .registry import Registry
@@ -225,8 +226,9 @@ class Job:
     # ---- the foreground ------------------------------------------------------------------------
     def run(self) -> None:
         """Start, block until stopped, clean up. Raises Abort on SIGINT, JobPresentError on a duplicate."""
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, lambda signum, frame: self._request_stop(signum))
+        # the watcher thread asks for the stop; a handler setting `_stop` could deadlock in `_stop.wait`
+        watcher = signals.watch((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+        watcher.on_signal(self._request_stop)
         self.validate()
         host, port = self.env.broker
         self.registry = registry = Registry(self.env.registry_path)
@@ -249,6 +251,7 @@ class Job:
                 pass
         finally:
             self._shutdown()
+            watcher.settle()
         if self._stop_reason == signal.SIGINT:
             raise Abort()
 

@@ -1,0 +1,69 @@
+"""GET /api/experiments/<exp>/events: the experiment's live updates as server-sent events, from the store.
+
+Events `job_state` {"unit", "job", "state"}, `setting` {"unit", "job", "name", "value"} (value null: the
+setting was cleared), `reading` {"series", "unit", "t", "value"} (t in epoch seconds, as time series
+answer it), `log` (a log entry) and `operation` (the operation as it is now, on each change). Every event
+has `id:` = its change's sequence number; a reconnecting browser sends it back as `Last-Event-ID` and the
+stream resumes right after it, nothing lost and nothing twice. Without one the stream starts with what
+happens from now on (a page loads the current state through the REST reads first). When the changes after
+the given id were pruned already, a `reset` event (no id) tells the page to reload that state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from flask import Blueprint, Response
+
+from cluster_schema.names import check_experiment
+from cluster_schema.openapi import Route
+
+from .. import sse
+from ..auth import requires
+from ..db import changes, get_db
+from ..db import experiments as exp_db
+
+bp = Blueprint("events", __name__)
+
+
+@bp.get("/experiments/<exp>/events")
+@requires("viewer")
+def experiment_events(exp: str) -> Response:
+    db = get_db()
+    exp_db.get(db, check_experiment(exp))  # 404 before the stream starts
+    after = sse.last_event_id("an event id of this stream")
+    start = changes.latest(db) if after is None else after
+    return sse.response(lambda conn: _stream(conn, exp, start, resumed=after is not None))
+
+
+def _stream(db: sqlite3.Connection, exp: str, after: int, *, resumed: bool) -> Iterator[str]:
+    yield sse.retry()
+    if resumed and after + 1 < changes.oldest(db) and after < changes.latest(db):
+        yield sse.event(
+            "reset", {"reason": "events after the given id were pruned; reload the current state"}
+        )
+        after = changes.oldest(db) - 1
+
+    def poll_once() -> tuple[list[str], bool]:
+        nonlocal after
+        out: list[str] = []
+        for _ in range(10):  # drain a backlog (a bounded one per poll) before sleeping again
+            found, after, more = changes.events(db, exp, after)
+            out += [sse.event(e.name, e.data, e.seq) for e in found]
+            if not more:
+                break
+        return out, False
+
+    yield from sse.follow(poll_once)
+
+
+ROUTES = [
+    Route(
+        "GET",
+        "/api/experiments/<exp>/events",
+        None,
+        None,
+        summary="text/event-stream: job_state, setting, reading, log, operation; honours Last-Event-ID",
+    )
+]

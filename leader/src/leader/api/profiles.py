@@ -1,0 +1,120 @@
+"""/api/profiles: Pioreactor experiment profiles saved, validated, and run on an experiment.
+
+A run is one `profile.run` operation with its plan (`leader.profiles.runs` starts it,
+`leader.profiles.driver` in the worker runs it).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Blueprint, Flask, Response
+from flask.blueprints import BlueprintSetupState
+
+from cluster_schema.leader import OperationAnswer
+from cluster_schema.names import check_experiment, check_file_name
+from cluster_schema.openapi import Route
+from cluster_schema.profiles import (
+    DiagnosticsAnswer,
+    ProfileAnswer,
+    ProfilePut,
+    ProfileRunRequest,
+    ProfileSummary,
+    ProfileValidate,
+)
+
+from .. import tasks
+from ..auth import requires
+from ..db import get_db
+from ..db import profiles as store
+from ..http import MAX_WAIT, body, json_response, query_float
+from ..operations.submit import accepted, requester, trigger
+from ..profiles import runs
+from ..profiles.validate import load
+
+bp = Blueprint("profiles", __name__)
+KIND = runs.KIND
+
+
+@bp.record_once
+def _register_task(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+
+    @app.extensions["leader.huey"].task(name="run_profile")
+    def run_profile(_op_id: str) -> None:
+        # the driver thread in the worker does the running; the task only wakes it
+        driver = app.extensions.get("leader.profile_driver")
+        if driver is not None:
+            driver.wake()
+
+    tasks.register_kind(app, KIND, run_profile)
+
+
+@bp.get("/profiles")
+@requires("viewer")
+def list_profiles() -> Response:
+    return json_response(store.list_profiles(get_db()))
+
+
+@bp.post("/profiles/validate")
+@requires("viewer")
+def validate() -> Response:
+    return json_response(DiagnosticsAnswer(diagnostics=load(body(ProfileValidate).yaml).diagnostics))
+
+
+@bp.get("/profiles/<name>")
+@requires("viewer")
+def get_profile(name: str) -> Response:
+    text = store.get_yaml(get_db(), check_file_name(name))
+    return json_response(ProfileAnswer(name=name, yaml=text, diagnostics=load(text).diagnostics))
+
+
+@bp.put("/profiles/<name>")
+@requires("operator")
+def put_profile(name: str) -> Response:
+    check_file_name(name)
+    text = body(ProfilePut).yaml
+    result = runs.valid(text)
+    assert result.profile is not None
+    profile = result.profile
+    created = store.put(get_db(), name, profile.experiment_profile_name, profile.metadata.description, text)
+    return json_response(
+        ProfileAnswer(name=name, yaml=text, diagnostics=result.diagnostics), 201 if created else 200
+    )
+
+
+@bp.delete("/profiles/<name>")
+@requires("operator")
+def delete_profile(name: str) -> Response:
+    store.delete(get_db(), check_file_name(name))
+    return Response(status=204)
+
+
+@bp.post("/experiments/<exp>/profiles/<name>/run")
+@requires("operator")
+def run(exp: str, name: str) -> Response:
+    check_experiment(exp), check_file_name(name)
+    req = body(ProfileRunRequest)
+    query_float("wait", 0.0, hi=MAX_WAIT)  # refused before anything is stored
+    return accepted(
+        runs.start(get_db(), exp, name, dry_run=req.dry_run, trigger=trigger(), requested_by=requester())
+    )
+
+
+ROUTES = [
+    Route("GET", "/api/profiles", None, list[ProfileSummary], summary="Saved experiment profiles"),
+    Route("GET", "/api/profiles/<name>", None, ProfileAnswer, summary="A profile's YAML and diagnostics"),
+    Route("PUT", "/api/profiles/<name>", ProfilePut, ProfileAnswer, 200, "Save a profile (201 when new)"),
+    Route("DELETE", "/api/profiles/<name>", None, None, 204, "Delete a profile"),
+    Route(
+        "POST", "/api/profiles/validate", ProfileValidate, DiagnosticsAnswer, summary="Validate, save nothing"
+    ),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/profiles/<name>/run",
+        ProfileRunRequest,
+        OperationAnswer,
+        202,
+        "Run (or dry-run) a profile on an experiment: a `profile.run` operation with its plan",
+    ),
+]

@@ -1,0 +1,89 @@
+"""The change log behind GET /api/experiments/<exp>/events (table `changes`, kept by triggers: see
+migrations/0062_changes.sql): read an experiment's changes after a cursor, turn them into events, prune.
+
+A change row holds keys and small values; `events()` reads what the UI needs (a log entry, an operation
+answer) from their own tables at sending time. Several changes of one operation in a batch become one
+`operation` event with the newest `seq` (it answers the operation as it is now, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from cluster_schema.errors import NotFound
+
+from . import logs as logs_db
+from . import operations as ops_db
+
+KEEP = 200_000  # rows kept by prune(): at 100 readings a second, about half an hour of history
+BATCH = 500
+_json = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    name: str  # job_state | setting | reading | log | operation
+    data: Any
+
+
+def latest(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+
+def oldest(db: sqlite3.Connection) -> int:
+    """The smallest seq still kept (0 when there is none)."""
+    return int(db.execute("SELECT coalesce(min(seq), 0) FROM changes").fetchone()[0])
+
+
+def _value(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return _json.decode(text)
+    except msgspec.DecodeError:
+        return text
+
+
+def events(
+    db: sqlite3.Connection, experiment: str, after: int, limit: int = BATCH
+) -> tuple[list[Event], int, bool]:
+    """The experiment's events after `after`, oldest first; the cursor to continue from (the last seq
+    read, even when a row gave no event: a pruned log, an operation sent once for its newest change);
+    whether more rows may follow at once."""
+    rows = db.execute(
+        "SELECT seq, kind, unit, job, name, value, t FROM changes WHERE experiment = ? AND seq > ? "
+        "ORDER BY seq LIMIT ?",
+        (experiment, after, limit),
+    ).fetchall()
+    if not rows:
+        return [], after, False
+    newest_of_op = {r[4]: r[0] for r in rows if r[1] == "operation"}
+    out: list[Event] = []
+    for seq, kind, unit, job, name, value, t in rows:
+        if kind == "job_state":
+            out.append(Event(seq, kind, {"unit": unit, "job": job, "state": value}))
+        elif kind == "setting":
+            out.append(Event(seq, kind, {"unit": unit, "job": job, "name": name, "value": _value(value)}))
+        elif kind == "reading":
+            out.append(Event(seq, kind, {"series": name, "unit": unit, "t": t, "value": value}))
+        elif kind == "log":
+            entry = logs_db.get(db, int(t), int(value))
+            if entry is not None:  # pruned meanwhile
+                out.append(Event(seq, kind, entry))
+        elif kind == "operation" and newest_of_op[name] == seq:
+            with contextlib.suppress(NotFound):  # deleted meanwhile
+                out.append(Event(seq, kind, ops_db.get(db, name)))
+    return out, int(rows[-1][0]), len(rows) == limit
+
+
+def prune(db: sqlite3.Connection, keep: int = KEEP) -> int:
+    """Drop all but the newest `keep` changes (the newest always stays, so seq numbers are never reused)."""
+    return db.execute(
+        "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?", (max(keep, 1),)
+    ).rowcount

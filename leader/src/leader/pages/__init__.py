@@ -1,0 +1,22 @@
+"""The web UI: server-rendered pages (Jinja) in the leader's web process, beside `/api`.
+
+One blueprint per concern (dashboard, operations, units), each a module of this package with `bp`; the shell
+(`shell.py`: security headers, hashed asset URLs, who is signed in, formatting) is shared by all of them.
+Pages read the store only (never fan out on load); actions are `fetch` calls to `/api` from small JS modules,
+so one set of rules (roles, validation, operations) serves the UI, scripts and the CLI alike.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import dashboard, operations, profiles, shell, units
+
+BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, profiles.bp]
+# Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
+
+
+def init_app(app: Flask) -> None:
+    shell.init_app(app)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)

@@ -1,0 +1,141 @@
+// Buttons `[data-action]` and forms `[data-api]` call /api; a `data-confirm` <dialog> asks first.
+// `data-then`: "operation" opens the operation started, "reload" (the default) reloads, "show-check"
+// shows a check result, "stay" leaves the page as it is (a live page shows the outcome), a path navigates. Errors appear in the form's error summary or the page's live region.
+import { announce, call } from "./api.js";
+
+function confirmWith(dialogId) {
+  const dialog = document.getElementById(dialogId);
+  if (!dialog) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+function showCheck(el, answer) {
+  const box = el.closest(".card")?.querySelector("[data-check-result]");
+  if (!box) return;
+  box.hidden = false;
+  box.replaceChildren();
+  const title = document.createElement("p");
+  title.className = "check-ok";
+  title.textContent = `✓ Reachable, token accepted; presence: ${answer.presence}.`;
+  box.append(title);
+  if (answer.versions && typeof answer.versions === "object") {
+    const list = document.createElement("p");
+    list.className = "small";
+    list.textContent = Object.entries(answer.versions).map(([k, v]) => `${k} ${v}`).join(" · ");
+    box.append(list);
+  }
+}
+
+function showCheckFailure(el, error) {
+  const box = el.closest(".card")?.querySelector("[data-check-result]");
+  if (!box) return false;
+  box.hidden = false;
+  const p = document.createElement("p");
+  p.className = "check-bad";
+  p.textContent = `✕ ${error.message}`;
+  box.replaceChildren(p);
+  return true;
+}
+
+function after(el, answer) {
+  const then = el.dataset.then || "reload";
+  if (then === "operation" && answer?.operation) {
+    window.location.assign(`/operations/${encodeURIComponent(answer.operation.id)}`);
+  } else if (then === "show-check") {
+    showCheck(el, answer);
+  } else if (then === "reload") {
+    window.location.reload();
+  } else if (then.startsWith("/")) {
+    window.location.assign(then);
+  }
+}
+
+async function runButton(button) {
+  if (button.dataset.confirm && !(await confirmWith(button.dataset.confirm))) return;
+  button.disabled = true;
+  try {
+    const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
+    const answer = await call(button.dataset.method || "POST", button.dataset.action, body);
+    announce(`${button.textContent.trim()}: done.`);
+    after(button, answer);
+  } catch (error) {
+    if (!(button.dataset.then === "show-check" && showCheckFailure(button, error))) {
+      announce(`${button.textContent.trim()} failed: ${error.message}`);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function formBody(form) {
+  const body = form.dataset.body ? JSON.parse(form.dataset.body) : {};
+  let url = form.dataset.api;
+  for (const el of form.elements) {
+    if (!el.name || el.value === "") continue;
+    const placeholder = `{${el.name}}`;
+    if (url.includes(placeholder)) {
+      url = url.replace(placeholder, encodeURIComponent(el.value));
+    } else {
+      body[el.name] = el.type === "number" ? Number(el.value) : el.value;
+    }
+  }
+  return { url, body };
+}
+
+function showFormError(form, error) {
+  const summary = form.querySelector(".error-summary");
+  for (const p of form.querySelectorAll(".field-message")) p.hidden = true;
+  for (const f of form.querySelectorAll(".field")) f.classList.remove("field-error");
+  for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+  // the contract names the field path ($.name) in the message: mark that field when there is one
+  const match = /\$\.([A-Za-z_]+)/.exec(error.message);
+  const input = match ? form.elements.namedItem(match[1]) : null;
+  if (input instanceof HTMLElement) {
+    const message = form.querySelector(`#${CSS.escape(input.id)}-error`);
+    if (message) {
+      message.hidden = false;
+      message.lastChild.textContent = ` ${error.message}`;
+    }
+    input.closest(".field")?.classList.add("field-error");
+    input.setAttribute("aria-invalid", "true");
+  }
+  if (!summary) return announce(error.message);
+  const list = summary.querySelector("ul");
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = input ? `#${input.id}` : "#";
+  link.textContent = error.message;
+  item.append(link);
+  list.replaceChildren(item);
+  summary.hidden = false;
+  summary.focus();
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (button) {
+    event.preventDefault();
+    runButton(button);
+  }
+});
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-api]");
+  if (!form) return;
+  event.preventDefault();
+  const submit = form.querySelector('[type="submit"]');
+  if (submit) submit.disabled = true;
+  try {
+    const { url, body } = formBody(form);
+    const answer = await call(form.dataset.method || "POST", url, body);
+    after(form, answer);
+  } catch (error) {
+    showFormError(form, error);
+  } finally {
+    if (submit) submit.disabled = false;
+  }
+});

@@ -1,0 +1,71 @@
+"""The /profiles page in a browser: edit a profile with an error (its diagnostic on its line), fix it, save,
+run it on the cluster, watch the plan advance live, cancel (the jobs it started stop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devcluster.cluster import Cluster
+from devcluster.procs import wait_for
+
+from .conftest import Watched
+
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(600)]
+
+BAD = """version: "1.0"
+experiment_profile_name: ui ramp
+common:
+  jobs:
+    stirring:
+      actions:
+        - {type: start, t: 0s, options: {target_rpm: 350}}
+        - {type: update, t: 1h30m, options: {target_rpm: 450}}
+        - {type: stop, t: 1h}
+"""
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    ui.goto("/profiles")
+    ui.page.get_by_label("Name").fill("ui-ramp")
+    ui.page.get_by_role("button", name="Open the editor").click()
+    ui.page.wait_for_url("**/profiles/ui-ramp")
+    editor = ui.page.locator("#yaml")
+    editor.fill(BAD)
+    diagnostic = ui.page.locator('[data-diagnostic="time.invalid"]')
+    expect(diagnostic).to_have_attribute("data-line", "8", timeout=15_000)  # the `1h30m` line, as you type
+    expect(diagnostic).to_contain_text("Invalid time literal '1h30m'")
+    ui.check("profile-diagnostics")
+    editor.fill(BAD.replace("1h30m", "2s"))
+    expect(ui.page.locator("[data-diagnostics-none]")).to_be_visible(timeout=15_000)
+    ui.page.get_by_role("button", name="Save").click()
+    expect(ui.page.locator("#timeline")).to_contain_text("+2 s update", timeout=15_000)
+    assert cluster.api("GET", "/api/profiles/ui-ramp").json()["yaml"] == BAD.replace("1h30m", "2s")
+
+    ui.page.locator("#run form").first.get_by_role("button", name="Run", exact=True).click()
+    run = ui.page.locator("[data-run]").first
+    expect(run).to_be_visible(timeout=20_000)
+    # live: the start, then the update two seconds later, each done without reloading
+    plan = run.locator("[data-plan]")
+    expect(plan.locator("tr", has_text="update").locator('[data-status="done"]').first).to_be_visible(
+        timeout=45_000
+    )
+    ui.check("profile-running")
+    run.get_by_role("button", name="Cancel").click()
+    ui.page.get_by_role("dialog").get_by_role("button", name="Cancel the run").click()
+    expect(run.locator('[data-run-status] [data-status="cancelled"]')).to_be_visible(timeout=30_000)
+    expect(plan.locator("tr", has_text="stop").locator('[data-status="skipped"]').first).to_be_visible()
+
+    def stirring_stopped() -> bool:
+        jobs = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
+        return not [j for j in jobs if j["job_name"] == "stirring"]
+
+    wait_for(stirring_stopped, 40, 0.2, "the run's stirring to stop")
