@@ -84,6 +84,7 @@ def test_every_405_says_which_methods_exist(api: FlaskClient) -> None:
         ("DELETE", "/api/health", {"GET", "HEAD", "OPTIONS"}),
         ("PUT", "/api/units", {"GET", "POST", "HEAD", "OPTIONS"}),
         ("POST", "/api/experiments/e/units/u", {"DELETE", "OPTIONS"}),
+        ("GET", "/api/profiles/validate", {"POST", "OPTIONS"}),  # not a profile named `validate`
     ]:
         r = api.open(path, method=method)
         assert r.status_code == 405 and r.json is not None

@@ -38,7 +38,7 @@ def retry() -> str:
 def last_event_id(what: str) -> int | None:
     """`Last-Event-ID` (a reconnecting browser) or `?after=` (a script): a non-negative integer of at most
     18 digits, or None. Both are checked when both are given; the browser's header wins."""
-    given = [v for v in (request.headers.get("Last-Event-ID"), query_arg("after")) if v]
+    given = [v for v in (request.headers.get("Last-Event-ID"), query_arg("after")) if v is not None]
     if any(not re.fullmatch(r"[0-9]{1,18}", v.strip()) for v in given):
         raise BadRequest(f"Invalid `Last-Event-ID` (or `?after`): {what}.")
     return int(given[0]) if given else None

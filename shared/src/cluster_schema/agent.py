@@ -10,6 +10,8 @@ from msgspec import Meta
 from .base import Wire
 from .errors import BadRequest
 from .names import (
+    IDENT_PATTERN,
+    SETTABLE_STATES,
     STATE_SETTING,
     ArgStr,
     ArgValue,
@@ -18,7 +20,6 @@ from .names import (
     ExperimentName,
     JobName,
     OptionName,
-    SettingName,
     Sha256,
     Value,
     check_arg,
@@ -105,8 +106,16 @@ StopJobsSchema = Annotated[
 ]
 
 
+# A setting's name, or `$state` (pause, resume, stop through the job's own `$state/set`)
+SettingKey = Annotated[str, Meta(pattern=rf"^(?:{IDENT_PATTERN[1:-1]}|\$state)$", max_length=64)]
+_STATE_VALUE = {"type": "string", "enum": list(SETTABLE_STATES)}
+
+
 class SettingsUpdateRequest(Wire):
-    settings: Annotated[dict[SettingName, Value], Meta(min_length=1)]
+    settings: Annotated[
+        dict[SettingKey, Value],
+        Meta(min_length=1, extra_json_schema={"properties": {STATE_SETTING: _STATE_VALUE}}),
+    ]
     experiment: ExperimentName | None = None
 
     def validate(self) -> SettingsUpdateRequest:

@@ -272,13 +272,28 @@ def parse_instant(value: str, field: str) -> datetime:
 EXPORT_MAX_HOURS = 24 * 366 * 10
 
 
+# `last_hours` excludes `since` and `until` (validate() says so too)
+_ONE_RANGE = {
+    "not": {
+        "anyOf": [
+            {
+                "required": ["last_hours", other],
+                "properties": {"last_hours": {"type": "number"}, other: {"type": "string"}},
+            }
+            for other in ("since", "until")
+        ]
+    }
+}
+Instant = Annotated[str, Meta(max_length=40, description="ISO 8601 with a UTC offset")]
+
+
 class ExportRequest(Wire):
     experiments: Annotated[list[ExperimentName], Meta(min_length=1)] | Literal["all"]
     datasets: list[str] = []
     # a time range: `since` / `until` (either may be left open), or the last N hours up to now
-    since: str | None = None
-    until: str | None = None
-    last_hours: float | None = None
+    since: Instant | None = None
+    until: Instant | None = None
+    last_hours: Annotated[float, Meta(gt=0, le=EXPORT_MAX_HOURS)] | None = None
     format: Literal["csv", "parquet"] = "csv"
 
     def validate(self) -> ExportRequest:
@@ -297,6 +312,10 @@ class ExportRequest(Wire):
             if not 0 < self.last_hours <= EXPORT_MAX_HOURS:
                 raise BadRequest(f"Out of range at `$.last_hours`: more than 0, at most {EXPORT_MAX_HOURS}.")
         return self
+
+
+# The body of POST /api/exports as documented: with its one cross-field rule (validate() checks it too)
+ExportRequestSchema = Annotated[ExportRequest, Meta(extra_json_schema=_ONE_RANGE)]
 
 
 class ConfigFilePut(Wire):

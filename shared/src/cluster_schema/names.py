@@ -71,7 +71,9 @@ ArgValue = ArgStr | int | float | bool | None
 ConfigName = Annotated[str, Meta(pattern=CONFIG_NAME_PATTERN, max_length=64)]
 Sha256 = Annotated[str, Meta(pattern=SHA256_PATTERN)]
 # An API token's name: shown in lists; not blank, no line breaks.
-TokenName = Annotated[str, Meta(pattern=rf"^[^-\x00-\x20\x7f{_SPACE}][^\x00\n\r]*$", max_length=100)]
+# A name people give (a token, a schedule): not blank, no line breaks, not starting with a space or '-'.
+DISPLAY_NAME_PATTERN = rf"^[^-\x00-\x20\x7f{_SPACE}][^\x00\n\r]*$"
+TokenName = Annotated[str, Meta(pattern=DISPLAY_NAME_PATTERN, max_length=100)]
 Address = Annotated[str, Meta(pattern=VALUE_PATTERN, max_length=253)]
 Description = Annotated[str, Meta(pattern=VALUE_PATTERN, max_length=5000)]
 # A value a setting or an option may take on the wire (strings as `check_value` accepts them).

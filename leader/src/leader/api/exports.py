@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, Response, current_app, send_file
 from flask.blueprints import BlueprintSetupState
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
-from cluster_schema.leader import ExportRequest, OperationAnswer
+from cluster_schema.leader import ExportRequest, ExportRequestSchema, OperationAnswer
 from cluster_schema.openapi import WAIT, Route
 
 from .. import exports
@@ -39,7 +39,7 @@ def create_export() -> Response:
         raise BadRequest(
             f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
         )
-    if req.format != "csv":
+    if req.format not in exports.FORMATS:
         raise BadRequest(
             "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
         )
@@ -76,7 +76,7 @@ ROUTES = [
     Route(
         "POST",
         "/api/exports",
-        ExportRequest,
+        ExportRequestSchema,
         OperationAnswer,
         202,
         "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",

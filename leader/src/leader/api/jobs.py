@@ -131,21 +131,11 @@ ROUTES = [
     _operation("POST", "/api/experiments/<exp>/jobs/<job>/stop", JobStopRequest, "Stop a job"),
     _operation("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, "Stop every job"),
     _operation("PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, "Change settings"),
-    Route(
-        "POST",
-        "/api/experiments/<exp>/jobs/<job>/pause",
-        JobUnitsRequest,
-        OperationAnswer,
-        202,
-        "Pause a job (its state becomes sleeping)",
+    _operation(
+        "POST", "/api/experiments/<exp>/jobs/<job>/pause", JobUnitsRequest, "Pause a job (state: sleeping)"
     ),
-    Route(
-        "POST",
-        "/api/experiments/<exp>/jobs/<job>/resume",
-        JobUnitsRequest,
-        OperationAnswer,
-        202,
-        "Resume a paused job (its state becomes ready)",
+    _operation(
+        "POST", "/api/experiments/<exp>/jobs/<job>/resume", JobUnitsRequest, "Resume a job (state: ready)"
     ),
     Route(
         "GET", "/api/experiments/<exp>/jobs/running", None, list[RunningJob], summary="Running jobs per unit"

@@ -27,7 +27,12 @@ ROUTES = [
         "PUT", "/unit_api/cluster_token", ClusterTokenPut, None, summary="Rotate: store a new cluster token"
     ),
     Route(
-        "GET", "/unit_api/metrics", None, None, summary="Prometheus text; cluster or read-only metrics token"
+        "GET",
+        "/unit_api/metrics",
+        None,
+        None,
+        summary="Prometheus text; cluster or read-only metrics token",
+        media_type="text/plain",
     ),
 ]
 
