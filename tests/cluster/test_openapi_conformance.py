@@ -32,6 +32,8 @@ AGENT_EXCLUDED = r"^/unit_api/(system/(reboot|shutdown|update)|plugins/(install|
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
     # generated units have addresses that answer nothing: give up on them soon (`?wait=` holds a request)
     quick = {"OPERATION_DEADLINE": 2.0, "AGENT_CONNECT_TIMEOUT": 1.0, "AGENT_READ_TIMEOUT": 2.0}
+    # an experiment's event stream ends only when its lifetime does (a browser reconnects by itself)
+    quick |= {"SSE_MAX_SECONDS": 2.0, "SSE_KEEPALIVE": 0.5}
     c = Cluster(tmp_path_factory.mktemp("conformance"), units=1, broker=mqtt_broker, leader_settings=quick)
     c.start()
     try:

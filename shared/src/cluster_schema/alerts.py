@@ -26,9 +26,9 @@ Op = Literal[">", "<"]
 
 
 # http(s)://host[:port] then an optional path, query or fragment; no spaces or control characters
-URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00-\x1f\x7f]+(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\x00-\x20\x7f-\xa0]+(?:[/?#][^\x00-\x20\x7f-\xa0]*)?$"
 HOST_PATTERN = r"^[A-Za-z0-9_.:\[\]-]{1,253}$"
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+$"
 _URL, _HOST, _EMAIL = re.compile(URL_PATTERN), re.compile(HOST_PATTERN), re.compile(EMAIL_PATTERN)
 Url = Annotated[str, Meta(pattern=URL_PATTERN, max_length=2000)]
 EmailAddress = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254)]

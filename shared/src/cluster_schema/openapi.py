@@ -43,6 +43,7 @@ ERROR_TEXT = {
     401: "No or invalid credentials",
     403: "Not allowed (role too low, or the feature is disabled)",
     404: "Unknown resource",
+    405: "Method not allowed (`Allow` lists the URL's methods)",
     409: "Conflict with the current state",
     413: "Body too large",
     429: "Too many requests",

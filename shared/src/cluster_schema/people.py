@@ -64,6 +64,20 @@ class UserPatch(Wire):
     role: Role | None = None
 
 
+# PATCH /api/users/<name> as documented: something to change (the view says so too)
+UserPatchSchema = Annotated[
+    UserPatch,
+    Meta(
+        extra_json_schema={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("password", "role")
+            ]
+        }
+    ),
+]
+
+
 class User(Wire):
     name: str
     role: Role

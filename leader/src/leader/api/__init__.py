@@ -13,8 +13,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import Any
 
 from flask import Blueprint, Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from cluster_schema.openapi import Route
 
@@ -32,7 +34,17 @@ def routes() -> list[Route]:
     return [route for module in modules() for route in getattr(module, "ROUTES", [])]
 
 
+class SqliteInt(IntegerConverter):
+    """`<int:...>`: at most an SQLite INTEGER (2**63 - 1, as the documents say); beyond it no row can
+    match, so the URL matches no route: 404, not an overflow in the store."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = SqliteInt
     api = Blueprint("api", __name__, url_prefix="/api")
     for module in modules():
         api.register_blueprint(module.bp)

@@ -53,10 +53,10 @@ def series_keys(app: Flask) -> list[str]:
 @bp.get("/alerts")
 @requires("viewer")
 def list_alerts() -> Response:
-    state = query_arg("state", "all")
+    state = query_arg("state", "all") or ""
     if state not in STATES:
         raise BadRequest(f"Invalid value at `?state`: one of {', '.join(STATES)}.")
-    kind = query_arg("kind") or None
+    kind = query_arg("kind")
     if kind is not None and kind not in get_args(AlertKind):
         raise BadRequest(f"Invalid value at `?kind`: one of {', '.join(get_args(AlertKind))}.")
     limit = query_int("limit", 100, lo=1, hi=1000)

@@ -124,6 +124,8 @@ def run(exp: str, name: str) -> Response:
 
 
 _NAME = {"name": ProfileName}
+# `validate` is not a profile name: that URL is POST /api/profiles/validate, 405 for other methods
+_NOT_VALIDATE = (405,)
 ROUTES = [
     Route("GET", "/api/profiles", None, list[ProfileSummary], summary="Saved experiment profiles"),
     Route(
@@ -133,6 +135,7 @@ ROUTES = [
         ProfileAnswer,
         summary="A profile's YAML and diagnostics",
         params=_NAME,
+        errors=_NOT_VALIDATE,
     ),
     Route(
         "PUT",
@@ -142,9 +145,19 @@ ROUTES = [
         200,
         "Save a profile (201 when new; 400 `invalid_profile` with its diagnostics)",
         params=_NAME,
+        errors=_NOT_VALIDATE,
         answers={201: ProfileAnswer},
     ),
-    Route("DELETE", "/api/profiles/<profile:name>", None, None, 204, "Delete a profile", params=_NAME),
+    Route(
+        "DELETE",
+        "/api/profiles/<profile:name>",
+        None,
+        None,
+        204,
+        "Delete a profile",
+        _NOT_VALIDATE,
+        params=_NAME,
+    ),
     Route(
         "POST", "/api/profiles/validate", ProfileValidate, DiagnosticsAnswer, summary="Validate, save nothing"
     ),

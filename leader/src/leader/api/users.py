@@ -7,7 +7,15 @@ from flask import Blueprint, Response
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.openapi import Route
-from cluster_schema.people import User, UserCreate, UserName, UserPatch, check_password, check_user_name
+from cluster_schema.people import (
+    User,
+    UserCreate,
+    UserName,
+    UserPatch,
+    UserPatchSchema,
+    check_password,
+    check_user_name,
+)
 
 from .. import auth, passwords
 from ..db import audit, get_db, users
@@ -87,7 +95,7 @@ ROUTES = [
     Route(
         "PATCH",
         "/api/users/<name>",
-        UserPatch,
+        UserPatchSchema,
         User,
         summary="Change role or password; ends sessions (409: the last admin stays admin)",
         errors=(409,),
