@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 VENDOR := leader/src/leader/static/vendor
 VENDOR_STAMP := $(VENDOR)/.installed
 
-.PHONY: install test lint dist bench clean run
+.PHONY: install install-deploy test lint dist wheelhouse deploy-check bench clean run
 
 install: $(STAMP) $(VENDOR_STAMP)
 
@@ -29,7 +29,20 @@ $(STAMP): constraints.txt requirements-dev.txt shared/pyproject.toml unit_agent/
 	@touch $(STAMP)
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m 'not deploy' $(PYTEST_ARGS)
+
+# ansible-core and ansible-lint, only for the deploy checks (kept out of `install` so `make test` stays lean).
+DEPLOY_STAMP := $(VENV)/.installed-deploy
+install-deploy: $(DEPLOY_STAMP)
+
+$(DEPLOY_STAMP): $(STAMP) constraints.txt requirements-deploy.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements-deploy.txt
+	@touch $(DEPLOY_STAMP)
+
+# The deploy tests (tests/deploy, marker `deploy`): units verified and scored, ansible-lint, roles converged
+# into temporary roots, the rollout's batches and rollbacks, the broker's ACLs. Needs the wheelhouse.
+deploy-check: install-deploy wheelhouse
+	$(BIN)/python -m pytest -n 0 -m deploy tests/deploy $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,6 +53,15 @@ dist: install
 	rm -rf dist $(addsuffix /build,$(PROJECTS))  # a stale build/lib would put deleted modules in a wheel
 	for p in $(PROJECTS); do $(BIN)/python -m build -q --wheel --no-isolation --outdir dist ./$$p || exit 1; done
 	@ls dist
+
+# dist/wheelhouse: our three wheels and every dependency at its pinned version, so hosts install with
+# `pip --no-index`. For Raspberry Pis add e.g. WHEELHOUSE_ARGS='--platform manylinux2014_aarch64
+# --only-binary=:all: --python-version 3.11' (see deploy/README.md).
+WHEELHOUSE_ARGS ?=
+wheelhouse: dist
+	$(BIN)/python -m pip download -q --disable-pip-version-check -c constraints.txt -d dist/wheelhouse \
+		$(WHEELHOUSE_ARGS) dist/*.whl
+	@ls dist/wheelhouse | wc -l
 
 # A demo cluster on loopback until Ctrl-C. Settings: LEADER_PORT, DEMO_UNITS, DEMO_PIO=sim|real, DEMO_SPEED.
 run: install

@@ -3,9 +3,10 @@ memory its two processes (gunicorn web, Huey worker) take - beside a bare-subpro
 
     .venv/bin/python bench/agent_dispatch.py [--runs 100]
 
-The agent is started exactly as deployed (the commands of deploy/unit_agent/*.service) against a real
-broker. Its `pio` is a tiny script whose first act is to write the time; the same script started with
-`subprocess.Popen` from this process is the baseline. Targets: p50 <= 100 ms, p99 <= 250 ms, web + worker
+The agent is started exactly as deployed (the commands of the systemd units of
+deploy/ansible/roles/unit_agent/templates/) against a real broker. Its `pio` is a tiny script whose first
+act is to write the time; the same script started with `subprocess.Popen` from this process is the baseline.
+Targets: p50 <= 100 ms, p99 <= 250 ms, web + worker
 resident memory <= 60 MB.
 """
 

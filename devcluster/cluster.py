@@ -103,6 +103,9 @@ class Cluster:
     pio: str = "sim"  # or "real": the real pio 26.11.1 in testing mode (needs Python 3.13)
     leader_port: int = 0  # 0: a free port
     leader_settings: dict[str, Any] = field(default_factory=dict)
+    agent_settings: dict[str, Any] = field(
+        default_factory=dict
+    )  # extra unit_agent.toml settings, every agent
     web_workers: int = 2
     people: bool = True  # an admin and a viewer account, setup complete (False: a fresh, unset-up leader)
     app_env: str = "production"  # "development": /api and pages without credentials (browser tests)
@@ -293,6 +296,7 @@ class Cluster:
                     "mqtt_url": self.broker.url,
                     "system_dry_run": True,
                     "log_level": "INFO",
+                    **self.agent_settings,
                 }
             )
         )

@@ -42,6 +42,15 @@ loglevel = "warning"
 proc_name = "leader-web"
 preload_app = False
 
+# gunicorn's control socket defaults to one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), which two
+# instances under one user silently share and which ProtectHome forbids: under systemd it lives in the unit's
+# own RuntimeDirectory; elsewhere (tests, `make run`) it is off.
+_runtime_dir = _os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+if _runtime_dir:
+    control_socket = _runtime_dir + "/gunicorn.ctl"
+else:
+    control_socket_disable = True
+
 
 # Set before any worker imports prometheus_client: it picks its storage when first imported.
 _own_metrics_dir = not _os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -7,6 +7,8 @@ threads: the agent is small, and its MQTT mirror lives in that one worker proces
 """
 
 # (module-level names are gunicorn settings: keep our own names private)
+import os as _os
+
 from unit_agent.config import load as _load
 
 _settings = _load()
@@ -26,6 +28,15 @@ proc_name = f"unit_agent-web-{_settings.unit}"
 # No preload: measured, CPython's copy-on-write sharing saved nothing and the master grew by the app.
 # The MQTT mirror starts as soon as the worker has loaded the app (not at the first request).
 preload_app = False
+
+# gunicorn's control socket defaults to one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), which two
+# instances under one user silently share and which ProtectHome forbids: under systemd it lives in the unit's
+# own RuntimeDirectory; elsewhere (tests, `make run`) it is off.
+_runtime_dir = _os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+if _runtime_dir:
+    control_socket = _runtime_dir + "/gunicorn.ctl"
+else:
+    control_socket_disable = True
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

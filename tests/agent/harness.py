@@ -1,5 +1,5 @@
 """Agent test harness: a real agent (gunicorn web + huey worker, started with the exact commands of the
-systemd units in deploy/unit_agent/) against a real broker and a pio-sim or real-pio unit."""
+systemd units the unit_agent Ansible role renders) against a real broker and a pio-sim or real-pio unit."""
 
 from __future__ import annotations
 
@@ -29,21 +29,24 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+UNIT_TEMPLATES = REPO / "deploy" / "ansible" / "roles" / "unit_agent" / "templates"
+
+
 def unit_environment(service: str) -> dict[str, str]:
     """The Environment= lines of a systemd unit of ours (but the config path, which each test sets)."""
-    text = (REPO / "deploy" / "unit_agent" / service).read_text()
+    text = (UNIT_TEMPLATES / f"{service}.j2").read_text()
     pairs = (line.split("=", 2)[1:] for line in text.splitlines() if line.startswith("Environment="))
     return {k: v for k, v in pairs if k != "UNIT_AGENT_CONFIG"}
 
 
 def exec_start(service: str) -> list[str]:
-    """The ExecStart of a systemd unit of ours, mapped from /opt/unit_agent to this checkout and venv."""
-    text = (REPO / "deploy" / "unit_agent" / service).read_text()
+    """The ExecStart of a systemd unit of ours, the release (`current`) mapped to this venv and checkout."""
+    text = (UNIT_TEMPLATES / f"{service}.j2").read_text()
     line = re.search(r"^ExecStart=(.+)$", text, re.M)
     assert line, f"no ExecStart in {service}"
-    argv = shlex.split(line.group(1))
-    argv = [a.replace("/opt/unit_agent/venv/bin/", f"{BIN}/") for a in argv]
-    return [a.replace("/opt/unit_agent/", f"{REPO}/") for a in argv]
+    argv = shlex.split(line.group(1).replace("{{ unit_agent_current }}", "@CURRENT@"))
+    argv = [a.replace("@CURRENT@/bin/", f"{BIN}/") for a in argv]
+    return [a.replace("@CURRENT@/", f"{REPO}/deploy/unit_agent/") for a in argv]
 
 
 def write_spy(path: Path, target: Path, calls: Path) -> Path:

@@ -51,7 +51,7 @@ def _url_map(agent: AgentProc, tmp_path: Path) -> list[tuple[str, str]]:
 
 def test_every_route_but_health_needs_the_token(sim_agent: AgentProc, tmp_path: Path) -> None:
     routes = _url_map(sim_agent, tmp_path)
-    assert len(routes) == 24  # every route of the contract, plus cluster_token rotation and metrics
+    assert len(routes) == 25  # every route of the contract, plus cluster_token rotation, metrics and identify
     for method, path in routes:
         for token in (None, "wrong-token-of-some-length", sim_agent.token + "x", ""):
             status, body = sim_agent.request(method, path, {}, token=token)

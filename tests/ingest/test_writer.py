@@ -218,3 +218,41 @@ def test_retained_online_presence_dates_last_seen(
     # a retained bare `online` (no timestamp) still says nothing about when
     w.write(db, [Message("pioreactor/u2/$agent/presence", b"online", time.time(), retained=True)])
     assert presence.presence_for(db, ["u2"])["u2"].last_seen is None
+
+
+def test_retention_never_prunes_an_experiment_with_units_assigned(
+    db: sqlite3.Connection, db_path: str, router: Router
+) -> None:
+    w = BatchWriter(lambda: connect(db_path), router, retention_days=1)
+    old = time.time() - 3 * 86400
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(old))
+    msgs = [
+        m
+        for exp in ("running", "finished")
+        for m in (
+            Message(
+                f"pioreactor/u1/{exp}/logs/app/info", f'{{"message":"{exp}","level":"INFO"}}'.encode(), old
+            ),
+            Message(f"pioreactor/u1/{exp}/od_reading/od2", f'{{"od":0.5,"timestamp":"{stamp}"}}'.encode(), 0),
+        )
+    ]
+    w.write(db, msgs)
+    db.execute("INSERT INTO units (name, address, port, added_at) VALUES ('u1', 'u1', 4999, 'now')")
+    db.execute("INSERT INTO units (name, address, port, added_at) VALUES ('u2', 'u2', 4999, 'now')")
+    for exp in ("running", "finished"):
+        db.execute("INSERT INTO experiments (name, created_at) VALUES (?, 'now')", (exp,))
+    db.execute("INSERT INTO assignments (unit, experiment, assigned_at) VALUES ('u1', 'running', 'then')")
+    # an experiment whose units were all unassigned ages out as before
+    db.execute(
+        "INSERT INTO assignments (unit, experiment, assigned_at, unassigned_at) "
+        "VALUES ('u2', 'finished', 'then', 'later')"
+    )
+    w.prune(db, time.time() - 86400)
+    assert [r[0] for r in db.execute("SELECT experiment FROM logs")] == ["running"]
+    assert [r[0] for r in db.execute("SELECT DISTINCT experiment FROM readings")] == ["running"]
+    assert {r[0] for r in db.execute("SELECT DISTINCT experiment FROM readings_minutes")} <= {"running"}
+
+    db.execute("UPDATE assignments SET unassigned_at = 'now' WHERE experiment = 'running'")
+    w.prune(db, time.time() - 86400)  # once its units leave, the retention applies to it too
+    assert db.execute("SELECT count(*) FROM logs").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 0

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "node_modules/axe-core/axe.min.js"
 SHOTS = REPO / "test-artifacts/screenshots"
 UNITS = ["unit1", "unit2"]
+OPERATOR = ("olga", "operator-password-1")
 
 
 def _install_chromium() -> str | None:
@@ -54,9 +56,11 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
-    c = Cluster(tmp_path_factory.mktemp("ui"), units=len(UNITS), broker=mqtt_broker, app_env="development")
+    c = Cluster(tmp_path_factory.mktemp("ui"), units=len(UNITS), broker=mqtt_broker)
     c.start()
     try:
+        operator = {"name": OPERATOR[0], "password": OPERATOR[1], "role": "operator"}
+        assert c.api("POST", "/api/users", json=operator).status_code == 201
         assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
         assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).status_code == 200
         yield c
@@ -107,13 +111,58 @@ class Watched:
         self.page.set_viewport_size({"width": 1440, "height": 900})
 
 
-@pytest.fixture
-def ui(browser: Any, cluster: Cluster) -> Iterator[Watched]:
+def sign_in(watched: Watched, name: str, password: str) -> None:
+    """Through the sign-in form, as a person would: the session cookie is the browser's own."""
+    watched.goto("/login")
+    watched.page.get_by_label("User name").fill(name)
+    watched.page.get_by_label("Password").fill(password)
+    watched.page.get_by_role("button", name="Sign in").click()
+    watched.page.wait_for_url(watched.leader_url + "/")
+
+
+def credentials(cluster: Cluster, role: str) -> tuple[str, str]:
+    if role == "admin":
+        return cluster.admin_user, cluster.admin_password
+    if role == "viewer":
+        return cluster.viewer_user, cluster.viewer_password
+    return OPERATOR
+
+
+@contextmanager
+def watched_page(browser: Any, cluster: Cluster, role: str | None) -> Iterator[Watched]:
+    """A browser context signed in as `role` (None: anonymous); fails on console errors, outside requests."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     watched = Watched(context.new_page(), cluster.leader_url)
     try:
+        if role is not None:
+            sign_in(watched, *credentials(cluster, role))
         yield watched
     finally:
         context.close()
     assert watched.errors == [], f"console errors: {watched.errors}"
     assert watched.outside == [], f"requests leaving the leader: {watched.outside}"
+
+
+@pytest.fixture
+def ui(browser: Any, cluster: Cluster) -> Iterator[Watched]:
+    """Signed in as the admin."""
+    with watched_page(browser, cluster, "admin") as watched:
+        yield watched
+
+
+@pytest.fixture
+def operator_ui(browser: Any, cluster: Cluster) -> Iterator[Watched]:
+    with watched_page(browser, cluster, "operator") as watched:
+        yield watched
+
+
+@pytest.fixture
+def viewer_ui(browser: Any, cluster: Cluster) -> Iterator[Watched]:
+    with watched_page(browser, cluster, "viewer") as watched:
+        yield watched
+
+
+@pytest.fixture
+def anonymous_ui(browser: Any, cluster: Cluster) -> Iterator[Watched]:
+    with watched_page(browser, cluster, None) as watched:
+        yield watched

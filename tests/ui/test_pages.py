@@ -36,7 +36,11 @@ def _all_online(cluster: Cluster) -> bool:
     return all(u["presence"] == "online" for u in cluster.api("GET", "/api/units").json())
 
 
-def test_job_started_from_the_unit_page_reaches_succeeded_live(ui: Watched, cluster: Cluster) -> None:
+def test_job_started_from_the_unit_page_reaches_succeeded_live(
+    operator_ui: Watched, cluster: Cluster
+) -> None:
+    """An operator (signed in through the form) starts a job and watches it finish."""
+    ui = operator_ui
     expect = _expect()
     ui.goto("/units/unit1")
     ui.page.get_by_label("Start a job in exp").select_option("stirring")
@@ -126,7 +130,9 @@ def test_stream_resumes_after_a_cut_without_lost_or_repeated_lines(ui: Watched, 
             route.continue_()
             return
         kept = []
-        with requests.get(route.request.url, stream=True, timeout=60) as real:
+        # the browser's own session cookie, passed through to the real stream
+        cookie = {"Cookie": route.request.all_headers().get("cookie", "")}
+        with requests.get(route.request.url, stream=True, timeout=60, headers=cookie) as real:
             cluster.start_leader_worker()  # the operation runs while this stream is open
             for block in _sse_blocks(real):
                 kept.append(block)

@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import (
         api,
         auth,
+        backups,
         cli,
         config,
         db,
@@ -52,5 +53,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     pages.init_app(app)
     cli.init_app(app)
+    backups.init_app(app)
     setup.init_app(app)
     return app

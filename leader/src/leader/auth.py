@@ -116,6 +116,18 @@ def _identify() -> Identity | None:
     return None
 
 
+def identify_page_session() -> Identity | None:
+    """For public pages that show more to a signed-in person (the setup wizard): the session's identity."""
+    if "identity" not in g:
+        sid = session.get("sid")
+        live = sessions_db.lookup(get_db(), sid) if isinstance(sid, str) else None
+        if live is not None:
+            g.identity = Identity(
+                "user", live.user, live.role, f"user:{live.user}", None, sid, live.password_age()
+            )
+    return current()
+
+
 def is_page() -> bool:
     return not request.path.startswith(NOT_PAGES) and request.path not in ("/api", "/metrics")
 

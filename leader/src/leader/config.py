@@ -27,6 +27,16 @@ DEFAULTS: dict[str, Any] = {
     # The leader's store (LEADER_DATABASE) and Huey's queue, a separate file (LEADER_HUEY_DB).
     "DATABASE": "leader.sqlite",
     "HUEY_DB": "huey.sqlite",
+    # How hard the store syncs a commit (LEADER_DB_SYNCHRONOUS): FULL fsyncs every commit, so an answered
+    # request or an acknowledged MQTT message survives a power cut; NORMAL is faster but a power cut may
+    # lose the last commits. EXTRA also syncs the directory. See docs/runbook.md and bench/ingest.py.
+    "DB_SYNCHRONOUS": "FULL",
+    # Backups (leader.backups): the folder (LEADER_BACKUP_DIR, relative to the instance folder), how many
+    # scheduled/CLI backups are kept (LEADER_BACKUP_KEEP) and when the worker takes one (LEADER_BACKUP_AT,
+    # a cron expression in TIMEZONE; empty = never).
+    "BACKUP_DIR": "backups",
+    "BACKUP_KEEP": 7,
+    "BACKUP_AT": "30 3 * * *",
     # A file holding the cluster token the agents accept (LEADER_CLUSTER_TOKEN_FILE); created when missing.
     "CLUSTER_TOKEN_FILE": "cluster_token",
     # The MQTT broker the worker ingests from (LEADER_MQTT_URL).
@@ -75,12 +85,21 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_FLUSH_INTERVAL": 0.02,
     "INGEST_DESCRIPTOR_REFRESH": 30.0,
     # Logs, readings and audit entries older than this many days are pruned hourly; 0 keeps all
-    # (LEADER_RETENTION_DAYS).
+    # (LEADER_RETENTION_DAYS). Logs and readings of an experiment with units still assigned are kept.
     "RETENTION_DAYS": 0,
     # Where export zips are written (LEADER_EXPORTS_DIR); empty = <instance folder>/exports. Each new export
     # removes zips older than EXPORTS_KEEP_DAYS (LEADER_EXPORTS_KEEP_DAYS; 0 keeps them all).
     "EXPORTS_DIR": "",
     "EXPORTS_KEEP_DAYS": 7,
+    # Fleet (leader.fleet): plugin install/uninstall is refused (403) unless PLUGINS_ENABLED
+    # (LEADER_PLUGINS_ENABLED; each agent's allow_plugins must be on too); PLUGINS_ALLOWED, when not empty,
+    # lists the only plugin names that may be installed (LEADER_PLUGINS_ALLOWED='["pioreactor-x"]').
+    # The worker asks `/unit_api/versions` of units whose status is older than FLEET_STALE_AFTER seconds,
+    # looking every FLEET_CHECK_INTERVAL seconds (0 = never; LEADER_FLEET_CHECK_INTERVAL).
+    "PLUGINS_ENABLED": False,
+    "PLUGINS_ALLOWED": [],
+    "FLEET_CHECK_INTERVAL": 120.0,
+    "FLEET_STALE_AFTER": 300.0,
     # People (leader.auth, leader.sessions). Browser sessions last SESSION_HOURS (LEADER_SESSION_HOURS);
     # set SESSION_COOKIE_SECURE = true when users reach the leader over HTTPS (LEADER_SESSION_COOKIE_SECURE);
     # TRUSTED_PROXIES = how many reverse proxies stand in front whose X-Forwarded-* headers are trusted
@@ -143,7 +162,7 @@ def load(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     app.config["APP_ENV"] = app_env()
     if app.config["AUTO_MIGRATE"] is None:
         app.config["AUTO_MIGRATE"] = test_config is not None or app.config["APP_ENV"] == "development"
-    for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE"):
+    for key in ("DATABASE", "HUEY_DB", "CLUSTER_TOKEN_FILE", "BACKUP_DIR"):
         app.config[key] = str(Path(app.instance_path, app.config[key]))  # absolute paths stay as they are
     if not app.config["CONTRIB_DIR"]:
         app.config["CONTRIB_DIR"] = str(Path(__file__).resolve().parents[3] / "contrib")

@@ -19,6 +19,7 @@ from cluster_schema.people import SetupAdmin
 from . import auth, passwords, sessions, setup
 from .csrf import csrf
 from .db import audit, get_db, login_limits, users
+from .db import units as units_db
 from .http import json_response
 
 bp = Blueprint("login", __name__)
@@ -52,7 +53,9 @@ def login_form() -> Response:
     db = get_db()
     if not setup.is_complete(db) and users.count_admins(db) == 0:
         return redirect(url_for("login.setup_form"))
-    return _page("login.html", next_path=safe_next(request.args.get("next")), username="", error=None)
+    return _page(
+        "login.html", next_path=safe_next(request.args.get("next")), username="", error=None, retry_after=None
+    )
 
 
 @bp.post("/login")
@@ -68,8 +71,16 @@ def login() -> Response:
     except ApiError as exc:
         if request.is_json:
             raise
-        page = _page("login.html", exc.status, next_path=target, username=name, error=exc.message)
-        page.headers.update(getattr(exc, "headers", None) or {})
+        headers = getattr(exc, "headers", None) or {}
+        page = _page(
+            "login.html",
+            exc.status,
+            next_path=target,
+            username=name,
+            error=exc.message,
+            retry_after=headers.get("Retry-After"),
+        )
+        page.headers.update(headers)
         return page
     if request.is_json:
         user = users.get(get_db(), name)
@@ -89,6 +100,11 @@ def logout() -> Response:
     return redirect(url_for("login.login_form"), 303)
 
 
+def _units(db: Any) -> list[Any]:
+    """The units to check in the wizard: only an admin sees them (the page itself is public)."""
+    return units_db.list_units(db) if auth.has_role("admin") else []
+
+
 @bp.get("/setup")
 @auth.public
 @auth.during_setup
@@ -96,7 +112,8 @@ def setup_form() -> Response:
     db = get_db()
     if setup.is_complete(db):
         return redirect("/")
-    return _page("setup.html", admin_exists=users.count_admins(db) > 0, error=None)
+    auth.identify_page_session()
+    return _page("setup.html", admin_exists=users.count_admins(db) > 0, error=None, units=_units(db))
 
 
 @bp.post("/setup/admin")
@@ -125,7 +142,9 @@ def setup_admin() -> Response:
     except ApiError as exc:
         if request.is_json:
             raise
-        return _page("setup.html", exc.status, admin_exists=users.count_admins(db) > 0, error=exc.message)
+        return _page(
+            "setup.html", exc.status, admin_exists=users.count_admins(db) > 0, error=exc.message, units=[]
+        )
     if request.is_json:
         return json_response(user, 201)
     return redirect(url_for("login.setup_form"), 303)

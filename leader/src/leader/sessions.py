@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cluster_schema.errors import ErrorBody, TooManyRequests, Unauthorized
 
-from . import auth, passwords
+from . import auth, errors, passwords
 from .csrf import csrf
 from .db import audit, get_db, login_limits, users
 from .db import sessions as sessions_db
@@ -99,9 +99,13 @@ def reauthenticate(password: str) -> None:
 
 
 def _csrf_error(exc: CSRFError) -> Response:
-    return json_response(
-        ErrorBody(error="csrf_failed", message=f"{exc.description} (send `X-CSRFToken`)."), 400
-    )
+    if errors.wants_json():
+        return json_response(
+            ErrorBody(error="csrf_failed", message=f"{exc.description} (send `X-CSRFToken`)."), 400
+        )
+    # a stale tab or a form from elsewhere: a page that says what to do (templates/error.html)
+    message = "This form has expired or did not come from this site. Go back, reload the page and try again."
+    return errors.answer(ErrorBody(error="csrf_failed", message=message), 400)
 
 
 def init_app(app: Flask) -> None:

@@ -24,6 +24,8 @@ import threading
 
 from . import alerts, create_app, ingest, signals
 from .db import migrate
+from .extensions import agents
+from .fleet.checker import Checker
 from .operations import engine
 from .profiles.driver import Driver
 from .schedules import runner as schedules_runner
@@ -60,6 +62,10 @@ def _run(stopping: threading.Event) -> int:
     alerting = alerts.start(app, running.stats)
     profiles = Driver(app).start()
     app.extensions["leader.profile_driver"] = profiles  # a `profile.run` task wakes it
+    with app.app_context():  # fills versions for units silent on MQTT (leader.fleet.checker)
+        cfg = app.config
+        every, stale = float(cfg["FLEET_CHECK_INTERVAL"]), float(cfg["FLEET_STALE_AFTER"])
+        checker = Checker(cfg["DATABASE"], agents(), every, stale).start()
     try:
         threads = int(app.config["WORKER_THREADS"])
         consumer = signals.Consumer(
@@ -77,6 +83,7 @@ def _run(stopping: threading.Event) -> int:
             consumer.run()
         return consumer.abandoned
     finally:  # the reverse of start-up; the ingest last, so it commits what it holds
+        checker.stop()
         profiles.stop()
         alerting.stop()
         schedules_runner.stop()

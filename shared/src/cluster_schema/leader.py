@@ -9,6 +9,7 @@ from msgspec import Meta
 
 from .base import Wire
 from .errors import BadRequest
+from .fleet import UnitHealth, UnitVersions
 from .names import (
     Address,
     ArgStr,
@@ -87,6 +88,10 @@ class Unit(Wire):
     active: bool
     presence: Presence
     last_seen: str | None
+    # fleet (cluster_schema.fleet): from the agent's status heartbeat, kept in the leader's store
+    versions: UnitVersions | None = None
+    versions_checked_at: str | None = None
+    health: UnitHealth | None = None
 
 
 class ExperimentCreate(Wire):

@@ -6,6 +6,7 @@
     pioreactor/<unit>/<exp>/<job>/<setting>/set      request a setting change
     pioreactor/<unit>/<exp>/logs/<source>/<level>    log event (JSON)
     pioreactor/<unit>/$agent/presence                the agent's retained presence + last will
+    pioreactor/<unit>/$agent/status                  retained versions + health heartbeat (fleet.py)
 
 Builders refuse segments that would change a topic's meaning (empty, '/', '+', '#', NUL).
 """
@@ -71,6 +72,10 @@ def presence_topic(unit: str) -> str:
     return _join(segment(unit, "unit"), AGENT_SEGMENT, "presence")
 
 
+def status_topic(unit: str) -> str:
+    return _join(segment(unit, "unit"), AGENT_SEGMENT, "status")
+
+
 # Subscription patterns (wildcards allowed here only).
 def unit_wildcard(unit: str = "+") -> str:
     return f"{ROOT}/{unit}/#"
@@ -79,6 +84,7 @@ def unit_wildcard(unit: str = "+") -> str:
 ALL_LOGS = f"{ROOT}/+/+/logs/#"
 ALL_STATES = f"{ROOT}/+/+/+/$state"
 ALL_PRESENCE = f"{ROOT}/+/{AGENT_SEGMENT}/presence"
+ALL_STATUS = f"{ROOT}/+/{AGENT_SEGMENT}/status"
 
 
 class Kind(enum.Enum):

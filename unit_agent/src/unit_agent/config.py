@@ -57,6 +57,14 @@ class Settings:
     metrics_public: bool = False
     # Plugin install/uninstall is refused (403) unless this is true.
     allow_plugins: bool = False
+    # Where plugins come from (an offline lab's mirror): pip's --find-links folder/URL and index URL,
+    # handed to `pio plugins install` as PIP_FIND_LINKS / PIP_INDEX_URL ("" = pip's defaults).
+    plugins_find_links: str = ""
+    plugins_index_url: str = ""
+    # Seconds between status heartbeats on `pioreactor/<unit>/$agent/status` (0 = none), and between the
+    # cheap checks that publish sooner when versions or the running job count change.
+    heartbeat_interval: float = 30.0
+    heartbeat_check: float = 5.0
     # Seconds a finished task's result stays readable.
     result_ttl: float = 3600.0
     # Seconds a task may wait in the queue (worker down); older ones are not run but reported failed.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import presence
 from .config import Settings
+from .heartbeat import Heartbeat
 from .pio import Pio, exit_code
 from .registry import Registry
 from .state import Mirror, MqttLink
@@ -63,6 +64,7 @@ class Runtime:
         self.link = MqttLink(settings, "worker", self.mirror)
         self.children = Children(self.store)
         self.pio_version = ""
+        self.heartbeat = Heartbeat(self)
         self._job_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
@@ -74,12 +76,10 @@ class Runtime:
     def start(self) -> Runtime:
         self.store.interrupt_running()
         self.store.expire_results()
-        done = self.pio.call(["version"], timeout=self.settings.timeouts_pio_call)
-        lines = done.output.splitlines()
-        self.pio_version = lines[-1].strip() if done.ok and lines else "unknown"
-        self.store.set_fact("pio_version", self.pio_version)
+        self.pio_version = self.heartbeat.pio_version.get()  # once per pio install (see heartbeat.py)
         self.store.set_fact("worker_pid", str(os.getpid()))  # its memory and CPU, for /unit_api/metrics
         presence.attach(self.link, self.pio_version)
+        self.heartbeat.start()
         self.link.start()
         handler = presence.MqttLogHandler(self.link)
         logging.getLogger("unit_agent").addHandler(handler)
@@ -87,6 +87,7 @@ class Runtime:
         return self
 
     def stop(self) -> None:
+        self.heartbeat.stop()
         presence.announce_offline(self.link, self.pio_version)
         self.link.stop()
 

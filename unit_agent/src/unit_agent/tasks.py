@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from huey import SqliteHuey
 from huey.api import Task, TaskWrapper
+from packaging.version import InvalidVersion, Version
 
 from cluster_schema.agent import (
     ActiveCalibrationResult,
@@ -35,22 +36,30 @@ from .store import Store
 
 log = logging.getLogger("unit_agent.tasks")
 
-_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,49}$")
+# PEP 508 distribution names; versions must parse as PEP 440 (so no URL, path, option or shell text).
+_PACKAGE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,98}[A-Za-z0-9])$")
 
 
 def check_plugin(name: str, version: str | None) -> None:
-    if not _PACKAGE.match(name):
-        raise BadRequest("Invalid plugin name at `$.name`: letters, digits, '.', '_', '-' (max 100).")
-    if version is not None and not _VERSION.match(version):
-        raise BadRequest("Invalid plugin version at `$.version`: letters, digits, '.', '+', '!', '_', '-'.")
+    if not isinstance(name, str) or not _PACKAGE.match(name):
+        raise BadRequest("Invalid plugin name at `$.name`: a PEP 508 name (letters, digits, '.', '_', '-').")
+    if version is None:
+        return
+    try:
+        if len(version) > 64 or version != version.strip():
+            raise InvalidVersion(version)
+        Version(version)
+    except InvalidVersion:
+        raise BadRequest("Invalid plugin version at `$.version`: a PEP 440 version like 1.2.3.") from None
 
 
-def _command(rt: runtime.Runtime, argv: list[str], timeout: float | None = None) -> CommandResult:
+def _command(
+    rt: runtime.Runtime, argv: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> CommandResult:
     if rt.settings.system_dry_run:
         log.info("Dry run: %s", " ".join(argv))
         return CommandResult(command=argv, exit_code=None, dry_run=True)
-    done = rt.pio.command(argv, timeout or rt.settings.timeouts_system_command)
+    done = rt.pio.command(argv, timeout or rt.settings.timeouts_system_command, env)
     log.log(logging.INFO if done.ok else logging.ERROR, "%s exited with %s.", " ".join(argv), done.exit_code)
     return CommandResult(command=argv, exit_code=done.exit_code, output_tail=done.output)
 
@@ -83,7 +92,38 @@ def t_plugin(rt: runtime.Runtime, action: str, name: str, version: str | None) -
     if not rt.settings.allow_plugins:
         raise TaskFailed("Plugin installation is disabled on this unit.")
     args = ["plugins", action, name] + (["--version", version] if version and action == "install" else [])
-    return _command(rt, rt.pio.argv(args))
+    env = rt.pio.env()
+    s = rt.settings
+    if s.plugins_find_links:
+        env["PIP_FIND_LINKS"] = s.plugins_find_links
+        if not s.plugins_index_url:
+            env["PIP_NO_INDEX"] = "1"  # a lab mirror folder only: never reach out to PyPI
+    if s.plugins_index_url:
+        env["PIP_INDEX_URL"] = s.plugins_index_url
+    # plugins are not system commands: they run even when system_dry_run is on
+    done = rt.pio.command(rt.pio.argv(args), s.timeouts_system_command, env)
+    log.log(
+        logging.INFO if done.ok else logging.ERROR,
+        "pio plugins %s %s exited %s.",
+        action,
+        name,
+        done.exit_code,
+    )
+    if not done.ok:
+        raise TaskFailed(f"pio plugins {action} {name} failed ({done.exit_code}): {done.output[-300:]}")
+    return CommandResult(command=done.argv, exit_code=done.exit_code, output_tail=done.output)
+
+
+# Pioreactor's own leader answers `pio blink` by publishing this to the unit's monitor job, which flickers
+# the unit's LED; the agent publishes it directly (pio blink itself needs Pioreactor's web API).
+def t_identify(rt: runtime.Runtime) -> Any:
+    unit = rt.settings.unit
+    topic = f"pioreactor/{unit}/$experiment/monitor/flicker_led_response_okay"
+    if not rt.link.connected.wait(5):
+        raise TaskFailed("not connected to the broker; cannot reach the monitor job")
+    info = rt.link.client.publish(topic, b"1", qos=1)
+    info.wait_for_publish(5)
+    return CommandResult(command=["mqtt", topic], exit_code=0, output_tail="flicker requested")
 
 
 def t_list_plugins(rt: runtime.Runtime) -> Any:
@@ -117,6 +157,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "plugin": t_plugin,
     "list_plugins": t_list_plugins,
     "set_active_calibration": t_set_active_calibration,
+    "identify": t_identify,
 }
 
 

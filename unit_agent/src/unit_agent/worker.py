@@ -1,4 +1,4 @@
-"""The worker process. Start it with exactly (deploy/unit_agent/unit-agent-worker.service runs this):
+"""The worker process. Start it with exactly (the unit-agent-worker.service of deploy/ansible runs this):
 
     huey_consumer unit_agent.worker.huey -w 4 -k thread -d 0.01 -m 0.05 -b 1.1 -n
 

@@ -47,8 +47,20 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """A connection in autocommit mode; `transaction()` opens explicit write transactions."""
+SYNCHRONOUS = ("FULL", "EXTRA", "NORMAL")
+
+
+def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit mode; `transaction()` opens explicit write transactions.
+
+    `synchronous=FULL` (the default, setting DB_SYNCHRONOUS): in WAL mode every COMMIT fsyncs the WAL,
+    so a write that was answered (HTTP 2xx) or acknowledged (MQTT PUBACK) survives a power cut. NORMAL
+    only fsyncs at checkpoints and may lose the last commits - on a Pi whose SD card loses power. The
+    cost is one fsync per transaction; the ingest batches, so it pays one per batch (bench/ingest.py).
+    """
+    synchronous = synchronous.upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
@@ -56,7 +68,7 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a power cut loses at most the last commits
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
     return conn
 
 
@@ -78,7 +90,7 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def get_db() -> sqlite3.Connection:
     """The connection of the current app context (request, CLI command or worker task)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = connect(current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"])
     return g.db
 
 

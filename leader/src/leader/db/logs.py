@@ -168,8 +168,11 @@ def rows_for_export(
 
 
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
-    """Delete up to `limit` logs older than `older_than` (epoch seconds); answers how many."""
+    """Delete up to `limit` logs older than `older_than` (epoch seconds); answers how many.
+
+    Never those of an experiment that still has units assigned: a long run keeps its whole history."""
     return conn.execute(
-        "DELETE FROM logs WHERE (ts, dedupe) IN (SELECT ts, dedupe FROM logs WHERE ts < ? LIMIT ?)",
+        "DELETE FROM logs WHERE (ts, dedupe) IN (SELECT ts, dedupe FROM logs WHERE ts < ? "
+        "AND experiment NOT IN (SELECT experiment FROM assignments WHERE unassigned_at IS NULL) LIMIT ?)",
         (int(older_than * 1000), limit),
     ).rowcount

@@ -128,7 +128,16 @@ def backup(db: sqlite3.Connection, path: str, to: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     target = folder / f"{Path(path).stem}-v{version(db):04d}-to-v{to:04d}-{stamp}.sqlite"
+    return online_copy(db, target)
+
+
+def online_copy(db: sqlite3.Connection, target: Path) -> Path:
+    """Copy the store to `target` with SQLite's online backup: consistent while others keep writing.
+
+    The one way the leader copies its store (before migrations, `flask backup`, the nightly backup).
+    """
     part = target.with_suffix(".part")
+    part.unlink(missing_ok=True)
     dest = sqlite3.connect(part)
     try:
         db.backup(dest)

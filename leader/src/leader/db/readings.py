@@ -113,14 +113,16 @@ def rows_for_export(
 
 def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK) -> int:
     """Delete up to `limit` readings older than `older_than` (epoch seconds), and their whole minutes'
-    rollups; answers how many readings."""
+    rollups; answers how many readings. Never those of an experiment with units still assigned."""
     conn.execute(
         "DELETE FROM readings_minutes WHERE (series, experiment, unit, minute) IN "
-        "(SELECT series, experiment, unit, minute FROM readings_minutes WHERE minute < ? LIMIT ?)",
+        "(SELECT series, experiment, unit, minute FROM readings_minutes WHERE minute < ? "
+        "AND experiment NOT IN (SELECT experiment FROM assignments WHERE unassigned_at IS NULL) LIMIT ?)",
         (math.floor(older_than / 60), limit),
     )
     return conn.execute(
         "DELETE FROM readings WHERE (series, experiment, unit, ts) IN "
-        "(SELECT series, experiment, unit, ts FROM readings WHERE ts < ? LIMIT ?)",
+        "(SELECT series, experiment, unit, ts FROM readings WHERE ts < ? "
+        "AND experiment NOT IN (SELECT experiment FROM assignments WHERE unassigned_at IS NULL) LIMIT ?)",
         (older_than, limit),
     ).rowcount

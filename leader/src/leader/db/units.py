@@ -9,7 +9,7 @@ from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import Unit
 
 from ..unit_address import UnitAddress
-from . import now, transaction
+from . import fleet, now, transaction
 
 _SELECT = "SELECT name, address, port, model, active FROM units"
 
@@ -25,10 +25,13 @@ def _presence(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[str, 
 
 
 def _units(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Unit]:
-    seen = _presence(db, [r["name"] for r in rows])
+    names = [r["name"] for r in rows]
+    seen = _presence(db, names)
+    status = fleet.status_for(db, names)
     out = []
     for r in rows:
         presence, last_seen = seen.get(r["name"], ("unknown", None))
+        versions, checked_at, health = status.get(r["name"], (None, None, None))
         out.append(
             Unit(
                 name=r["name"],
@@ -38,6 +41,9 @@ def _units(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Unit]:
                 active=bool(r["active"]),
                 presence=presence,  # type: ignore[arg-type]
                 last_seen=last_seen,
+                versions=versions,
+                versions_checked_at=checked_at,
+                health=health,
             )
         )
     return out

@@ -88,9 +88,9 @@ def start(app: Flask) -> Ingest:
     cfg = app.config
     url = urlparse(cfg["MQTT_URL"])
     router = descriptors.router(cfg["CONTRIB_DIR"])
-    database = cfg["DATABASE"]
+    database, synchronous = cfg["DATABASE"], cfg["DB_SYNCHRONOUS"]
     writer = BatchWriter(
-        lambda: connect(database),
+        lambda: connect(database, synchronous),  # FULL: a PUBACK follows a commit that is on disk
         router,
         batch_size=int(cfg["INGEST_BATCH_SIZE"]),
         flush_interval=float(cfg["INGEST_FLUSH_INTERVAL"]),

@@ -136,7 +136,7 @@ class Router:
 
         # every `<job>/<setting>` (states included): profile expressions may look up any setting, not
         # only those a descriptor names; one filter, so no message arrives twice through overlaps
-        subs = [topics.ALL_LOGS, topics.ALL_PRESENCE, ALL_SETTINGS]
+        subs = [topics.ALL_LOGS, topics.ALL_PRESENCE, topics.ALL_STATUS, ALL_SETTINGS]
         subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings if rel.count("/") != 1)
         return list(dict.fromkeys(subs))
 
@@ -147,6 +147,10 @@ class Router:
         unit, exp = parts[1], parts[2]
         if exp == "$agent" and len(parts) == 4 and parts[3] == "presence":
             return self._presence(unit, payload, received_at)
+        if exp == "$agent" and len(parts) == 4 and parts[3] == "status":
+            from .status import parse_status  # (imports this module)
+
+            return parse_status(unit, payload, received_at)
         if not exp or unit.startswith("$"):
             raise Unknown(topic)
         rest = parts[3:]

@@ -15,10 +15,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from ..db import audit, changes, job_states, logs, presence, readings
+from ..db import audit, changes, fleet, job_states, logs, presence, readings
+from ..db.fleet import StatusRow
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
+from .status import STATUS
 
 log = logging.getLogger("leader.ingest")
 
@@ -192,7 +194,15 @@ class BatchWriter:
         self.store(conn, self.route(batch))
 
     def route(self, batch: list[Message], count: bool = True) -> Routed:
-        rows: dict[str, list[tuple]] = {LOG: [], STATE: [], SETTING: [], VALUE: [], READING: [], PRESENCE: []}
+        rows: dict[str, list[tuple]] = {
+            LOG: [],
+            STATE: [],
+            SETTING: [],
+            VALUE: [],
+            READING: [],
+            PRESENCE: [],
+            STATUS: [],
+        }
         seen: dict[str, float] = {}
         route = self.router.route
         stats = self.stats
@@ -200,6 +210,8 @@ class BatchWriter:
             alive = not retained  # a retained message is old news: it says nothing about being alive now
             try:
                 for kind, row in route(topic, payload, received_at):
+                    if kind == STATUS and retained:  # old news: says nothing about the clock now
+                        row = cast(StatusRow, row)._replace(clock_offset=None)
                     rows[kind].append(row)
                     if kind == PRESENCE and row[1] != "online":
                         alive = False  # the broker speaking for a unit (its last will) is no sign of life
@@ -241,6 +253,8 @@ class BatchWriter:
             job_states.apply_values(conn, rows[VALUE])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
+        if rows[STATUS]:
+            fleet.apply_status(conn, cast(list[StatusRow], rows[STATUS]))
         if seen:
             presence.touch(conn, seen)
         conn.execute("COMMIT")

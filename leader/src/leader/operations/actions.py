@@ -212,3 +212,12 @@ ACTIONS: dict[str, Action] = {
     "config.sync": Action(sync_config, _prepare_config),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }
+
+
+def _fleet_actions() -> dict[str, Action]:
+    from .fleet import FLEET_ACTIONS  # (imports this module's Context for typing only)
+
+    return {kind: Action(call) for kind, call in FLEET_ACTIONS.items()}
+
+
+ACTIONS.update(_fleet_actions())

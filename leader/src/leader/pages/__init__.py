@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, operations, profiles, shell, units
+from . import dashboard, experiments, operations, people, profiles, schedules, shell, units
 
-BLUEPRINTS = [dashboard.bp, operations.bp, units.bp, profiles.bp]
+BLUEPRINTS = [
+    dashboard.bp,
+    experiments.bp,
+    operations.bp,
+    units.bp,
+    schedules.bp,
+    profiles.bp,
+    people.bp,
+    people.account_bp,
+]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 
 

@@ -41,6 +41,8 @@ NAV = [
     ("Schedules", "schedules.index"),
     ("Profiles", "profiles.index"),
     ("Config", "config.index"),
+    ("People", "people.index"),
+    ("Account", "account.index_account"),
 ]
 
 
@@ -132,7 +134,12 @@ def number(n: float) -> Markup:
 
 
 def _context() -> dict[str, Any]:
-    nav = [(label, ep) for label, ep in NAV if ep in current_app.view_functions]
+    # a page appears once its endpoint exists, and only to those who may open it (People: admins)
+    nav = [
+        (label, ep)
+        for label, ep in NAV
+        if ep in current_app.view_functions and (ep != "people.index" or auth.has_role("admin"))
+    ]
     csrf = current_app.jinja_env.globals.get("csrf_token")
     return {
         "who": auth.current(),

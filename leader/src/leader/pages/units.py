@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import msgspec
 from flask import Blueprint, current_app, render_template
 
 from cluster_schema.names import check_unit
 
-from .. import contrib
+from .. import __version__, contrib
 from ..auth import requires
 from ..db import activity, get_db
 from ..db import logs as logs_db
 from ..db import units as units_db
+from ..fleet.flags import flags
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 LOGS = 50
@@ -21,9 +23,15 @@ LOGS = 50
 def index() -> str:
     db = get_db()
     rows = activity.units(db)
+    fleet = {u.name: u for u in units_db.list_units(db)}
+    flagged = flags(list(fleet.values()), __version__)
     for row in rows:
         row["jobs"] = activity.running_on_unit(db, row["name"])
-    return render_template("units.html", units=rows)
+        row["versions"] = fleet[row["name"]].versions
+        row["health"] = fleet[row["name"]].health
+        row["flags"] = flagged.get(row["name"], [])
+    plugins_enabled = bool(current_app.config["PLUGINS_ENABLED"])
+    return render_template("units.html", units=rows, plugins_enabled=plugins_enabled)
 
 
 @bp.get("/<unit>")
@@ -32,12 +40,13 @@ def show(unit: str) -> str:
     db = get_db()
     found = units_db.get(db, check_unit(unit))
     presence = next(r["presence"] for r in activity.units(db) if r["name"] == found.name)
-    versions = getattr(found, "versions", None)  # arrives with the fleet work
+    versions = msgspec.structs.asdict(found.versions) if found.versions is not None else None
     return render_template(
         "unit.html",
         unit=found,
         presence=presence,
         versions=versions,
+        health=found.health,
         jobs=activity.running_on_unit(db, found.name),
         recent=activity.operations(db, unit=found.name, limit=10),
         logs=logs_db.page(db, unit=found.name, limit=LOGS).logs,

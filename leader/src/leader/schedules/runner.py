@@ -23,6 +23,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from .. import backups
 from ..db import connect
 from ..db import schedules as sched_db
 from . import fire as firing
@@ -87,6 +88,7 @@ class Runner:
 
     def start(self) -> Runner:
         self.scheduler.start()
+        backups.add_nightly(self.app, self.scheduler)  # built in: not a row in the schedules table
         self.sync()
         self._thread.start()
         log.info("schedules: %d loaded; following changes every %.2fs", len(self._loaded), self.poll)

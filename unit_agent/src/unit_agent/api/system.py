@@ -30,6 +30,12 @@ def update() -> Response:
     return enqueue("system", "update")
 
 
+@bp.post("/identify")
+def identify() -> Response:
+    """Flicker the unit's LED (through its monitor job) so a person finds it on the bench."""
+    return enqueue("identify")
+
+
 @bp.get("/clock")
 def get_clock() -> Response:
     return json_response(Clock(utc=datetime.now(UTC)))

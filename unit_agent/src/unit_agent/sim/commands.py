@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .env import PIO_VERSION, SimEnv
+from .fleet_commands import FLEET_COMMANDS
 
 
 # ---- kill, jobs -----------------------------------------------------------------------------------
@@ -181,29 +182,4 @@ def version(verbose: bool) -> None:
     click.echo(f"Pioreactor app:         {PIO_VERSION}" if verbose else PIO_VERSION)
 
 
-@click.group(short_help="manage plugins")
-def plugins() -> None:
-    pass
-
-
-@plugins.command(name="list", short_help="list the installed plugins")
-@click.option("--json", "json_", is_flag=True, help="output as json")
-def plugins_list(json_: bool) -> None:
-    if json_:
-        click.echo("[]")  # the simulator has no plugins, like a unit with SKIP_PLUGINS
-
-
-@click.group(short_help="calibration utils")
-def calibrations() -> None:
-    """interface for all calibrations."""
-
-
-@calibrations.command(name="list", short_help="List existing calibrations for the given device if provided.")
-@click.option("--device", required=False)
-def calibrations_list(device: str | None) -> None:
-    header = f"{'Device':<25}{'Name':<50}{'Calibration type':<50}{'Created at':<25}{'Active?':<10}"
-    click.echo(header)
-    click.echo("-" * len(header))
-
-
-COMMANDS = [kill, jobs, cache, version, plugins, calibrations]
+COMMANDS = [kill, jobs, cache, version, *FLEET_COMMANDS]

@@ -1,4 +1,7 @@
 // One way to call /api from a page: JSON, same-origin cookies, and the CSRF token on every mutating call.
+// A dangerous action refused with `403 reauth_required` asks for the password (reauth.js) and is retried once.
+import { askPassword } from "./reauth.js";
+
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 export class ApiError extends Error {
@@ -9,7 +12,7 @@ export class ApiError extends Error {
   }
 }
 
-export async function call(method, url, body) {
+async function send(method, url, body) {
   const headers = { Accept: "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -28,6 +31,17 @@ export async function call(method, url, body) {
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
+}
+
+export async function call(method, url, body) {
+  try {
+    return await send(method, url, body);
+  } catch (error) {
+    if (error.status !== 403 || error.body?.error !== "reauth_required") throw error;
+    const fresh = await askPassword((password) => send("POST", "/api/reauth", { password }));
+    if (!fresh) throw new ApiError(403, { message: "Cancelled: this action needs your password again." });
+    return send(method, url, body);
+  }
 }
 
 export function announce(message) {

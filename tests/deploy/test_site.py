@@ -1,0 +1,219 @@
+"""The three roles converged with `-c local` into one temporary root (a leader-and-worker Pioreactor: broker,
+leader and agent side by side): files, owners, modes and TOML as expected; a second run changes nothing;
+`--check --diff` on a fresh root prints no secret; the agent and the leader start from that root.
+
+The tests of this module share one converged root and run in file order (the last one upgrades it)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import threading
+import tomllib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from devcluster.procs import free_port, running
+
+from .conftest import Site
+from .harness import ANSIBLE_DIR, SECRETS, as_systemd_would, local_vars, playbook
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy-site")]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_files_owners_modes_and_toml(site: Site) -> None:
+    root = site.root
+    agent_toml = root / "etc/unit_agent/unit_agent.toml"
+    leader_toml = root / "etc/leader/leader.toml"
+    assert mode(agent_toml) == 0o640 and mode(leader_toml) == 0o640
+    assert mode(root / "etc/unit_agent") == 0o750 and mode(root / "etc/leader") == 0o750
+    agent = tomllib.loads(agent_toml.read_text())
+    assert agent["unit"] == "localhost" and agent["data_dir"] == "/var/lib/unit_agent"
+    assert agent["mqtt"] == {
+        "url": "mqtt://leader.local:1883",
+        "username": "localhost",
+        "password": SECRETS["unit_agent_mqtt_password"],
+    }
+    assert agent["token_file"] == "/var/lib/unit_agent/cluster_token"
+    # no sudo: the worker keeps NoNewPrivileges and asks polkit
+    assert agent["system"]["reboot"] == ["systemctl", "reboot"]
+    leader = tomllib.loads(leader_toml.read_text())
+    assert leader["SECRET_KEY"] == SECRETS["leader_secret_key"]
+    assert leader["DATABASE"] == "/var/lib/leader/leader.sqlite"
+    assert leader["CONTRIB_DIR"] == "/opt/leader/current/contrib"
+    assert leader["MQTT_URL"] == f"mqtt://leader:{SECRETS['leader_mqtt_password']}@127.0.0.1:1883"
+    # tokens: private to the service user, seeded from the vault
+    for token in (root / "var/lib/unit_agent/cluster_token", root / "var/lib/leader/cluster_token"):
+        assert mode(token) == 0o600 and token.read_text().strip() == SECRETS["leader_cluster_token"]
+    # releases: a versioned venv behind a relative `current` link, the store migrated by init-db
+    for name in ("leader", "unit_agent"):
+        current = root / "opt" / name / "current"
+        assert os.readlink(current) == "releases/0.1.0"
+        assert (current / "bin" / "gunicorn").exists() and (current / "gunicorn.conf.py").exists()
+    assert (root / "opt/leader/current/contrib/jobs").is_dir()
+    with sqlite3.connect(root / "var/lib/leader/leader.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] > 0
+    # the broker: config, ACL and a hashed password file (mosquitto_passwd), no clear text left behind
+    broker = root / "etc/mosquitto"
+    assert "include_dir /etc/mosquitto/conf.d" in (broker / "mosquitto.conf").read_text()
+    assert "pattern readwrite pioreactor/%u/#" in (broker / "acl").read_text()
+    passwd = (broker / "passwd").read_text()
+    assert mode(broker / "passwd") == 0o600 and passwd.startswith(("leader:$7$", "leader:$6$"))
+    assert SECRETS["leader_mqtt_password"] not in passwd and not (broker / "passwd.new").exists()
+    # time: the leader serves it, the agent follows it
+    assert "allow 127.0.0.0/8" in (root / "etc/chrony/conf.d/pioreactor-leader.conf").read_text()
+    assert "server leader.local" in (root / "etc/chrony/conf.d/pioreactor-unit.conf").read_text()
+    assert SECRETS["leader_secret_key"] not in site.first.output
+
+
+def test_second_run_changes_nothing(site: Site) -> None:
+    again = site.converge()
+    assert again.rc == 0, again.output[-4000:]
+    assert again.recap()["localhost"]["changed"] == 0, again.output[-6000:]
+    assert again.recap()["localhost"]["failed"] == 0
+
+
+def test_check_diff_on_a_fresh_root_prints_no_secret(tmp_path: Path, site: Site) -> None:
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    play = site.work / "converge-broker-leader-unit_agent.yml"
+    run = playbook(play, "localhost,", local_vars(fresh), tmp_path / "work", "--check", "--diff")
+    assert run.rc == 0, run.output[-6000:]
+    assert run.recap()["localhost"]["changed"] > 0
+    for name, secret in SECRETS.items():
+        assert secret not in run.output, f"{name} printed by --check --diff"
+    assert list(fresh.iterdir()) == [], "check mode wrote files"
+
+
+@pytest.fixture
+def agent_web(site: Site) -> Iterator[str]:
+    """The converged agent's web process, started the way its systemd unit starts it."""
+    root = site.root
+    argv, env = as_systemd_would(root, root / "etc/systemd/system/unit-agent-web.service")
+    port = free_port()
+    dot = root / "home/pioreactor/.pioreactor"
+    dot.mkdir(parents=True, exist_ok=True)
+    env |= {
+        # runtime paths of the rendered TOML, mapped into the root; loopback instead of 0.0.0.0
+        "UNIT_AGENT_DATA_DIR": f"{root}/var/lib/unit_agent",
+        "UNIT_AGENT_TOKEN_FILE": f"{root}/var/lib/unit_agent/cluster_token",
+        "UNIT_AGENT_DOT_PIOREACTOR": str(dot),
+        "UNIT_AGENT_LISTEN": f"127.0.0.1:{port}",
+        "UNIT_AGENT_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
+    }
+    url = f"http://127.0.0.1:{port}"
+    with running(argv, site.work / "agent-web.log", health_url=f"{url}/unit_api/health", env=env, timeout=60):
+        yield url
+
+
+def test_the_converged_agent_answers_health(agent_web: str) -> None:
+    answer = requests.get(f"{agent_web}/unit_api/health", timeout=5).json()
+    assert answer["status"] == "ok" and answer["unit"] == "localhost" and answer["agent_version"] == "0.1.0"
+    # everything else needs the cluster token that Ansible seeded
+    assert requests.get(f"{agent_web}/unit_api/versions", timeout=5).status_code == 401
+    authorised = requests.get(
+        f"{agent_web}/unit_api/versions",
+        headers={"Authorization": f"Bearer {SECRETS['unit_agent_cluster_token']}"},
+        timeout=5,
+    )
+    assert authorised.status_code == 200
+
+
+# --- the leader's upgrade and rollback -----------------------------------------------------------------
+
+
+def leader_env(root: Path) -> dict[str, str]:
+    return {
+        "LEADER_CONFIG": f"{root}/etc/leader/leader.toml",
+        "LEADER_INSTANCE_PATH": f"{root}/var/lib/leader",
+        "LEADER_DATABASE": f"{root}/var/lib/leader/leader.sqlite",
+        "LEADER_HUEY_DB": f"{root}/var/lib/leader/huey.sqlite",
+        "LEADER_CLUSTER_TOKEN_FILE": f"{root}/var/lib/leader/cluster_token",
+    }
+
+
+def flask(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        [f"{root}/opt/leader/current/bin/flask", "--app", "leader", *args],
+        env={**os.environ, **leader_env(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+class BrokenNewLeader(ThreadingHTTPServer):
+    """Stands in for the new release's leader: it has migrated the store, then answers 500."""
+
+    def __init__(self, store: Path):
+        self.store = store
+        self.hits = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(handler) -> None:
+                self.hits += 1
+                with sqlite3.connect(self.store) as db:
+                    db.execute("CREATE TABLE IF NOT EXISTS from_the_new_release (x)")
+                handler.send_response(500)
+                handler.end_headers()
+
+            def log_message(handler, *_args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def test_leader_upgrade_rolls_back_release_and_store(site: Site, tmp_path: Path) -> None:
+    root = site.root
+    flask(root, "units", "add", "pio07", "--address", "127.0.0.1")
+    store = root / "var/lib/leader/leader.sqlite"
+    server = BrokenNewLeader(store)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all:\n  children:\n    leader:\n      hosts:\n        localhost:\n")
+    vars_ = {
+        **local_vars(root),
+        "leader_release": "0.1.0-next",
+        "leader_health_url": f"http://127.0.0.1:{server.server_address[1]}/api/health",
+        "leader_health_retries": 1,
+        "leader_health_delay": 1,
+    }
+    try:
+        run = playbook(ANSIBLE_DIR / "rollout.yml", inventory, vars_, tmp_path / "work")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.rc != 0 and server.hits > 0, run.output[-6000:]
+    assert "The leader did not come up on" in run.output, run.output[-8000:]
+    assert "rolled back to 0.1.0." in run.output
+    # the new release was installed and used, then `current` went back
+    assert (root / "opt/leader/releases/0.1.0-next/.complete").exists()
+    assert os.readlink(root / "opt/leader/current") == "releases/0.1.0"
+    # the store is the backup taken before the upgrade: the new release's table is gone, the data is there
+    backups = list((root / "var/lib/leader/backups").glob("leader-*.sqlite"))
+    assert len(backups) == 1 and stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    with sqlite3.connect(store) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "from_the_new_release" not in tables and "units" in tables
+    assert "pio07" in flask(root, "units", "list")
+    # and the previous release starts on it, as its systemd unit starts it
+    argv, env = as_systemd_would(root, root / "etc/systemd/system/leader-web.service")
+    port = free_port()
+    env |= leader_env(root) | {"LEADER_LISTEN": f"127.0.0.1:{port}"}
+    url = f"http://127.0.0.1:{port}/api/health"
+    with running(argv, tmp_path / "leader-web.log", health_url=url, env=env, timeout=60):
+        assert requests.get(url, timeout=5).json()["version"] == "0.1.0"
