@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.agent.harness import AgentProc
 
@@ -61,15 +62,36 @@ def test_every_route_but_health_needs_the_token(sim_agent: AgentProc, tmp_path: 
             assert body["error"] == "unauthorized" and "Bearer" in body["message"]
 
 
-def test_openapi_lists_every_route(sim_agent: AgentProc, tmp_path: Path) -> None:
+def test_openapi_lists_every_route_and_no_other(sim_agent: AgentProc, tmp_path: Path) -> None:
     status, spec = sim_agent.get("/unit_api/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
-    for method, path in _url_map(sim_agent, tmp_path):
-        templ = re.sub(r"/x(?=/|$)", "/{}", path)
-        matches = [p for p in spec["paths"] if re.sub(r"\{[^}]+\}", "{}", p) == templ]
-        assert matches and method.lower() in spec["paths"][matches[0]], (method, path)
+    served = {(m.lower(), re.sub(r"/x(?=/|$)", "/{}", p)) for m, p in _url_map(sim_agent, tmp_path)}
+    documented = {(m, re.sub(r"\{[^}]+\}", "{}", p)) for p, ops in spec["paths"].items() for m in ops}
+    assert served == documented
     run = spec["paths"]["/unit_api/jobs/run/job_name/{job}"]["post"]
     assert "RunJobRequest" in str(run["requestBody"])
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            public = path == "/unit_api/health"
+            assert (op.get("security") == []) is public, (method, path)
+            assert ("401" in op["responses"]) is not public, (method, path)
+    # what this agent's settings decide: its config files and the environment names it passes on
+    (name,) = spec["paths"]["/unit_api/config/{name}"]["get"]["parameters"]
+    assert name["schema"]["enum"] == ["config.ini", "unit_config.ini"]
+    env = spec["components"]["schemas"]["RunJobRequest"]["properties"]["env"]
+    assert env["additionalProperties"] is False and "EXPERIMENT" in env["properties"]
+
+
+def test_a_405_says_which_methods_exist_and_a_404_says_why(sim_agent: AgentProc) -> None:
+    headers = {"Authorization": f"Bearer {sim_agent.token}"}
+    r = requests.delete(sim_agent.url + "/unit_api/system/clock", headers=headers, timeout=5)
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
+    assert set(re.split(r",\s*", r.headers["Allow"])) == {"GET", "POST", "HEAD", "OPTIONS"}
+    r = requests.get(sim_agent.url + "/unit_api/task_results/no-such-task", headers=headers, timeout=5)
+    assert r.status_code == 404
+    assert r.json()["status"] == "unknown" and r.json()["error"] == "not_found" and r.json()["message"]
+    r = requests.get(sim_agent.url + "/unit_api/versions", timeout=5)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
 
 
 def _queued(agent: AgentProc) -> int:

@@ -120,7 +120,7 @@ def test_units_of_another_experiment_move_only_when_asked(cluster: Cluster) -> N
     api.delete("/api/experiments/exp/units/pio1")
     r = api.put("/api/experiments/other/units", json={"units": ["pio0", "pio1", "pio2"]})
     assert r.status_code == 200 and r.json["units"] == ["pio0", "pio1", "pio2"]
-    _error(api.put("/api/experiments/other/units", json={"units": ["ghost"]}), 404, "ghost")
+    _error(api.put("/api/experiments/other/units", json={"units": ["ghost"]}), 409, "ghost")
     _error(api.put("/api/experiments/nope/units", json={"units": []}), 404, "nope")
 
 

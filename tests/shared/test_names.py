@@ -72,3 +72,46 @@ def test_values_ok(value: object) -> None:
 def test_values_refused(value: object) -> None:
     with pytest.raises(BadRequest, match="`v`"):
         names.check_value(value, "v")
+
+
+AGREEMENT = [
+    *INJECTIONS, "unit1", "pio-01", "Exp 1", "über", "stirring", "target-rpm", "config.ini", "a..b", "a.b",
+    " lead", "trail ", "\xa0nbsp", "x\x85", "$SYS", "a+b", "-3.5", "1e3", "-", "a\tb", "x" * 100, "x" * 101,
+    "y" * 1000, "y" * 1001, "a;b", "a|b", "x$y", "..", ".", "UPPER_1", "_", "a\\b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("check", "annotated"),
+    [
+        (names.check_unit, names.UnitName),
+        (names.check_experiment, names.ExperimentName),
+        (names.check_job, names.JobName),
+        (names.check_setting, names.SettingName),
+        (names.check_option_key, names.OptionName),
+        (names.check_file_name, names.FileName),
+        (names.check_env_name, names.EnvName),
+        (lambda v, f="v": names.check_value(v, f), names.ValueStr),
+        (lambda v, f="v": names.check_arg(v, f), names.ArgStr),
+    ],
+)
+def test_the_check_and_the_schema_type_agree(check, annotated) -> None:  # type: ignore[no-untyped-def]
+    """What a `check_*` refuses, the msgspec type refuses, and so does a JSON Schema validator reading the
+    document's schema (ECMA-262 regular expressions): nothing else."""
+    import jsonschema_rs
+    import msgspec
+
+    by_schema = jsonschema_rs.validator_for(msgspec.json.schema(annotated)).is_valid
+
+    for value in AGREEMENT:
+        try:
+            check(value)
+            by_check = True
+        except BadRequest:
+            by_check = False
+        try:
+            msgspec.convert(value, annotated)
+            by_type = True
+        except msgspec.ValidationError:
+            by_type = False
+        assert by_check == by_type == by_schema(value), (value, by_check, by_type)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -32,6 +33,13 @@ def _sample(tp: Any, name: str = "x") -> Any:
     """A value of the annotated type, built from the type itself so new Structs are covered automatically."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if origin is typing.Annotated:  # a msgspec.Meta constraint: the first sample that satisfies it
+        for value in (_sample(args[0], name), *CONSTRAINED_SAMPLES):
+            if not _fails(tp, value):
+                return value
+        raise AssertionError(f"no sample for {tp!r}")
+    if tp is datetime:
+        return datetime(2026, 1, 31, 12, tzinfo=UTC)
     if tp is str:
         return f"s_{name}"
     if tp is bool:
@@ -54,14 +62,26 @@ def _sample(tp: Any, name: str = "x") -> Any:
     if origin is tuple:
         return tuple(_sample(a, name) for a in args)
     if origin is dict:
-        return {"key": _sample(args[1], name)}
+        key = _sample(args[0], "key") if typing.get_origin(args[0]) is typing.Annotated else "key"
+        return {key: _sample(args[1], name)}
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return build(tp)
     raise AssertionError(f"no sample for {tp!r}")
 
 
+CONSTRAINED_SAMPLES: tuple[Any, ...] = ("unit1", "KEY", "a" * 64, "abcdefghijklmnopqrstuvwxyz", 1, [])
+
+
+def _fails(tp: Any, value: Any) -> bool:
+    try:
+        msgspec.convert(value, tp)
+    except msgspec.ValidationError:
+        return True
+    return False
+
+
 def build(cls: type[msgspec.Struct]) -> msgspec.Struct:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     return cls(**{f: _sample(hints[f], f) for f in cls.__struct_fields__})
 
 

@@ -38,13 +38,15 @@ def answer(body: ErrorBody, status: int, headers: dict[str, str] | None = None) 
 
 
 def _api_error(exc: ApiError) -> Response:
-    return answer(exc.body(), exc.status, getattr(exc, "headers", None))
+    return answer(exc.body(), exc.status, exc.headers)
 
 
 def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's own errors (routing 404, 405, 413...) in the contract's body, keeping the headers the
+    exception carries: a 405 says which methods exist in `Allow` (RFC 9110)."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    status = exc.code or 500
-    return answer(ErrorBody(error=code, message=exc.description or exc.name), status)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return answer(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500, headers)
 
 
 def _unexpected(exc: Exception) -> Response:

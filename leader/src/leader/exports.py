@@ -48,6 +48,7 @@ from .tasks import register_kind
 
 log = logging.getLogger(__name__)
 
+FORMATS = ("csv",)  # what this leader writes (the contract also names parquet)
 KIND = "export"
 FIXED = ("logs", "job_states", "settings")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, TypeVar
 
 from flask import Response, request
@@ -25,24 +27,44 @@ def body(type_: type[T]) -> T:
     return validate() if validate else value
 
 
+def query_arg(name: str, default: str | None = None) -> str | None:
+    """One query parameter, given at most once (which of several would count is nobody's guess)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"Given more than once: `?{name}`.")
+    return values[0] if values else default
+
+
 def query_float(
     name: str, default: float | None = None, *, lo: float = 0.0, hi: float | None = None
 ) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    """A number within [lo, hi]; absent: `default`. Given empty, or not a finite number: 400."""
+    raw = query_arg(name)
+    if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise BadRequest(f"Invalid number at `?{name}`.") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadRequest(f"Invalid number at `?{name}`.")
     if value < lo or (hi is not None and value > hi):
         raise BadRequest(f"Out of range at `?{name}`: {lo}-{hi if hi is not None else 'any'}.")
     return value
 
 
 def query_int(name: str, default: int, *, lo: int = 0, hi: int = 1000) -> int:
-    value = query_float(name, default, lo=lo, hi=hi)
-    assert value is not None
-    if value != int(value):
-        raise BadRequest(f"Invalid integer at `?{name}`.")
-    return int(value)
+    """An integer within [lo, hi], compared exactly (a float would round 2**62 + 1 to 2**62)."""
+    raw = query_arg(name)
+    if raw is None:
+        return default
+    if re.fullmatch(r"-?[0-9]{1,30}", raw):
+        value = int(raw)
+    else:
+        number = query_float(name, None, lo=lo, hi=hi)  # `5.0` is the integer 5, as in JSON
+        if number is None or number != int(number):
+            raise BadRequest(f"Invalid integer at `?{name}`.")
+        value = int(number)
+    if not lo <= value <= hi:
+        raise BadRequest(f"Out of range at `?{name}`: {lo}-{hi}.")
+    return value

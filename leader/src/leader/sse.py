@@ -9,6 +9,7 @@ resumes with `Last-Event-ID`).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from cluster_schema import codec
 from cluster_schema.errors import BadRequest
 
 from .db import connect
+from .http import query_arg
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY_MS = 2000  # how long a browser waits before reconnecting
@@ -34,17 +36,12 @@ def retry() -> str:
 
 
 def last_event_id(what: str) -> int | None:
-    """`Last-Event-ID` (a reconnecting browser) or `?after=` (a script): a non-negative integer, or None."""
-    raw = request.headers.get("Last-Event-ID") or request.args.get("after")
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
+    """`Last-Event-ID` (a reconnecting browser) or `?after=` (a script): a non-negative integer of at most
+    18 digits, or None. Both are checked when both are given; the browser's header wins."""
+    given = [v for v in (request.headers.get("Last-Event-ID"), query_arg("after")) if v is not None]
+    if any(not re.fullmatch(r"[0-9]{1,18}", v.strip()) for v in given):
         raise BadRequest(f"Invalid `Last-Event-ID` (or `?after`): {what}.")
-    return value
+    return int(given[0]) if given else None
 
 
 def response(produce: Callable[[sqlite3.Connection], Iterator[str]]) -> Response:

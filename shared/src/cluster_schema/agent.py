@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from .base import Scalar, Wire
+from msgspec import Meta
+
+from .base import Wire
 from .errors import BadRequest
 from .names import (
+    IDENT_PATTERN,
+    SETTABLE_STATES,
     STATE_SETTING,
+    ArgStr,
+    ArgValue,
+    ConfigName,
+    EnvName,
+    ExperimentName,
+    JobName,
+    OptionName,
+    Sha256,
+    Value,
+    check_arg,
     check_config_override,
+    check_env_name,
     check_experiment,
     check_job,
     check_option_key,
@@ -18,36 +34,42 @@ from .names import (
     check_value,
 )
 
+# 16-512 printable ASCII characters, no spaces
+CLUSTER_TOKEN_PATTERN = r"^[!-~]{16,512}$"  # noqa: S105 (a pattern, not a secret)
+# Stored in a SQLite INTEGER column
+JobId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+
 
 class RunJobRequest(Wire):
-    experiment: str | None = None
-    options: dict[str, Scalar] = {}
-    args: list[str] = []
-    env: dict[str, str] = {}
-    config_overrides: list[tuple[str, str, str]] = []
+    """`env` names are limited further to the agent's `env_allowed` (its OpenAPI document lists them)."""
+
+    experiment: ExperimentName | None = None
+    options: dict[OptionName, ArgValue] = {}
+    args: list[ArgStr] = []
+    env: dict[EnvName, str] = {}
+    config_overrides: list[tuple[ConfigName, ConfigName, ArgStr]] = []
 
     def validate(self) -> RunJobRequest:
         if self.experiment is not None:
             check_experiment(self.experiment, "$.experiment")
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
-            check_value(value, f"$.options.{key}")
+            check_arg(value, f"$.options.{key}")
         for i, arg in enumerate(self.args):
-            check_value(arg, f"$.args[{i}]")
-        for key, value in self.env.items():
-            if not key.isidentifier() or not key.isupper():
-                raise BadRequest(f"Invalid environment variable name at `$.env.{key[:40]}`.")
-            check_value(value, f"$.env.{key}")
+            check_arg(arg, f"$.args[{i}]")
+        for key, text in self.env.items():
+            check_env_name(key, f"$.env.{key[:40]}")
+            check_value(text, f"$.env.{key}")  # per name: the agent's Pio.env
         for i, override in enumerate(self.config_overrides):
             check_config_override(override, f"$.config_overrides[{i}]")
         return self
 
 
 class StopJobsRequest(Wire):
-    job_name: str | None = None
-    experiment: str | None = None
-    job_source: str | None = None
-    job_id: int | None = None
+    job_name: JobName | None = None
+    experiment: ExperimentName | None = None
+    job_source: JobName | None = None
+    job_id: JobId | None = None
     all_jobs: bool = False
 
     def validate(self) -> StopJobsRequest:
@@ -67,9 +89,34 @@ class StopJobsRequest(Wire):
         return self
 
 
+# The document's form of StopJobsRequest: "at least one" of the selectors, as `validate()` requires.
+StopJobsSchema = Annotated[
+    StopJobsRequest,
+    Meta(
+        extra_json_schema={
+            "anyOf": [
+                {"required": ["job_name"], "properties": {"job_name": {"type": "string"}}},
+                {"required": ["experiment"], "properties": {"experiment": {"type": "string"}}},
+                {"required": ["job_source"], "properties": {"job_source": {"type": "string"}}},
+                {"required": ["job_id"], "properties": {"job_id": {"type": "integer"}}},
+                {"required": ["all_jobs"], "properties": {"all_jobs": {"const": True}}},
+            ]
+        }
+    ),
+]
+
+
+# A setting's name, or `$state` (pause, resume, stop through the job's own `$state/set`)
+SettingKey = Annotated[str, Meta(pattern=rf"^(?:{IDENT_PATTERN[1:-1]}|\$state)$", max_length=64)]
+_STATE_VALUE = {"type": "string", "enum": list(SETTABLE_STATES)}
+
+
 class SettingsUpdateRequest(Wire):
-    settings: dict[str, Scalar]
-    experiment: str | None = None
+    settings: Annotated[
+        dict[SettingKey, Value],
+        Meta(min_length=1, extra_json_schema={"properties": {STATE_SETTING: _STATE_VALUE}}),
+    ]
+    experiment: ExperimentName | None = None
 
     def validate(self) -> SettingsUpdateRequest:
         if not self.settings:
@@ -86,17 +133,19 @@ class SettingsUpdateRequest(Wire):
 
 
 class PluginRequest(Wire):
-    name: str
-    version: str | None = None
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    version: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,49}$")] | None = None
 
 
 class Clock(Wire):
-    utc: str
+    """An RFC 3339 time with its offset (`2026-01-31T12:00:00Z`)."""
+
+    utc: Annotated[datetime, Meta(tz=True)]
 
 
 class ConfigFileBody(Wire):
     content: str
-    sha256: str | None = None  # when given, the write happens only if the current file has this hash
+    sha256: Sha256 | None = None  # when given, the write happens only if the current file has this hash
 
 
 class ConfigFileAnswer(Wire):
@@ -216,4 +265,4 @@ class ClusterTokenPut(Wire):
     """PUT /unit_api/cluster_token (authenticated with the current token): the agent stores `token` as its
     cluster token (atomically) and accepts it from then on; the leader switches after every agent took it."""
 
-    token: str
+    token: Annotated[str, Meta(pattern=CLUSTER_TOKEN_PATTERN)]

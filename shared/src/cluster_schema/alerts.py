@@ -8,12 +8,14 @@ answer says `password_set` instead.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-from urllib.parse import urlparse
+import re
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 from .errors import BadRequest
+from .names import ExperimentName
 
 AlertKind = Literal[
     "unit_offline", "operation_failed", "job_lost", "ingest_stalled", "disk_full", "threshold", "test"
@@ -23,26 +25,37 @@ DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
 Op = Literal[">", "<"]
 
 
+# http(s)://host[:port] then an optional path, query or fragment; no spaces or control characters
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\x00-\x20\x7f-\xa0]+(?:[/?#][^\x00-\x20\x7f-\xa0]*)?$"
+HOST_PATTERN = r"^[A-Za-z0-9_.:\[\]-]{1,253}$"
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+$"
+_URL, _HOST, _EMAIL = re.compile(URL_PATTERN), re.compile(HOST_PATTERN), re.compile(EMAIL_PATTERN)
+Url = Annotated[str, Meta(pattern=URL_PATTERN, max_length=2000)]
+EmailAddress = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254)]
+Seconds = Annotated[float, Meta(ge=0)]
+Percent = Annotated[float, Meta(ge=0, le=100)]
+SeriesKey = Annotated[str, Meta(max_length=100)]
+
+
 def check_http_url(url: str, path: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not isinstance(url, str) or len(url) > 2000 or not _URL.fullmatch(url):
         raise BadRequest(f"Invalid webhook URL at `{path}`: an http:// or https:// URL is required.")
 
 
 class WebhookChannel(msgspec.Struct, kw_only=True):
-    url: str
+    url: Url
     enabled: bool = True
 
 
 class EmailChannel(msgspec.Struct, kw_only=True):
-    host: str
-    port: int = 587
+    host: Annotated[str, Meta(pattern=HOST_PATTERN, max_length=253)]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 587
     # auto: STARTTLS when the server offers it; always: refuse to send without it; never: plain.
     starttls: Literal["auto", "always", "never"] = "auto"
-    username: str = ""
-    password: str | None = None  # write-only; `null` keeps the stored one
-    sender: str = msgspec.field(name="from", default="")
-    to: list[str] = msgspec.field(default_factory=list)
+    username: Annotated[str, Meta(max_length=320)] = ""
+    password: Annotated[str, Meta(max_length=1000)] | None = None  # write-only; `null` keeps the stored one
+    sender: EmailAddress = msgspec.field(name="from")
+    to: Annotated[list[EmailAddress], Meta(min_length=1, max_length=100)]
     enabled: bool = True
 
 
@@ -56,13 +69,13 @@ class AlertChannels(msgspec.Struct, kw_only=True):
         for i, hook in enumerate(self.webhooks):
             check_http_url(hook.url, f"$.webhooks[{i}].url")
         if self.email is not None:
-            if not self.email.host.strip():
+            if not _HOST.fullmatch(self.email.host):
                 raise BadRequest("Missing SMTP host at `$.email.host`.")
             if not 0 < self.email.port < 65536:
                 raise BadRequest("Invalid port at `$.email.port`: 1-65535.")
-            if not self.email.to or not all("@" in a for a in self.email.to):
+            if not self.email.to or not all(_EMAIL.fullmatch(a) for a in self.email.to):
                 raise BadRequest("Invalid recipients at `$.email.to`: one or more e-mail addresses.")
-            if "@" not in self.email.sender:
+            if not _EMAIL.fullmatch(self.email.sender):
                 raise BadRequest("Invalid sender at `$.email.from`: an e-mail address.")
         return self
 
@@ -102,21 +115,21 @@ class BuiltinRules(msgspec.Struct, kw_only=True):
 
 
 class BuiltinRulesPatch(msgspec.Struct, kw_only=True):
-    unit_offline_after_s: float | None = None
+    unit_offline_after_s: Seconds | None = None
     operation_failed: bool | None = None
     job_lost: bool | None = None
-    ingest_stalled_after_s: float | None = None
-    disk_used_max_percent: float | None = None
+    ingest_stalled_after_s: Seconds | None = None
+    disk_used_max_percent: Percent | None = None
 
 
 class ThresholdRuleCreate(msgspec.Struct, kw_only=True):
     """A reading of `series` (a chart descriptor key) in `experiment` `op` `value` for `hold_seconds`."""
 
-    experiment: str
-    series: str
+    experiment: ExperimentName
+    series: SeriesKey
     op: Op
     value: float
-    hold_seconds: float = 60.0
+    hold_seconds: Seconds = 60.0
     enabled: bool = True
 
     def validate(self) -> ThresholdRuleCreate:
@@ -126,11 +139,11 @@ class ThresholdRuleCreate(msgspec.Struct, kw_only=True):
 
 
 class ThresholdRulePatch(msgspec.Struct, kw_only=True):
-    experiment: str | None = None
-    series: str | None = None
+    experiment: ExperimentName | None = None
+    series: SeriesKey | None = None
     op: Op | None = None
     value: float | None = None
-    hold_seconds: float | None = None
+    hold_seconds: Seconds | None = None
     enabled: bool | None = None
 
 

@@ -17,6 +17,7 @@ class ErrorBody(msgspec.Struct, kw_only=True):
 class ApiError(Exception):
     status = 500
     code = "internal_error"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -36,6 +37,7 @@ class BadRequest(ApiError):
 
 class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(ApiError):

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from .base import Scalar, Wire
+from msgspec import Meta
+
+from .base import Wire
 from .errors import BadRequest
 from .fleet import UnitHealth, UnitVersions
 from .names import (
+    Address,
+    ArgStr,
+    ArgValue,
+    ConfigName,
+    Description,
+    EnvName,
+    ExperimentName,
+    OptionName,
+    SettingName,
+    Sha256,
+    TokenName,
+    UnitName,
+    Value,
+    check_arg,
     check_config_override,
+    check_env_name,
     check_experiment,
     check_option_key,
     check_setting,
@@ -26,6 +43,12 @@ Trigger = Literal["ui", "api", "schedule", "profile"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "cancelled", "interrupted"})
 
 
+# A list of distinct unit names (msgspec checks each name; `validate()` the duplicates).
+UnitList = Annotated[list[UnitName], Meta(extra_json_schema={"uniqueItems": True})]
+Port = Annotated[int, Meta(ge=1, le=65535)]
+Model = Annotated[str, Meta(max_length=100)]
+
+
 def check_units(units: list[str] | None, field: str = "$.units") -> None:
     if units is None:
         return
@@ -36,10 +59,10 @@ def check_units(units: list[str] | None, field: str = "$.units") -> None:
 
 
 class UnitCreate(Wire):
-    name: str
-    address: str | None = None
-    port: int = 4999
-    model: str | None = None
+    name: UnitName
+    address: Address | None = None
+    port: Port = 4999
+    model: Model | None = None
 
     def validate(self) -> UnitCreate:
         check_unit(self.name, "$.name")
@@ -51,9 +74,9 @@ class UnitCreate(Wire):
 
 
 class UnitPatch(Wire):
-    address: str | None = None
-    port: int | None = None
-    model: str | None = None
+    address: Address | None = None
+    port: Port | None = None
+    model: Model | None = None
     active: bool | None = None
 
 
@@ -72,8 +95,8 @@ class Unit(Wire):
 
 
 class ExperimentCreate(Wire):
-    name: str
-    description: str = ""
+    name: ExperimentName
+    description: Description = ""
 
     def validate(self) -> ExperimentCreate:
         check_experiment(self.name, "$.name")
@@ -82,7 +105,7 @@ class ExperimentCreate(Wire):
 
 
 class ExperimentPatch(Wire):
-    description: str | None = None
+    description: Description | None = None
 
 
 class Experiment(Wire):
@@ -94,7 +117,7 @@ class Experiment(Wire):
 
 
 class AssignmentsPut(Wire):
-    units: list[str]
+    units: UnitList
     move: bool = False  # units assigned to another experiment move here only when true (else 409)
 
     def validate(self) -> AssignmentsPut:
@@ -110,12 +133,14 @@ class Assignment(Wire):
 
 
 class JobStartRequest(Wire):
-    units: list[str] | None = None
-    options: dict[str, Scalar] = {}
-    args: list[str] = []
-    env: dict[str, str] = {}
+    """Options, args and env travel to the agents' `pio`: the agents' own rules apply here already."""
+
+    units: UnitList | None = None
+    options: dict[OptionName, ArgValue] = {}
+    args: list[ArgStr] = []
+    env: dict[EnvName, ArgStr] = {}
     # `pio run --config-override SECTION KEY VALUE` for this run only, the agent's rule (names.py)
-    config_overrides: list[tuple[str, str, str]] = []
+    config_overrides: list[tuple[ConfigName, ConfigName, ArgStr]] = []
 
     def validate(self) -> JobStartRequest:
         check_units(self.units)
@@ -123,14 +148,17 @@ class JobStartRequest(Wire):
             check_config_override(override, f"$.config_overrides[{i}]")
         for key, value in self.options.items():
             check_option_key(key, f"$.options.{key[:40]}")
-            check_value(value, f"$.options.{key}")
+            check_arg(value, f"$.options.{key}")
         for i, arg in enumerate(self.args):
-            check_value(arg, f"$.args[{i}]")
+            check_arg(arg, f"$.args[{i}]")
+        for key, text in self.env.items():
+            check_env_name(key, f"$.env.{key[:40]}")
+            check_arg(text, f"$.env.{key}")
         return self
 
 
 class JobStopRequest(Wire):
-    units: list[str] | None = None
+    units: UnitList | None = None
 
     def validate(self) -> JobStopRequest:
         check_units(self.units)
@@ -138,8 +166,8 @@ class JobStopRequest(Wire):
 
 
 class SettingsPatch(Wire):
-    settings: dict[str, Scalar]
-    units: list[str] | None = None
+    settings: Annotated[dict[SettingName, Value], Meta(min_length=1)]
+    units: UnitList | None = None
 
     def validate(self) -> SettingsPatch:
         check_units(self.units)
@@ -186,6 +214,13 @@ class Operation(Wire):
 
 class OperationAnswer(Wire):
     operation: Operation
+
+
+class OperationsPage(Wire):
+    """GET /api/operations: newest first; `next` is the `before` of the following page."""
+
+    operations: list[Operation]
+    next: str | None = None
 
 
 class RunningJob(Wire):
@@ -242,13 +277,28 @@ def parse_instant(value: str, field: str) -> datetime:
 EXPORT_MAX_HOURS = 24 * 366 * 10
 
 
+# `last_hours` excludes `since` and `until` (validate() says so too)
+_ONE_RANGE = {
+    "not": {
+        "anyOf": [
+            {
+                "required": ["last_hours", other],
+                "properties": {"last_hours": {"type": "number"}, other: {"type": "string"}},
+            }
+            for other in ("since", "until")
+        ]
+    }
+}
+Instant = Annotated[str, Meta(max_length=40, description="ISO 8601 with a UTC offset")]
+
+
 class ExportRequest(Wire):
-    experiments: list[str] | Literal["all"]
+    experiments: Annotated[list[ExperimentName], Meta(min_length=1)] | Literal["all"]
     datasets: list[str] = []
     # a time range: `since` / `until` (either may be left open), or the last N hours up to now
-    since: str | None = None
-    until: str | None = None
-    last_hours: float | None = None
+    since: Instant | None = None
+    until: Instant | None = None
+    last_hours: Annotated[float, Meta(gt=0, le=EXPORT_MAX_HOURS)] | None = None
     format: Literal["csv", "parquet"] = "csv"
 
     def validate(self) -> ExportRequest:
@@ -269,9 +319,13 @@ class ExportRequest(Wire):
         return self
 
 
+# The body of POST /api/exports as documented: with its one cross-field rule (validate() checks it too)
+ExportRequestSchema = Annotated[ExportRequest, Meta(extra_json_schema=_ONE_RANGE)]
+
+
 class ConfigFilePut(Wire):
     content: str
-    sha256: str | None = None
+    sha256: Sha256 | None = None  # when given, saved only if the current file has this hash (else 409)
 
 
 class ConfigFile(Wire):
@@ -281,8 +335,28 @@ class ConfigFile(Wire):
     updated_at: str | None = None
 
 
+class ConfigFiles(Wire):
+    files: list[ConfigFile]  # `content` left empty in this list
+
+
+class ConfigHistory(Wire):
+    history: list[ConfigFile]
+
+
+class UnitCheck(Wire):
+    """POST /api/units/<unit>/check: the agent answered and accepted our token."""
+
+    unit: str
+    reachable: bool
+    token_accepted: bool
+    agent: str
+    versions: Any
+    presence: Presence
+    last_seen: str | None
+
+
 class TokenCreate(Wire):
-    name: str
+    name: TokenName
     role: Literal["viewer", "operator", "admin"] | None = None  # default: the creator's role
 
     def validate(self) -> TokenCreate:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 
 from .base import Wire
 from .errors import BadRequest
@@ -13,7 +15,10 @@ ROLES: tuple[str, ...] = ("viewer", "operator", "admin")  # each includes the on
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1000  # a hash of a megabyte is a denial of service, not a password
 
-_USER = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+USER_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+_USER = re.compile(USER_PATTERN)
+UserName = Annotated[str, Meta(pattern=USER_PATTERN, max_length=64, description="A user name")]
+Password = Annotated[str, Meta(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 
 
 def role_rank(role: str) -> int:
@@ -25,7 +30,7 @@ def lower_role(a: str, b: str) -> str:
 
 
 def check_user_name(value: str, field: str = "$.name") -> str:
-    if not isinstance(value, str) or not _USER.match(value):
+    if not isinstance(value, str) or not _USER.fullmatch(value):
         raise BadRequest(
             f"Invalid user name at `{field}`: 1-64 lowercase letters, digits, '_', '.' or '-', "
             "starting with a letter or digit."
@@ -44,8 +49,8 @@ def check_password(password: str, name: str, field: str = "$.password") -> str:
 
 
 class UserCreate(Wire):
-    name: str
-    password: str
+    name: UserName
+    password: Password
     role: Role = "viewer"
 
     def validate(self) -> UserCreate:
@@ -55,8 +60,22 @@ class UserCreate(Wire):
 
 
 class UserPatch(Wire):
-    password: str | None = None
+    password: Password | None = None
     role: Role | None = None
+
+
+# PATCH /api/users/<name> as documented: something to change (the view says so too)
+UserPatchSchema = Annotated[
+    UserPatch,
+    Meta(
+        extra_json_schema={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("password", "role")
+            ]
+        }
+    ),
+]
 
 
 class User(Wire):
@@ -77,7 +96,7 @@ class Me(Wire):
 class PasswordCheck(Wire):
     """`POST /api/reauth`: the signed-in user's password again, for dangerous actions."""
 
-    password: str
+    password: Annotated[str, Meta(max_length=PASSWORD_MAX)]
 
 
 class SetupAdmin(Wire):

@@ -8,15 +8,27 @@ Checks that need the store (the experiment exists, the job is known) are the lea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from msgspec import Meta
 
 from . import cron
 from .base import Wire
 from .errors import BadRequest
 from .leader import ExportRequest, JobStartRequest, JobStopRequest, Operation, SettingsPatch
-from .names import check_experiment, check_file_name, check_job, check_value
+from .names import (
+    DISPLAY_NAME_PATTERN,
+    ExperimentName,
+    FileName,
+    JobName,
+    check_experiment,
+    check_file_name,
+    check_job,
+)
 
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 366 * 86400.0
@@ -47,7 +59,7 @@ def check_timezone(name: str, field: str = "$.trigger.timezone") -> str:
 
 
 class IntervalTrigger(Wire, kw_only=True, tag_field="type", tag="interval"):
-    seconds: float
+    seconds: Annotated[float, Meta(ge=MIN_INTERVAL, le=MAX_INTERVAL)]
     start: str | None = None  # first firing `seconds` after this (default: the schedule's creation)
 
     def validate(self) -> IntervalTrigger:
@@ -105,8 +117,8 @@ def _check_target(experiment: str, job: str | None = None) -> None:
 # msgspec Structs take one base with fields: each action extends the API body it stands for and adds the
 # experiment (and job) the URL carries there.
 class JobStartAction(JobStartRequest, kw_only=True, tag_field="kind", tag="job.start"):
-    experiment: str
-    job: str
+    experiment: ExperimentName
+    job: JobName
 
     def validate(self) -> JobStartAction:
         _check_target(self.experiment, self.job)
@@ -115,8 +127,8 @@ class JobStartAction(JobStartRequest, kw_only=True, tag_field="kind", tag="job.s
 
 
 class JobStopAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.stop"):
-    experiment: str
-    job: str
+    experiment: ExperimentName
+    job: JobName
 
     def validate(self) -> JobStopAction:
         _check_target(self.experiment, self.job)
@@ -125,8 +137,8 @@ class JobStopAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.sto
 
 
 class JobPauseAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.pause"):
-    experiment: str
-    job: str
+    experiment: ExperimentName
+    job: JobName
 
     def validate(self) -> JobPauseAction:
         _check_target(self.experiment, self.job)
@@ -135,8 +147,8 @@ class JobPauseAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.pa
 
 
 class JobResumeAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.resume"):
-    experiment: str
-    job: str
+    experiment: ExperimentName
+    job: JobName
 
     def validate(self) -> JobResumeAction:
         _check_target(self.experiment, self.job)
@@ -145,7 +157,7 @@ class JobResumeAction(JobStopRequest, kw_only=True, tag_field="kind", tag="job.r
 
 
 class StopAllAction(JobStopRequest, kw_only=True, tag_field="kind", tag="jobs.stop_all"):
-    experiment: str
+    experiment: ExperimentName
 
     def validate(self) -> StopAllAction:
         _check_target(self.experiment)
@@ -154,8 +166,8 @@ class StopAllAction(JobStopRequest, kw_only=True, tag_field="kind", tag="jobs.st
 
 
 class JobSettingsAction(SettingsPatch, kw_only=True, tag_field="kind", tag="job.settings"):
-    experiment: str
-    job: str
+    experiment: ExperimentName
+    job: JobName
 
     def validate(self) -> JobSettingsAction:
         _check_target(self.experiment, self.job)
@@ -170,8 +182,8 @@ class ExportAction(ExportRequest, kw_only=True, tag_field="kind", tag="export"):
 
 
 class ProfileRunAction(Wire, kw_only=True, tag_field="kind", tag="profile.run"):
-    experiment: str
-    profile: str
+    experiment: ExperimentName
+    profile: FileName
 
     def validate(self) -> ProfileRunAction:
         _check_target(self.experiment)
@@ -191,17 +203,26 @@ Action = (
 )
 
 
+NAME_MAX = 200
+ScheduleName = Annotated[str, Meta(pattern=DISPLAY_NAME_PATTERN, min_length=1, max_length=NAME_MAX)]
+_NAME = re.compile(DISPLAY_NAME_PATTERN)
+
+
 def _check_name(name: str) -> None:
-    check_value(name, "$.name", 200)
     if not name.strip():
         raise BadRequest("Empty schedule name at `$.name`.")
+    if len(name) > NAME_MAX or not _NAME.fullmatch(name):
+        raise BadRequest(
+            f"Invalid schedule name at `$.name`: at most {NAME_MAX} characters, no line breaks, not starting "
+            "with a space or '-'."
+        )
 
 
 # -- bodies and answers -----------------------------------------------------------------------------
 
 
 class ScheduleCreate(Wire):
-    name: str
+    name: ScheduleName
     trigger: Trigger
     action: Action
     enabled: bool = True
@@ -216,7 +237,7 @@ class ScheduleCreate(Wire):
 class SchedulePatch(Wire):
     """Any of the POST fields; what is given is validated as on POST."""
 
-    name: str | None = None
+    name: ScheduleName | None = None
     trigger: Trigger | None = None
     action: Action | None = None
     enabled: bool | None = None

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
 from flask import Flask, current_app, request
 
+from cluster_schema.agent import CLUSTER_TOKEN_PATTERN
 from cluster_schema.errors import BadRequest, Unauthorized
 
 from .config import ConfigError, Settings
@@ -82,14 +84,7 @@ class Token:
         return self._value
 
     def replace(self, new: str) -> None:
-        new = new.strip()
-        if (
-            len(new) < MIN_LENGTH
-            or len(new) > 512
-            or new.lower() in PLACEHOLDERS
-            or not new.isprintable()
-            or " " in new
-        ):
+        if not re.fullmatch(CLUSTER_TOKEN_PATTERN, new) or new.lower() in PLACEHOLDERS:
             raise BadRequest(f"Invalid token at `$.token`: {MIN_LENGTH}-512 printable characters, no spaces.")
         from .config_files import write_atomic  # the same temp-file, fsync, rename as config files
 

@@ -15,12 +15,15 @@ log = logging.getLogger("unit_agent.web")
 
 
 def _api_error(exc: ApiError) -> Response:
-    return json_response(exc.body(), exc.status)
+    return json_response(exc.body(), exc.status, exc.headers)
 
 
 def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's own errors (routing 404, 405, 413...) in the contract's body, keeping the headers the
+    exception carries: a 405 says which methods exist in `Allow` (RFC 9110)."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    return json_response(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return json_response(ErrorBody(error=code, message=exc.description or exc.name), exc.code or 500, headers)
 
 
 def _unexpected(exc: Exception) -> Response:

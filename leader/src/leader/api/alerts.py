@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 
 from cluster_schema.alerts import (
     Alert,
@@ -19,16 +19,16 @@ from cluster_schema.alerts import (
     ThresholdRuleCreate,
     ThresholdRulePatch,
 )
-from cluster_schema.errors import BadRequest, NotFound
+from cluster_schema.errors import BadRequest, Conflict, NotFound
 from cluster_schema.names import check_experiment
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import Route, enum
 
 from .. import alerts, contrib
 from ..auth import requires
 from ..db import alert_rules as rules_db
 from ..db import alerts as alerts_db
 from ..db import get_db
-from ..http import body, json_response, query_int
+from ..http import body, json_response, query_arg, query_int
 
 bp = Blueprint("alerts", __name__)
 STATES = ("open", "resolved", "all")
@@ -38,20 +38,25 @@ def _check_rule(experiment: str | None, series: str | None) -> None:
     if experiment is not None:
         check_experiment(experiment, "$.experiment")
         if get_db().execute("SELECT 1 FROM experiments WHERE name = ?", (experiment,)).fetchone() is None:
-            raise BadRequest(f"Unknown experiment {experiment!r} at `$.experiment`.")
+            raise Conflict(f"Unknown experiment {experiment!r} at `$.experiment`.")
     if series is not None:
-        keys = sorted(c.key for c in contrib.charts(current_app.config["CONTRIB_DIR"]))
+        keys = series_keys(current_app)
         if series not in keys:
             raise BadRequest(f"Unknown series {series!r} at `$.series`: one of {', '.join(keys)}.")
+
+
+def series_keys(app: Flask) -> list[str]:
+    """What a threshold rule may watch: this leader's chart descriptors (the document lists them)."""
+    return sorted(c.key for c in contrib.charts(app.config["CONTRIB_DIR"]))
 
 
 @bp.get("/alerts")
 @requires("viewer")
 def list_alerts() -> Response:
-    state = request.args.get("state", "all")
+    state = query_arg("state", "all") or ""
     if state not in STATES:
         raise BadRequest(f"Invalid value at `?state`: one of {', '.join(STATES)}.")
-    kind = request.args.get("kind") or None
+    kind = query_arg("kind")
     if kind is not None and kind not in get_args(AlertKind):
         raise BadRequest(f"Invalid value at `?kind`: one of {', '.join(get_args(AlertKind))}.")
     limit = query_int("limit", 100, lo=1, hi=1000)
@@ -124,20 +129,55 @@ def delete_rule(rule_id: int) -> Response:
 def send_test() -> Response:
     """Sends to every enabled channel now and answers the test alert with each delivery's outcome."""
     if not rules_db.targets(get_db()):
-        raise BadRequest("No alert channel is configured: PUT /api/alerts/channels first.")
+        raise Conflict("No alert channel is configured: PUT /api/alerts/channels first.")
     alert_id = alerts.send_test(current_app.config["DATABASE"], dict(current_app.config))
     return json_response(alerts_db.get(get_db(), alert_id), 201)
 
 
 ROUTES = [
-    Route("GET", "/api/alerts", None, list[Alert], summary="?state=open|resolved|all&kind=&limit="),
-    Route("GET", "/api/alerts/<alert_id>", None, Alert),
+    Route(
+        "GET",
+        "/api/alerts",
+        None,
+        list[Alert],
+        summary="Alerts, newest first",
+        query={
+            "state": enum(STATES),
+            "kind": enum(get_args(AlertKind)),
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        },
+    ),
+    Route("GET", "/api/alerts/<int:alert_id>", None, Alert),
     Route("GET", "/api/alerts/channels", None, AlertChannelsView),
     Route("PUT", "/api/alerts/channels", AlertChannels, AlertChannelsView, summary="Password is write-only"),
     Route("GET", "/api/alerts/rules", None, AlertRules),
     Route("PATCH", "/api/alerts/rules/builtin", BuiltinRulesPatch, BuiltinRules),
-    Route("POST", "/api/alerts/rules", ThresholdRuleCreate, ThresholdRule, 201),
-    Route("PATCH", "/api/alerts/rules/<rule_id>", ThresholdRulePatch, ThresholdRule),
-    Route("DELETE", "/api/alerts/rules/<rule_id>", None, None, 204),
-    Route("POST", "/api/alerts/test", None, Alert, 201, summary="Send a test alert to every channel now"),
+    Route(
+        "POST",
+        "/api/alerts/rules",
+        ThresholdRuleCreate,
+        ThresholdRule,
+        201,
+        "A threshold rule (409: unknown experiment)",
+        errors=(409,),
+        headers=("Location",),
+    ),
+    Route(
+        "PATCH",
+        "/api/alerts/rules/<int:rule_id>",
+        ThresholdRulePatch,
+        ThresholdRule,
+        summary="Edit a threshold rule (409: unknown experiment)",
+        errors=(409,),
+    ),
+    Route("DELETE", "/api/alerts/rules/<int:rule_id>", None, None, 204),
+    Route(
+        "POST",
+        "/api/alerts/test",
+        None,
+        Alert,
+        201,
+        summary="Send a test alert to every channel now (409: no channel configured)",
+        errors=(409,),
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from cluster_schema.openapi import Route
 from cluster_schema.people import AuditPage
@@ -10,7 +10,7 @@ from cluster_schema.people import AuditPage
 from .. import auth
 from ..db import audit as audit_db
 from ..db import get_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 
 bp = Blueprint("audit", __name__)
 
@@ -23,8 +23,8 @@ def audit() -> Response:
         get_db(),
         before=before or None,
         limit=query_int("limit", 100, lo=1, hi=audit_db.MAX_LIMIT),
-        action=request.args.get("action") or None,
-        actor=request.args.get("actor") or None,
+        action=query_arg("action") or None,
+        actor=query_arg("actor") or None,
     )
     return json_response(page)
 
@@ -36,5 +36,11 @@ ROUTES = [
         None,
         AuditPage,
         summary="Audit trail, newest first; filters action, actor; `before` = a page's `next`",
+        query={
+            "before": {"type": "integer", "minimum": 0, "maximum": 2**62},
+            "limit": {"type": "integer", "minimum": 1, "maximum": audit_db.MAX_LIMIT},
+            "action": {"type": "string"},
+            "actor": {"type": "string"},
+        },
     )
 ]

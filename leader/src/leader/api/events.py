@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response
 
 from cluster_schema.names import check_experiment
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import Route, sse_event
 
 from .. import sse
 from ..auth import requires
@@ -58,12 +58,17 @@ def _stream(db: sqlite3.Connection, exp: str, after: int, *, resumed: bool) -> I
     yield from sse.follow(poll_once)
 
 
+EVENT_ID = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "resume after this event"}
 ROUTES = [
     Route(
         "GET",
         "/api/experiments/<exp>/events",
         None,
-        None,
-        summary="text/event-stream: job_state, setting, reading, log, operation; honours Last-Event-ID",
+        sse_event(("job_state", "setting", "reading", "log", "operation", "reset")),
+        summary="Server-sent events: job_state, setting, reading, log, operation (id = change sequence; "
+        "`Last-Event-ID` resumes), reset",
+        query={"after": EVENT_ID},
+        request_headers={"Last-Event-ID": EVENT_ID},
+        media_type="text/event-stream",
     )
 ]

@@ -93,17 +93,29 @@ def unassign(exp: str, unit: str) -> Response:
 
 ROUTES = [
     Route("GET", "/api/experiments", None, list[Experiment], summary="List experiments"),
-    Route("POST", "/api/experiments", ExperimentCreate, Experiment, 201, "Create an experiment"),
+    Route(
+        "POST",
+        "/api/experiments",
+        ExperimentCreate,
+        Experiment,
+        201,
+        "Create an experiment",
+        errors=(409,),
+        headers=("Location",),
+    ),
     Route("GET", "/api/experiments/<exp>", None, Experiment),
     Route("PATCH", "/api/experiments/<exp>", ExperimentPatch, Experiment),
-    Route("DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (refused while units are assigned)"),
+    Route(
+        "DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (409 while units are assigned)", (409,)
+    ),
     Route("GET", "/api/experiments/<exp>/units", None, ExperimentUnits, summary="Assigned units, labels"),
     Route(
         "PUT",
         "/api/experiments/<exp>/units",
         AssignmentsPut,
         ExperimentUnits,
-        summary="Set assigned units (units of another experiment move only with `move`, else 409)",
+        summary="Set assigned units (unknown units, or units of another experiment without `move`: 409)",
+        errors=(409,),
     ),
     Route(
         "PUT",
@@ -111,6 +123,7 @@ ROUTES = [
         LabelPut,
         ExperimentUnits,
         summary="Label a unit in this experiment (an empty label removes it)",
+        errors=(409,),
     ),
     Route("DELETE", "/api/experiments/<exp>/units/<unit>", None, None, 204, "Unassign one unit"),
 ]

@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, Response, current_app, send_file
 from flask.blueprints import BlueprintSetupState
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
-from cluster_schema.leader import ExportRequest, OperationAnswer
-from cluster_schema.openapi import Route
+from cluster_schema.leader import ExportRequest, ExportRequestSchema, OperationAnswer
+from cluster_schema.openapi import WAIT, Route
 
 from .. import exports
 from ..auth import requires
@@ -17,6 +17,7 @@ from ..db import get_db
 from ..db import operations as ops_db
 from ..http import MAX_WAIT, body, query_float
 from ..operations.submit import accepted, submit, trigger
+from .operations import OperationId
 
 bp = Blueprint("exports", __name__)
 
@@ -38,7 +39,7 @@ def create_export() -> Response:
         raise BadRequest(
             f"Unknown dataset at `$.datasets`: {', '.join(unknown)}; one of {', '.join(available)}."
         )
-    if req.format != "csv":
+    if req.format not in exports.FORMATS:
         raise BadRequest(
             "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
         )
@@ -75,10 +76,21 @@ ROUTES = [
     Route(
         "POST",
         "/api/exports",
-        ExportRequest,
+        ExportRequestSchema,
         OperationAnswer,
         202,
         "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",
+        query={"wait": WAIT},
+        headers=("Location",),
     ),
-    Route("GET", "/api/exports/<op_id>", None, None, summary="The finished export (application/zip)"),
+    Route(
+        "GET",
+        "/api/exports/<op_id>",
+        None,
+        None,
+        summary="The finished export (409 while it runs; 404 when gone)",
+        errors=(409,),
+        params={"op_id": OperationId},
+        media_type="application/zip",
+    ),
 ]

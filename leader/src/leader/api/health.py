@@ -32,4 +32,4 @@ def health() -> Response:
     )
 
 
-ROUTES = [Route("GET", "/api/health", None, HealthAnswer, summary="Liveness, no credentials")]
+ROUTES = [Route("GET", "/api/health", None, HealthAnswer, summary="Liveness, no credentials", public=True)]

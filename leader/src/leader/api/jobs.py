@@ -14,7 +14,7 @@ from cluster_schema.leader import (
     SettingsPatch,
 )
 from cluster_schema.names import check_experiment, check_job
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import WAIT, Route
 
 from ..auth import requires
 from ..db import experiments as exp_db
@@ -111,37 +111,31 @@ def running(exp: str) -> Response:
     return json_response([j for j in job_states.running_jobs(get_db(), exp) if j.unit in units])
 
 
+def _operation(method: str, path: str, request: type, summary: str) -> Route:
+    """409: a unit given is not assigned to the experiment, or no unit would be acted on."""
+    return Route(
+        method,
+        path,
+        request,
+        OperationAnswer,
+        202,
+        summary,
+        (409,),
+        query={"wait": WAIT},
+        headers=("Location",),
+    )
+
+
 ROUTES = [
-    Route(
-        "POST",
-        "/api/experiments/<exp>/jobs/<job>/start",
-        JobStartRequest,
-        OperationAnswer,
-        202,
-        "Start a job",
+    _operation("POST", "/api/experiments/<exp>/jobs/<job>/start", JobStartRequest, "Start a job"),
+    _operation("POST", "/api/experiments/<exp>/jobs/<job>/stop", JobStopRequest, "Stop a job"),
+    _operation("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, "Stop every job"),
+    _operation("PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, "Change settings"),
+    _operation(
+        "POST", "/api/experiments/<exp>/jobs/<job>/pause", JobUnitsRequest, "Pause a job (state: sleeping)"
     ),
-    Route(
-        "POST", "/api/experiments/<exp>/jobs/<job>/stop", JobStopRequest, OperationAnswer, 202, "Stop a job"
-    ),
-    Route("POST", "/api/experiments/<exp>/jobs/stop", JobStopRequest, OperationAnswer, 202, "Stop every job"),
-    Route(
-        "PATCH", "/api/experiments/<exp>/jobs/<job>/settings", SettingsPatch, OperationAnswer, 202, "Settings"
-    ),
-    Route(
-        "POST",
-        "/api/experiments/<exp>/jobs/<job>/pause",
-        JobUnitsRequest,
-        OperationAnswer,
-        202,
-        "Pause a job (its state becomes sleeping)",
-    ),
-    Route(
-        "POST",
-        "/api/experiments/<exp>/jobs/<job>/resume",
-        JobUnitsRequest,
-        OperationAnswer,
-        202,
-        "Resume a paused job (its state becomes ready)",
+    _operation(
+        "POST", "/api/experiments/<exp>/jobs/<job>/resume", JobUnitsRequest, "Resume a job (state: ready)"
     ),
     Route(
         "GET", "/api/experiments/<exp>/jobs/running", None, list[RunningJob], summary="Running jobs per unit"

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.leader import LogsPage
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import Route, enum
 
 from ..auth import requires
 from ..db import get_db
 from ..db import logs as logs_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 
 bp = Blueprint("logs", __name__)
 
 
+# Filters are matched, not parsed: only their length is bounded (so that a request line stays < 4 KB).
+MAX_LENGTH = {"experiment": 100, "unit": 63, "job": 64, "min_level": 20, "before": 100}
+
+
 def _arg(name: str) -> str | None:
-    value = request.args.get(name)
-    if value is not None and len(value) > 200:
-        raise BadRequest(f"Too long at `?{name}`: 200 characters at most.")
+    value = query_arg(name)
+    if value is not None and len(value) > MAX_LENGTH[name]:
+        raise BadRequest(f"Too long at `?{name}`: {MAX_LENGTH[name]} characters at most.")
     return value or None
 
 
@@ -44,6 +48,14 @@ ROUTES = [
         "/api/logs",
         None,
         LogsPage,
-        summary="Logs, newest first; filters experiment, unit, job, min_level; `before` = a page's `next`",
+        summary="Logs, newest first; `before` = a page's `next` (an opaque cursor)",
+        query={
+            **{
+                name: {"type": "string", "maxLength": MAX_LENGTH[name]}
+                for name in ("experiment", "unit", "job")
+            },
+            "min_level": enum(logs_db.LOG_LEVELS),
+            "limit": {"type": "integer", "minimum": 1, "maximum": logs_db.MAX_LIMIT},
+        },
     )
 ]

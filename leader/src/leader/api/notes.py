@@ -45,6 +45,8 @@ ROUTES = [
         NoteCreate,
         LogEntry,
         201,
-        "Add a manual note to the experiment's log (source `user`, with its author)",
+        "Add a manual note to the experiment's log (source `user`, with its author; 409: `unit` is not "
+        "assigned to the experiment)",
+        errors=(409,),
     )
 ]

@@ -4,39 +4,45 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from typing import Annotated
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
+from msgspec import Meta
 
 from cluster_schema.errors import BadRequest, Conflict
-from cluster_schema.leader import FINISHED, Operation, OperationAnswer
-from cluster_schema.openapi import Route
+from cluster_schema.leader import FINISHED, OperationAnswer, OperationsPage
+from cluster_schema.openapi import WAIT, Route, enum, sse_event
 
 from .. import sse
 from ..auth import requires
 from ..db import get_db
 from ..db import operations as ops_db
-from ..http import json_response, query_int
+from ..http import json_response, query_arg, query_int
 from ..operations.submit import accepted, start
 
 bp = Blueprint("operations", __name__)
 
+OperationId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
 STATUSES = ("queued", "running", *sorted(FINISHED))
 
 
 @bp.get("/operations")
 @requires("viewer")
 def list_operations() -> Response:
-    status = request.args.get("status") or None
+    for name in ("kind", "before"):
+        if len(query_arg(name) or "") > 100:
+            raise BadRequest(f"Too long at `?{name}`: 100 characters at most.")
+    status = query_arg("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequest(f"Invalid `?status`: one of {', '.join(STATUSES)}.")
     ops = ops_db.list_operations(
         get_db(),
-        kind=request.args.get("kind") or None,
+        kind=query_arg("kind") or None,
         status=status,
-        before=request.args.get("before") or None,
+        before=query_arg("before") or None,
         limit=query_int("limit", 50, lo=1, hi=500),
     )
-    return json_response({"operations": ops, "next": ops[-1].id if ops else None})
+    return json_response(OperationsPage(operations=ops, next=ops[-1].id if ops else None))
 
 
 @bp.get("/operations/<op_id>")
@@ -109,10 +115,56 @@ def _stream(db: sqlite3.Connection, op_id: str, after: int) -> Iterator[str]:
     yield from sse.follow(poll_once)
 
 
+_ID = {"op_id": OperationId}
+LINE = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "resume after this line"}
 ROUTES = [
-    Route("GET", "/api/operations", None, list[Operation], summary="Operations, newest first"),
-    Route("GET", "/api/operations/<op_id>", None, OperationAnswer, summary="One operation with its steps"),
-    Route("POST", "/api/operations/<op_id>/cancel", None, OperationAnswer, 202, "Cancel"),
-    Route("POST", "/api/operations/<op_id>/retry", None, OperationAnswer, 202, "Retry the unfinished units"),
-    Route("GET", "/api/operations/<op_id>/events", None, None, summary="text/event-stream of the operation"),
+    Route(
+        "GET",
+        "/api/operations",
+        None,
+        OperationsPage,
+        summary="Operations, newest first; `before` = a page's `next` (an operation id) or a time",
+        query={
+            "kind": {"type": "string", "maxLength": 100},
+            "status": enum(STATUSES),
+            "before": {"type": "string", "maxLength": 100},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 500},
+        },
+    ),
+    Route("GET", "/api/operations/<op_id>", None, OperationAnswer, summary="One operation", params=_ID),
+    Route(
+        "POST",
+        "/api/operations/<op_id>/cancel",
+        None,
+        OperationAnswer,
+        202,
+        "Cancel (409 when it already finished)",
+        errors=(409,),
+        params=_ID,
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
+    Route(
+        "POST",
+        "/api/operations/<op_id>/retry",
+        None,
+        OperationAnswer,
+        202,
+        "Retry the unfinished units as a new operation (409 unless partial, interrupted or failed)",
+        errors=(409,),
+        params=_ID,
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
+    Route(
+        "GET",
+        "/api/operations/<op_id>/events",
+        None,
+        sse_event(("state", "line", "step", "done")),
+        summary="Server-sent events: state, line (id = line seq; `Last-Event-ID` resumes), step, done",
+        params=_ID,
+        query={"after": LINE},
+        request_headers={"Last-Event-ID": LINE},
+        media_type="text/event-stream",
+    ),
 ]

@@ -6,14 +6,16 @@ A run is one `profile.run` operation with its plan (`leader.profiles.runs` start
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
 from flask import Blueprint, Flask, Response
 from flask.blueprints import BlueprintSetupState
+from msgspec import Meta
+from werkzeug.routing import BaseConverter
 
 from cluster_schema.leader import OperationAnswer
-from cluster_schema.names import check_experiment, check_file_name
-from cluster_schema.openapi import Route
+from cluster_schema.names import FILE_MAX, FILE_PATTERN, check_experiment, check_file_name
+from cluster_schema.openapi import WAIT, Route
 from cluster_schema.profiles import (
     DiagnosticsAnswer,
     ProfileAnswer,
@@ -36,9 +38,29 @@ bp = Blueprint("profiles", __name__)
 KIND = runs.KIND
 
 
+class ProfileNameConverter(BaseConverter):
+    """`<profile:name>`: any segment but `validate`, so that /api/profiles/validate is that route's alone
+    (its OPTIONS and 405s list its methods only, not those of a profile named so)."""
+
+    regex = r"(?!validate$)[^/]+"
+
+
+# FileName, minus the route beside it; a profile cannot be named `validate`
+ProfileName = Annotated[
+    str,
+    Meta(
+        pattern=FILE_PATTERN,
+        min_length=1,
+        max_length=FILE_MAX,
+        extra_json_schema={"not": {"const": "validate"}},
+    ),
+]
+
+
 @bp.record_once
 def _register_task(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
+    app.url_map.converters["profile"] = ProfileNameConverter  # before the routes below are added
 
     @app.extensions["leader.huey"].task(name="run_profile")
     def run_profile(_op_id: str) -> None:
@@ -62,14 +84,14 @@ def validate() -> Response:
     return json_response(DiagnosticsAnswer(diagnostics=load(body(ProfileValidate).yaml).diagnostics))
 
 
-@bp.get("/profiles/<name>")
+@bp.get("/profiles/<profile:name>")
 @requires("viewer")
 def get_profile(name: str) -> Response:
     text = store.get_yaml(get_db(), check_file_name(name))
     return json_response(ProfileAnswer(name=name, yaml=text, diagnostics=load(text).diagnostics))
 
 
-@bp.put("/profiles/<name>")
+@bp.put("/profiles/<profile:name>")
 @requires("operator")
 def put_profile(name: str) -> Response:
     check_file_name(name)
@@ -83,7 +105,7 @@ def put_profile(name: str) -> Response:
     )
 
 
-@bp.delete("/profiles/<name>")
+@bp.delete("/profiles/<profile:name>")
 @requires("operator")
 def delete_profile(name: str) -> Response:
     store.delete(get_db(), check_file_name(name))
@@ -101,11 +123,41 @@ def run(exp: str, name: str) -> Response:
     )
 
 
+_NAME = {"name": ProfileName}
+# `validate` is not a profile name: that URL is POST /api/profiles/validate, 405 for other methods
+_NOT_VALIDATE = (405,)
 ROUTES = [
     Route("GET", "/api/profiles", None, list[ProfileSummary], summary="Saved experiment profiles"),
-    Route("GET", "/api/profiles/<name>", None, ProfileAnswer, summary="A profile's YAML and diagnostics"),
-    Route("PUT", "/api/profiles/<name>", ProfilePut, ProfileAnswer, 200, "Save a profile (201 when new)"),
-    Route("DELETE", "/api/profiles/<name>", None, None, 204, "Delete a profile"),
+    Route(
+        "GET",
+        "/api/profiles/<profile:name>",
+        None,
+        ProfileAnswer,
+        summary="A profile's YAML and diagnostics",
+        params=_NAME,
+        errors=_NOT_VALIDATE,
+    ),
+    Route(
+        "PUT",
+        "/api/profiles/<profile:name>",
+        ProfilePut,
+        ProfileAnswer,
+        200,
+        "Save a profile (201 when new; 400 `invalid_profile` with its diagnostics)",
+        params=_NAME,
+        errors=_NOT_VALIDATE,
+        answers={201: ProfileAnswer},
+    ),
+    Route(
+        "DELETE",
+        "/api/profiles/<profile:name>",
+        None,
+        None,
+        204,
+        "Delete a profile",
+        _NOT_VALIDATE,
+        params=_NAME,
+    ),
     Route(
         "POST", "/api/profiles/validate", ProfileValidate, DiagnosticsAnswer, summary="Validate, save nothing"
     ),
@@ -116,5 +168,7 @@ ROUTES = [
         OperationAnswer,
         202,
         "Run (or dry-run) a profile on an experiment: a `profile.run` operation with its plan",
+        query={"wait": WAIT},
+        headers=("Location",),
     ),
 ]

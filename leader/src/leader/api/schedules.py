@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import msgspec
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from cluster_schema import cron as cron_syntax
 from cluster_schema.errors import BadRequest, Conflict
@@ -32,7 +32,7 @@ from cluster_schema.schedules import (
 from ..auth import address, principal, requires
 from ..db import audit, get_db, transaction
 from ..db import schedules as sched_db
-from ..http import body, json_response, query_int
+from ..http import body, json_response, query_arg, query_int
 from ..operations.submit import accepted
 from ..schedules import actions
 from ..schedules.fire import fire
@@ -148,18 +148,25 @@ def run_now(schedule_id: int) -> Response:
 def history(schedule_id: int) -> Response:
     db = get_db()
     sched_db.get(db, schedule_id)
-    firings = sched_db.history(
-        db, schedule_id, request.args.get("before") or None, query_int("limit", 50, lo=1, hi=500)
-    )
+    firings = sched_db.history(db, schedule_id, _before(), query_int("limit", 50, lo=1, hi=500))
     return json_response(ScheduleHistory(history=firings, next=firings[-1].fired_at if firings else None))
+
+
+def _before() -> str | None:
+    before = query_arg("before") or None
+    if before is not None and len(before) > 100:
+        raise BadRequest("Too long at `?before`: 100 characters at most.")
+    return before
 
 
 @bp.get("/schedules/preview")
 @requires("viewer")
 def preview() -> Response:
     """`?expression=<cron>&timezone=<IANA>&count=5`: the next firing times, for the page's editor."""
-    expression = request.args.get("expression", "")
-    tz_name = request.args.get("timezone") or default_timezone(current_app)
+    expression = query_arg("expression", "") or ""
+    if len(expression) > 200:
+        raise BadRequest("Too long at `?expression`: 200 characters at most.")
+    tz_name = query_arg("timezone") or default_timezone(current_app)
     check_timezone(tz_name, "?timezone")
     cron_syntax.parse(expression, "?expression")
     count = query_int("count", 5, lo=1, hi=50)
@@ -175,23 +182,56 @@ def preview() -> Response:
     )
 
 
+_TIME = {"type": "string", "maxLength": 100}
 ROUTES = [
     Route("GET", "/api/schedules", None, list[Schedule], summary="Every schedule"),
-    Route("POST", "/api/schedules", ScheduleCreate, Schedule, 201, "Create a schedule"),
-    Route("GET", "/api/schedules/<schedule_id>", None, Schedule, summary="One schedule"),
     Route(
-        "PATCH", "/api/schedules/<schedule_id>", SchedulePatch, Schedule, summary="Edit, enable or disable"
+        "POST",
+        "/api/schedules",
+        ScheduleCreate,
+        Schedule,
+        201,
+        "Create a schedule (409: its experiment or profile is unknown)",
+        errors=(409,),
     ),
-    Route("DELETE", "/api/schedules/<schedule_id>", None, None, 204, "Delete a schedule"),
+    Route("GET", "/api/schedules/<int:schedule_id>", None, Schedule, summary="One schedule"),
     Route(
-        "POST", "/api/schedules/<schedule_id>/run", None, OperationAnswer, 202, "Run a schedule's action now"
+        "PATCH",
+        "/api/schedules/<int:schedule_id>",
+        SchedulePatch,
+        Schedule,
+        summary="Edit, enable or disable (409: its experiment or profile is unknown)",
+        errors=(409,),
     ),
-    Route("GET", "/api/schedules/<schedule_id>/history", None, ScheduleHistory, summary="Its firings"),
+    Route("DELETE", "/api/schedules/<int:schedule_id>", None, None, 204, "Delete a schedule"),
+    Route(
+        "POST",
+        "/api/schedules/<int:schedule_id>/run",
+        None,
+        OperationAnswer,
+        202,
+        "Run a schedule's action now (409: it was just run, or its action has nothing to act on)",
+        errors=(409,),
+        headers=("Location",),
+    ),
+    Route(
+        "GET",
+        "/api/schedules/<int:schedule_id>/history",
+        None,
+        ScheduleHistory,
+        summary="Its firings, newest first; `before` = a page's last time",
+        query={"before": _TIME, "limit": {"type": "integer", "minimum": 1, "maximum": 500}},
+    ),
     Route(
         "GET",
         "/api/schedules/preview",
         None,
         SchedulePreview,
-        summary="Next firing times of a cron expression",
+        summary="Next firing times of a cron expression (400 names what does not parse)",
+        query={
+            "expression": {"type": "string", "maxLength": 200},
+            "timezone": {"type": "string", "maxLength": 64},
+            "count": {"type": "integer", "minimum": 1, "maximum": 50},
+        },
     ),
 ]

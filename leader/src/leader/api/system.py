@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint, Response
 
 from cluster_schema.errors import NotFound
 from cluster_schema.leader import OperationAnswer
-from cluster_schema.names import ALL_UNITS, check_unit
-from cluster_schema.openapi import Route
+from cluster_schema.names import ALL_UNITS, UnitName, check_unit
+from cluster_schema.openapi import WAIT, Route, enum
 
 from ..auth import dangerous, requires
 from ..db import get_db
@@ -31,5 +33,16 @@ def system_action(unit: str, action: str) -> Response:
 
 
 ROUTES = [
-    Route("POST", "/api/units/<unit>/system/<action>", None, OperationAnswer, 202, "reboot|shutdown|update"),
+    Route(
+        "POST",
+        "/api/units/<unit>/system/<action>",
+        None,
+        OperationAnswer,
+        202,
+        "reboot|shutdown|update one unit or `$all` (409: no active unit)",
+        errors=(409,),
+        params={"unit": UnitName | Literal["$all"], "action": enum(SYSTEM_ACTIONS)},
+        query={"wait": WAIT},
+        headers=("Location",),
+    ),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from cluster_schema.errors import Forbidden
+from cluster_schema.errors import Forbidden, NotFound
 from cluster_schema.leader import Token, TokenCreate, TokenCreated
 from cluster_schema.openapi import Route
 from cluster_schema.people import role_rank
@@ -64,6 +64,8 @@ def create_token() -> Response:
 @bp.delete("/tokens/<int:token_id>")
 @auth.requires("viewer")
 def revoke(token_id: int) -> Response:
+    if token_id > 2**63 - 1:  # beyond an SQLite INTEGER: no such token
+        raise NotFound(f"No active API token with id {token_id}.")
     ident = auth.require_role("viewer")
     db = get_db()
     token = tokens_db.get(db, token_id)
@@ -87,5 +89,5 @@ ROUTES = [
         summary="Your active tokens (an admin: all); never the secret",
     ),
     Route("POST", "/api/tokens", TokenCreate, TokenCreated, 201, "Create; the token is shown once"),
-    Route("DELETE", "/api/tokens/<token_id>", None, None, 204, "Revoke (yours; an admin: any)"),
+    Route("DELETE", "/api/tokens/<int:token_id>", None, None, 204, "Revoke (yours; an admin: any)"),
 ]

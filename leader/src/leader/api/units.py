@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, current_app
 
 from cluster_schema.errors import UnitFailed, UnitTimeout
-from cluster_schema.leader import Unit, UnitCreate, UnitPatch
+from cluster_schema.leader import Unit, UnitCheck, UnitCreate, UnitPatch
 from cluster_schema.names import check_unit
 from cluster_schema.openapi import Route
 
@@ -82,23 +82,30 @@ def check(unit: str) -> Response:
         raise (UnitTimeout if exc.timeout else UnitFailed)(f"{found.name}: {exc}") from None
     found = units_db.get(db, found.name)
     return json_response(
-        {
-            "unit": found.name,
-            "reachable": True,
-            "token_accepted": True,
-            "agent": outcome.detail,
-            "versions": outcome.result,
-            "presence": found.presence,
-            "last_seen": found.last_seen,
-        }
+        UnitCheck(
+            unit=found.name,
+            reachable=True,
+            token_accepted=True,
+            agent=outcome.detail,
+            versions=outcome.result,
+            presence=found.presence,
+            last_seen=found.last_seen,
+        )
     )
 
 
 ROUTES = [
     Route("GET", "/api/units", None, list[Unit], summary="List units"),
-    Route("POST", "/api/units", UnitCreate, Unit, 201, "Add a unit"),
+    Route("POST", "/api/units", UnitCreate, Unit, 201, "Add a unit", errors=(409,), headers=("Location",)),
     Route("GET", "/api/units/<unit>", None, Unit, summary="One unit"),
     Route("PATCH", "/api/units/<unit>", UnitPatch, Unit, summary="Change a unit"),
     Route("DELETE", "/api/units/<unit>", None, None, 204, "Remove a unit (its history stays)"),
-    Route("POST", "/api/units/<unit>/check", None, None, summary="Reachable, token accepted, seen on MQTT"),
+    Route(
+        "POST",
+        "/api/units/<unit>/check",
+        None,
+        UnitCheck,
+        summary="Reachable, token accepted, seen on MQTT; 502/504 when the agent fails or times out",
+        errors=(502, 504),
+    ),
 ]

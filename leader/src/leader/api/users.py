@@ -7,7 +7,15 @@ from flask import Blueprint, Response
 
 from cluster_schema.errors import BadRequest
 from cluster_schema.openapi import Route
-from cluster_schema.people import User, UserCreate, UserPatch, check_password, check_user_name
+from cluster_schema.people import (
+    User,
+    UserCreate,
+    UserName,
+    UserPatch,
+    UserPatchSchema,
+    check_password,
+    check_user_name,
+)
 
 from .. import auth, passwords
 from ..db import audit, get_db, users
@@ -70,10 +78,37 @@ def delete_user(name: str) -> Response:
     return Response(status=204)
 
 
+_NAME = {"name": UserName}
 ROUTES = [
     Route("GET", "/api/users", None, list[User], summary="Users and their roles (admin)"),
-    Route("POST", "/api/users", UserCreate, User, 201, "Create a user (admin)"),
-    Route("GET", "/api/users/<name>", None, User, summary="One user (admin)"),
-    Route("PATCH", "/api/users/<name>", UserPatch, User, summary="Change role or password; ends sessions"),
-    Route("DELETE", "/api/users/<name>", None, None, 204, "Remove; revokes the user's tokens (admin)"),
+    Route(
+        "POST",
+        "/api/users",
+        UserCreate,
+        User,
+        201,
+        "Create a user (admin; 409 when the name is taken)",
+        errors=(409,),
+        headers=("Location",),
+    ),
+    Route("GET", "/api/users/<name>", None, User, summary="One user (admin)", params=_NAME),
+    Route(
+        "PATCH",
+        "/api/users/<name>",
+        UserPatchSchema,
+        User,
+        summary="Change role or password; ends sessions (409: the last admin stays admin)",
+        errors=(409,),
+        params=_NAME,
+    ),
+    Route(
+        "DELETE",
+        "/api/users/<name>",
+        None,
+        None,
+        204,
+        "Remove; revokes the user's tokens (admin; 409: the last admin stays)",
+        errors=(409,),
+        params=_NAME,
+    ),
 ]

@@ -96,7 +96,8 @@ def assign(db: sqlite3.Connection, experiment: str, units: list[str], move: bool
         }
         missing = [u for u in units if u not in known]
         if missing:
-            raise NotFound(f"Unknown unit(s): {', '.join(missing)}.")
+            # the units named in the body, not the resource of the URL: a conflict with the cluster's state
+            raise Conflict(f"Unknown unit(s) at `$.units`: {', '.join(missing)}.", code="unknown_units")
         current = set(_units_of(db, experiment))
         elsewhere = _assigned_elsewhere(db, experiment, units)
         if elsewhere and not move:

@@ -26,9 +26,10 @@ def _tail(text: str, n: int = 300) -> str:
 
 def sync_clock(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     # the leader's time when this unit's turn comes, not when the operation was queued
-    utc = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC)
+    utc = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     result = ctx.client.run_task(
-        unit, "POST", "/unit_api/system/clock", Clock(utc=utc), CommandResult, deadline=deadline
+        unit, "POST", "/unit_api/system/clock", Clock(utc=now), CommandResult, deadline=deadline
     )
     if result.dry_run:
         return Outcome(unit.name, True, f"clock set to {utc} (dry run)", result)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, has_request_context, request
 
-from cluster_schema.errors import BadRequest
+from cluster_schema.errors import Conflict
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
 
 from .. import tasks
@@ -38,7 +38,8 @@ def submit(
     enqueues it (`tasks.enqueue`) after the commit (a worker start-up re-enqueues queued operations).
     """
     if needs_targets and not targets:
-        raise BadRequest("No target units: the operation would do nothing.", code="no_targets")
+        # a well-formed request that the cluster's state makes empty (no active unit assigned)
+        raise Conflict("No target units: the operation would do nothing.", code="no_targets")
     op = ops_db.create(get_db(), kind, params, targets, trigger, requested_by or requester())
     if not enqueue:
         return op

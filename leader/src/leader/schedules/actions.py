@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from cluster_schema.errors import BadRequest, NotFound
+from cluster_schema.errors import BadRequest, Conflict, NotFound
 from cluster_schema.schedules import (
     Action,
     ExportAction,
@@ -64,12 +64,18 @@ def _known_jobs(app: Flask) -> str:
 
 
 def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
-    """Raise BadRequest naming the field when the action targets something unknown."""
+    """Raise Conflict (409) naming the field when the action targets something unknown (the body is
+    well-formed; the store lacks what it names); an unknown dataset is a 400 (the document lists them)."""
     if isinstance(action, ExportAction):
         named = action.experiments if isinstance(action.experiments, list) else []  # or a keyword ("all")
         for i, exp in enumerate(named):
             if not _experiment_exists(db, exp):
-                raise BadRequest(f"Unknown experiment at `$.action.experiments[{i}]`: {exp!r}.")
+                raise Conflict(f"Unknown experiment at `$.action.experiments[{i}]`: {exp!r}.")
+        if action.format not in exports.FORMATS:
+            raise BadRequest(
+                f"Not available at `$.action.format`: one of {', '.join(exports.FORMATS)}.",
+                code="not_available",
+            )
         available = exports.datasets(app)
         for i, name in enumerate(action.datasets):
             if name not in available:
@@ -78,15 +84,15 @@ def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
                 )
         return
     if not _experiment_exists(db, action.experiment):
-        raise BadRequest(f"Unknown experiment at `$.action.experiment`: {action.experiment!r}.")
+        raise Conflict(f"Unknown experiment at `$.action.experiment`: {action.experiment!r}.")
     if isinstance(action, ProfileRunAction):
         try:
             profiles_db.get_yaml(db, action.profile)
         except NotFound:
-            raise BadRequest(f"Unknown profile at `$.action.profile`: {action.profile!r}.") from None
+            raise Conflict(f"Unknown profile at `$.action.profile`: {action.profile!r}.") from None
     job = getattr(action, "job", None)
     if job is not None and not _job_known(app, job):
-        raise BadRequest(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.")
+        raise Conflict(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.")
 
 
 def _targets(db: sqlite3.Connection, experiment: str, units: list[str] | None) -> list[str]:
@@ -108,7 +114,7 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
     """The operation to submit for `action` now, or Vanished."""
     try:
         check(db, app, action)
-    except BadRequest as exc:
+    except (BadRequest, Conflict) as exc:
         raise Vanished(exc.message.replace("Unknown", "unknown", 1)) from None
     params: dict[str, Any]
     if isinstance(action, ExportAction):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Response, current_app
 
 from cluster_schema.agent import TaskAnswer
+from cluster_schema.openapi import Route
 
 from ..http import json_response
 
@@ -26,3 +27,11 @@ def enqueue(kind: str, *args: Any) -> Response:
     return json_response(
         TaskAnswer(task_id=task_id, unit=a.settings.unit, result_url_path=path), 202, {"Location": path}
     )
+
+
+def routes() -> list[Route]:
+    """Every module's ROUTES (a test checks them against the app's URL map)."""
+    from . import calibrations, config_files, jobs, meta, plugins, system, tasks
+
+    modules = (meta, jobs, tasks, system, plugins, calibrations, config_files)
+    return [route for module in modules for route in module.ROUTES]

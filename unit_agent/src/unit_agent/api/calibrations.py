@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from cluster_schema.agent import Calibrations, TaskAnswer
+from cluster_schema.openapi import Route
+
 from .. import calibrations
 from ..http import json_response
 from . import agent, enqueue
@@ -27,3 +30,18 @@ def for_device(device: str) -> Response:
 def set_active(device: str, name: str) -> Response:
     calibrations.check_exists(agent().settings.dot_pioreactor, device, name)
     return enqueue("set_active_calibration", device, name)
+
+
+ROUTES = [
+    Route("GET", "/unit_api/calibrations", None, Calibrations, summary="Every device's calibrations"),
+    Route("GET", "/unit_api/calibrations/<device>", None, Calibrations, summary="One device's, with content"),
+    Route(
+        "PATCH",
+        "/unit_api/active_calibrations/<device>/<name>",
+        None,
+        TaskAnswer,
+        202,
+        "Make a calibration the active one",
+        headers=("Location",),
+    ),
+]

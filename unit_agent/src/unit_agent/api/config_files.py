@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from cluster_schema.agent import ConfigFileBody
+from cluster_schema.agent import ConfigFileAnswer, ConfigFileBody
+from cluster_schema.openapi import Route
 
 from .. import config_files
 from ..http import body, json_response
@@ -21,3 +22,16 @@ def read(name: str) -> Response:
 @bp.put("/<name>")
 def write(name: str) -> Response:
     return json_response(config_files.write(agent().settings, name, body(ConfigFileBody)))
+
+
+ROUTES = [
+    Route("GET", "/unit_api/config/<name>", None, ConfigFileAnswer, summary="A known config file"),
+    Route(
+        "PUT",
+        "/unit_api/config/<name>",
+        ConfigFileBody,
+        ConfigFileAnswer,
+        summary="Write atomically (validated as INI); 409 when `sha256` is not the current file's",
+        errors=(409,),
+    ),
+]

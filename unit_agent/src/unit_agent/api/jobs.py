@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from cluster_schema.agent import (
     AgentRunningJob,
@@ -12,12 +12,15 @@ from cluster_schema.agent import (
     RunJobRequest,
     SettingsUpdateRequest,
     StopJobsRequest,
+    StopJobsSchema,
+    TaskAnswer,
 )
 from cluster_schema.codec import to_builtins
 from cluster_schema.errors import NotFound
-from cluster_schema.names import check_experiment, check_job
+from cluster_schema.names import ExperimentName, check_experiment, check_job
+from cluster_schema.openapi import Route
 
-from ..http import body, json_response
+from ..http import body, json_response, query_arg
 from ..registry import JobRow
 from ..state import parse_value
 from . import agent, enqueue
@@ -84,7 +87,7 @@ def _running_rows(job: str, experiment: str | None) -> list[JobRow]:
 
 @bp.get("/settings/job_name/<job>")
 def get_settings(job: str) -> Response:
-    rows = _running_rows(job, request.args.get("experiment"))
+    rows = _running_rows(job, query_arg("experiment"))
     return json_response(JobSettings(settings=_state_and_settings(rows[0])[1]))
 
 
@@ -93,3 +96,35 @@ def patch_settings(job: str) -> Response:
     req = body(SettingsUpdateRequest)
     _running_rows(job, req.experiment)
     return enqueue("update_settings", job, to_builtins(req))
+
+
+ROUTES = [
+    Route(
+        "POST",
+        "/unit_api/jobs/run/job_name/<job>",
+        RunJobRequest,
+        TaskAnswer,
+        202,
+        "Run a job (a worker task)",
+        headers=("Location",),
+    ),
+    Route("POST", "/unit_api/jobs/stop", StopJobsSchema, TaskAnswer, 202, "Stop jobs", headers=("Location",)),
+    Route("GET", "/unit_api/jobs/running", None, list[AgentRunningJob], summary="Running jobs"),
+    Route(
+        "GET",
+        "/unit_api/jobs/settings/job_name/<job>",
+        None,
+        JobSettings,
+        summary="A running job's settings (404 when it is not running)",
+        query={"experiment": ExperimentName},
+    ),
+    Route(
+        "PATCH",
+        "/unit_api/jobs/settings/job_name/<job>",
+        SettingsUpdateRequest,
+        TaskAnswer,
+        202,
+        "Change a running job's settings",
+        headers=("Location",),
+    ),
+]

@@ -5,65 +5,34 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+import msgspec
 from flask import Blueprint, Response
 
 from cluster_schema import SCHEMA_VERSION
-from cluster_schema.agent import (
-    AgentRunningJob,
-    Calibrations,
-    Clock,
-    ClusterTokenPut,
-    ConfigFileAnswer,
-    ConfigFileBody,
-    Health,
-    JobSettings,
-    PluginRequest,
-    Plugins,
-    RunJobRequest,
-    SettingsUpdateRequest,
-    StopJobsRequest,
-    TaskAnswer,
-    TaskResult,
-    Versions,
-)
-from cluster_schema.openapi import Route, document
+from cluster_schema.agent import ClusterTokenPut, Health, Versions
+from cluster_schema.names import ArgStr, ExperimentName, JobName, ValueStr
+from cluster_schema.openapi import Route, document, enum
 
 from .. import __version__
 from ..http import body, json_response
-from . import agent
+from . import agent, routes
 
 bp = Blueprint("meta", __name__, url_prefix="/unit_api")
 
-# Every route of the app, with its body and answer types (a test checks this against the URL map).
 ROUTES = [
-    Route("GET", "/unit_api/health", None, Health, summary="Liveness; no credentials"),
+    Route("GET", "/unit_api/health", None, Health, summary="Liveness; no credentials", public=True),
     Route("GET", "/unit_api/versions", None, Versions),
-    Route("GET", "/unit_api/openapi.json", None, None),
-    Route("POST", "/unit_api/jobs/run/job_name/<job>", RunJobRequest, TaskAnswer, 202),
-    Route("POST", "/unit_api/jobs/stop", StopJobsRequest, TaskAnswer, 202),
-    Route("GET", "/unit_api/jobs/running", None, list[AgentRunningJob]),
-    Route("GET", "/unit_api/jobs/settings/job_name/<job>", None, JobSettings),
-    Route("PATCH", "/unit_api/jobs/settings/job_name/<job>", SettingsUpdateRequest, TaskAnswer, 202),
-    Route("GET", "/unit_api/task_results/<task_id>", None, TaskResult, summary="202 pending, 404 unknown"),
-    Route("POST", "/unit_api/system/reboot", None, TaskAnswer, 202),
-    Route("POST", "/unit_api/system/shutdown", None, TaskAnswer, 202),
-    Route("POST", "/unit_api/system/update", None, TaskAnswer, 202),
-    Route("POST", "/unit_api/system/identify", None, TaskAnswer, 202, "Flicker the LED"),
-    Route("GET", "/unit_api/system/clock", None, Clock),
-    Route("POST", "/unit_api/system/clock", Clock, TaskAnswer, 202),
-    Route("GET", "/unit_api/plugins", None, Plugins),
-    Route("POST", "/unit_api/plugins/install", PluginRequest, TaskAnswer, 202, "403 unless enabled"),
-    Route("POST", "/unit_api/plugins/uninstall", PluginRequest, TaskAnswer, 202, "403 unless enabled"),
-    Route("GET", "/unit_api/calibrations", None, Calibrations),
-    Route("GET", "/unit_api/calibrations/<device>", None, Calibrations),
-    Route("PATCH", "/unit_api/active_calibrations/<device>/<name>", None, TaskAnswer, 202),
-    Route("GET", "/unit_api/config/<name>", None, ConfigFileAnswer),
-    Route("PUT", "/unit_api/config/<name>", ConfigFileBody, ConfigFileAnswer),
+    Route("GET", "/unit_api/openapi.json", None, None, summary="This document"),
     Route(
         "PUT", "/unit_api/cluster_token", ClusterTokenPut, None, summary="Rotate: store a new cluster token"
     ),
     Route(
-        "GET", "/unit_api/metrics", None, None, summary="Prometheus text; cluster or read-only metrics token"
+        "GET",
+        "/unit_api/metrics",
+        None,
+        None,
+        summary="Prometheus text; cluster or read-only metrics token",
+        media_type="text/plain",
     ),
 ]
 
@@ -91,7 +60,7 @@ def versions() -> Response:
 def openapi() -> Response:
     global _spec
     if _spec is None:
-        _spec = document("Pioreactor unit agent", __version__, ROUTES)
+        _spec = _for_this_unit(document("Pioreactor unit agent", __version__, routes(), roles=False))
     return json_response(_spec)
 
 
@@ -100,3 +69,22 @@ def put_cluster_token() -> Response:
     """Token rotation: authenticated with the current token, stores the new one (atomically, chmod 600)."""
     agent().token.replace(body(ClusterTokenPut).token)
     return json_response({"status": "ok"})
+
+
+def _for_this_unit(doc: dict[str, Any]) -> dict[str, Any]:
+    """What this agent's settings decide: its config file names and the environment names it passes."""
+    settings = agent().settings
+    for op in doc["paths"]["/unit_api/config/{name}"].values():
+        (param,) = op["parameters"]
+        param["schema"] = enum(sorted(settings.config_files))
+    env = doc["components"]["schemas"]["RunJobRequest"]["properties"]["env"]
+    env.pop("propertyNames", None)
+    env["additionalProperties"] = False
+    # every value is a ValueStr (RunJobRequest.validate); then, as Pio.env checks each, EXPERIMENT and
+    # JOB_SOURCE follow their name rules and the others are argv values
+    kinds: dict[str, Any] = {"EXPERIMENT": ExperimentName, "JOB_SOURCE": JobName}
+    env["properties"] = {
+        n: {"allOf": [msgspec.json.schema(ValueStr), msgspec.json.schema(kinds.get(n, ArgStr))]}
+        for n in sorted(settings.env_allowed)
+    }
+    return doc

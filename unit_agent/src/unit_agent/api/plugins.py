@@ -6,8 +6,9 @@ import time
 
 from flask import Blueprint, Response
 
-from cluster_schema.agent import PluginRequest
+from cluster_schema.agent import PluginRequest, Plugins, TaskAnswer
 from cluster_schema.errors import Forbidden, UnitFailed, UnitTimeout
+from cluster_schema.openapi import Route
 
 from ..http import body, json_response
 from ..tasks import check_plugin
@@ -47,3 +48,28 @@ def install() -> Response:
 @bp.post("/uninstall")
 def uninstall() -> Response:
     return _change("uninstall")
+
+
+ROUTES = [
+    Route("GET", "/unit_api/plugins", None, Plugins, summary="Installed plugins", errors=(502, 504)),
+    Route(
+        "POST",
+        "/unit_api/plugins/install",
+        PluginRequest,
+        TaskAnswer,
+        202,
+        "Install a plugin (403 unless allow_plugins)",
+        errors=(403,),
+        headers=("Location",),
+    ),
+    Route(
+        "POST",
+        "/unit_api/plugins/uninstall",
+        PluginRequest,
+        TaskAnswer,
+        202,
+        "Uninstall a plugin (403 unless allow_plugins)",
+        errors=(403,),
+        headers=("Location",),
+    ),
+]

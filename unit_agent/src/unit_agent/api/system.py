@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response
 
-from cluster_schema.agent import Clock
-from cluster_schema.errors import BadRequest
+from cluster_schema.agent import Clock, TaskAnswer
+from cluster_schema.openapi import Route
 
 from ..http import body, json_response
 from . import enqueue
@@ -38,21 +38,36 @@ def identify() -> Response:
 
 @bp.get("/clock")
 def get_clock() -> Response:
-    return json_response(
-        Clock(utc=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-    )
+    return json_response(Clock(utc=datetime.now(UTC)))
 
 
 @bp.post("/clock")
 def set_clock() -> Response:
-    req = body(Clock)
-    try:
-        when = datetime.fromisoformat(req.utc.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(
-            "Invalid time at `$.utc`: an ISO 8601 timestamp, e.g. 2026-01-31T12:00:00Z."
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    when = body(Clock).utc  # RFC 3339 with an offset (msgspec refuses anything else, naming `$.utc`)
     # one argv element in a form `date --set` reads; nothing of the request's text travels on
     return enqueue("set_clock", when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+ROUTES = [
+    Route(
+        "POST",
+        f"/unit_api/system/{action}",
+        None,
+        TaskAnswer,
+        202,
+        f"Run the unit's {action} command",
+        headers=("Location",),
+    )
+    for action in ("reboot", "shutdown", "update")
+] + [
+    Route("GET", "/unit_api/system/clock", None, Clock, summary="The unit's clock (UTC)"),
+    Route(
+        "POST",
+        "/unit_api/system/clock",
+        Clock,
+        TaskAnswer,
+        202,
+        "Set the unit's clock",
+        headers=("Location",),
+    ),
+]
