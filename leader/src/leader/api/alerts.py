@@ -168,9 +168,10 @@ ROUTES = [
         ThresholdRulePatch,
         ThresholdRule,
         summary="Edit a threshold rule (409: unknown experiment)",
-        errors=(409,),
+        errors=(405, 409),
     ),
-    Route("DELETE", "/api/alerts/rules/<int:rule_id>", None, None, 204),
+    # an id beyond SQLite's INTEGER fails the URL's int converter: Werkzeug answers 405 (documented)
+    Route("DELETE", "/api/alerts/rules/<int:rule_id>", None, None, 204, errors=(405,)),
     Route(
         "POST",
         "/api/alerts/test",

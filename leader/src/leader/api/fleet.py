@@ -113,8 +113,23 @@ def uninstall_plugin() -> Response:
 ROUTES = [
     Route("POST", "/api/units/<unit>/system/clock", None, OperationAnswer, 202, "Set clocks to the leader's"),
     Route("POST", "/api/units/<unit>/identify", None, OperationAnswer, 202, "Flicker the unit's LED"),
-    Route("GET", "/api/units/<unit>/calibrations", None, Calibrations, summary="One unit's calibrations"),
-    Route("GET", "/api/units/<unit>/calibrations/<device>/<name>", None, CalibrationCurve, summary="A curve"),
+    # asked of the one unit's agent: 502/504 when it fails or times out (the contract's one-unit answers)
+    Route(
+        "GET",
+        "/api/units/<unit>/calibrations",
+        None,
+        Calibrations,
+        summary="One unit's calibrations",
+        errors=(502, 504),
+    ),
+    Route(
+        "GET",
+        "/api/units/<unit>/calibrations/<device>/<name>",
+        None,
+        CalibrationCurve,
+        summary="A curve",
+        errors=(502, 504),
+    ),
     Route(
         "PATCH",
         "/api/units/<unit>/active_calibrations/<device>/<name>",

@@ -81,5 +81,5 @@ def docs() -> str:
 
 ROUTES = [
     Route("GET", "/api/openapi.json", None, None, summary="This document"),
-    Route("GET", "/api/docs", None, None, summary="This document as a readable page (text/html)"),
+    Route("GET", "/api/docs", None, None, summary="This document as a readable page", media_type="text/html"),
 ]

@@ -194,16 +194,17 @@ ROUTES = [
         "Create a schedule (409: its experiment or profile is unknown)",
         errors=(409,),
     ),
-    Route("GET", "/api/schedules/<int:schedule_id>", None, Schedule, summary="One schedule"),
+    # an id beyond SQLite's INTEGER fails the URL's int converter: Werkzeug answers 405 (documented)
+    Route("GET", "/api/schedules/<int:schedule_id>", None, Schedule, summary="One schedule", errors=(405,)),
     Route(
         "PATCH",
         "/api/schedules/<int:schedule_id>",
         SchedulePatch,
         Schedule,
         summary="Edit, enable or disable (409: its experiment or profile is unknown)",
-        errors=(409,),
+        errors=(405, 409),
     ),
-    Route("DELETE", "/api/schedules/<int:schedule_id>", None, None, 204, "Delete a schedule"),
+    Route("DELETE", "/api/schedules/<int:schedule_id>", None, None, 204, "Delete a schedule", errors=(405,)),
     Route(
         "POST",
         "/api/schedules/<int:schedule_id>/run",

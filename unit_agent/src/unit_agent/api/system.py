@@ -70,4 +70,13 @@ ROUTES = [
         "Set the unit's clock",
         headers=("Location",),
     ),
+    Route(
+        "POST",
+        "/unit_api/system/identify",
+        None,
+        TaskAnswer,
+        202,
+        "Flicker the unit's LED (through its monitor job)",
+        headers=("Location",),
+    ),
 ]
