@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import Cluster
+from devcluster.procs import wait_for
 
 from .conftest import Watched
 
@@ -45,8 +46,16 @@ def test_create_assign_start_watch_pause_resume_and_stop(ui: Watched, cluster: C
         expect(page.locator(f'[data-unit-card="{unit}"]')).to_be_visible(timeout=10_000)
 
     stirring = page.locator('[data-job="stirring"]')
-    stirring.get_by_role("button", name="Start", exact=True).click()
+    start = stirring.get_by_role("button", name="Start", exact=True)
     dialog = page.get_by_role("dialog", name="Start Stirring")
+
+    def opened() -> bool:  # a click that lands while the last "Take" reloads the page is lost: again
+        page.wait_for_load_state("load")
+        if not dialog.is_visible():
+            start.click()
+        return dialog.is_visible()
+
+    wait_for(opened, 20, 0.5, "the start dialog")
     dialog.get_by_label("Target RPM").fill("420")
     dialog.get_by_role("button", name="Start", exact=True).click()
     for unit in ("unit1", "unit2"):
