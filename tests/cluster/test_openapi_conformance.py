@@ -46,7 +46,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> It
 def _schemathesis(url: str, token: str, tmp_path: Path, *args: str, **env: str) -> str:
     argv = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml")]
     argv += ["run", url, "--checks", "all", "-H", f"Authorization: Bearer {token}", "--workers", "1"]
-    argv += ["--seed", os.environ.get("ST_SEED", str(int(time.time()))), "--no-color", *args]
+    argv += ["--seed", os.environ.get("ST_SEED", "11"), "--no-color", *args]
     started = time.monotonic()
     done = subprocess.run(
         argv,
