@@ -91,6 +91,13 @@ class Watched:
     def goto(self, path: str) -> Any:
         return self.page.goto(self.leader_url + path)
 
+    @contextmanager
+    def reloads(self, timeout: float = 30_000) -> Iterator[None]:
+        """Around a click whose answer reloads the page: returns once the new page has loaded, its scripts
+        listening (a click landing on the half-loaded page would be lost; live updates need the listener)."""
+        with self.page.expect_event("load", timeout=timeout):
+            yield
+
     def axe_violations(self) -> list[dict[str, Any]]:
         # evaluated over the DevTools protocol, which the page's CSP does not govern
         self.page.evaluate(AXE.read_text() + "\n;0")

@@ -10,7 +10,7 @@ import sqlite3
 from typing import Any
 
 from .. import contrib
-from ..db import activity, job_states
+from ..db import activity, changes, job_states
 from ..db import experiments as exp_db
 from ..db import logs as logs_db
 
@@ -32,6 +32,16 @@ def setting_text(name: str, value: Any) -> str:
 
 
 def load(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
+    # One read snapshot, and the change it is current as of: the page's event stream resumes right after it
+    # (`?after=`), so a job state or log that arrives before the browser's stream connects is not lost.
+    db.execute("BEGIN")
+    try:
+        return {**_read(db, name, contrib_dir), "since": changes.latest(db)}
+    finally:
+        db.execute("COMMIT")
+
+
+def _read(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
     exp = exp_db.get(db, name)
     everyone = activity.units(db)
     by_name = {u["name"]: u for u in everyone}
