@@ -195,7 +195,7 @@ def test_identify_flickers_through_the_monitor_topic(cluster: Cluster, mqtt_brok
     try:
         op = cluster.api("POST", "/api/units/unit2/identify?wait=20").json()["operation"]
         assert op["status"] == "succeeded", op
-        wait_for(lambda: sub.find(lambda m: m[1] == b"1"), timeout=5, what="the flicker request")
+        wait_for(lambda: sub.find(lambda m: m[1] == b"1"), timeout=20, what="the flicker request")
     finally:
         sub.close()
 

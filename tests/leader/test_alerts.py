@@ -211,7 +211,7 @@ def test_a_hanging_webhook_blocks_neither_evaluation_nor_other_deliveries(tmp_pa
             stuck.wait_for(lambda b: len(b) >= 1, 10)
             rounds = _evaluations(app)
             wait_for(
-                lambda: _evaluations(app) > rounds + 3, 5, 0.05, "evaluation rounds while a webhook hangs"
+                lambda: _evaluations(app) > rounds + 3, 20, 0.05, "evaluation rounds while a webhook hangs"
             )
             # all of that while the stuck webhook's first attempts were still waiting for their timeout
             assert not _stuck_reasons(api, stuck), "the good webhook waited for the stuck one"

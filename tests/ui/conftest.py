@@ -48,6 +48,8 @@ def browser() -> Iterator[Any]:
         pytest.skip(reason)
     if not AXE.exists():
         pytest.skip(f"{AXE} is missing: run `make install` (npm)")
+    # every `expect` waits up to 30 s: pages follow live updates, and CI runs two workers on two cores
+    sync_api.expect.set_options(timeout=30_000)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield browser
