@@ -51,9 +51,9 @@ function renderDiff(text) {
     else if (line.startsWith("+")) span.classList.add("diff-add");
     else if (line.startsWith("-")) span.classList.add("diff-del");
     span.textContent = line;
-    return [span, "\n"];
+    return span; // a block per line (CSS)
   });
-  diffBox.replaceChildren(...rows.flat());
+  diffBox.replaceChildren(...rows);
 }
 
 let asked = 0;

@@ -37,7 +37,10 @@ function lineNodes(line, state) {
 export function attach(textarea) {
   const root = textarea.closest("[data-ini-editor]");
   const pre = root.querySelector("[data-ini-highlight]");
-  const gutter = root.querySelector("[data-ini-gutter]");
+  // the numbers sit in an inner box moved with the text: the gutter itself never sets the editor's height
+  const gutter = document.createElement("div");
+  gutter.className = "ini-gutter-lines";
+  root.querySelector("[data-ini-gutter]").append(gutter);
   let problems = new Map(); // line number -> message
 
   function render() {
@@ -48,13 +51,12 @@ export function attach(textarea) {
     lines.forEach((line, i) => {
       const n = i + 1;
       const row = span(problems.has(n) ? "ini-line ini-line-error" : "ini-line", "");
-      row.append(...lineNodes(line, state), "\n");
+      row.append(...lineNodes(line, state)); // a block per line (CSS): an error line is marked full width
       rows.push(row);
       const num = span(problems.has(n) ? "ini-num ini-num-error" : "ini-num", String(n));
       if (problems.has(n)) num.title = problems.get(n);
       numbers.push(num);
     });
-    rows.push(span("", " ")); // a trailing newline in the textarea still gets its (empty) line
     pre.replaceChildren(...rows);
     gutter.replaceChildren(...numbers);
     follow();
@@ -63,7 +65,7 @@ export function attach(textarea) {
   function follow() {
     pre.scrollTop = textarea.scrollTop;
     pre.scrollLeft = textarea.scrollLeft;
-    gutter.scrollTop = textarea.scrollTop;
+    gutter.style.transform = `translateY(${-textarea.scrollTop}px)`;
   }
 
   textarea.addEventListener("input", render);
