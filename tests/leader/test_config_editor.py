@@ -61,7 +61,9 @@ def test_every_problem_is_named_on_its_line() -> None:
     assert [d.code for d in diagnose("[a]\nx = 1\nX = 2\n")] == ["duplicate_key"]
 
 
-def test_a_refused_save_lists_every_problem_and_saves_nothing(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
+def test_a_refused_save_lists_every_problem_and_saves_nothing(
+    cluster: tuple[FlaskClient, list[StandIn]],
+) -> None:
     client, _ = cluster
     r = client.put("/api/config/files/config.ini", json={"content": BAD})
     assert r.status_code == 400 and r.json["error"] == "invalid_config"
@@ -77,23 +79,31 @@ def test_a_refused_save_lists_every_problem_and_saves_nothing(cluster: tuple[Fla
 
 def test_check_answers_the_diff_and_saves_nothing(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
     client, _ = cluster
-    first = client.put("/api/config/files/config.ini", json={"content": "[stirring.config]\ntarget_rpm = 400\n"})
+    first = client.put(
+        "/api/config/files/config.ini", json={"content": "[stirring.config]\ntarget_rpm = 400\n"}
+    )
     assert first.status_code == 200
-    r = client.post("/api/config/files/config.ini/check", json={"content": "[stirring.config]\ntarget_rpm = 450\n"})
+    r = client.post(
+        "/api/config/files/config.ini/check", json={"content": "[stirring.config]\ntarget_rpm = 450\n"}
+    )
     assert r.status_code == 200
     check = r.json
     assert check["diagnostics"] == [] and check["changed"] is True
     assert check["current_sha256"] == first.json["sha256"]
     assert "-target_rpm = 400\n+target_rpm = 450" in check["diff"]
     assert check["diff"].startswith("--- config.ini (saved)\n+++ config.ini (edited)\n@@")
-    same = client.post("/api/config/files/config.ini/check", json={"content": "[stirring.config]\ntarget_rpm = 400\n"})
+    same = client.post(
+        "/api/config/files/config.ini/check", json={"content": "[stirring.config]\ntarget_rpm = 400\n"}
+    )
     assert same.json["changed"] is False and same.json["diff"] == ""
     bad = client.post("/api/config/files/config.ini/check", json={"content": "[a]\nb\n"}).json
     assert [(d["line"], d["code"]) for d in bad["diagnostics"]] == [(2, "bad_line")]
     # a unit's file not saved yet: its diff is against an empty file
     new = client.post("/api/config/files/config_pio0.ini/check", json={"content": "[x]\ny = 1\n"}).json
     assert new["current_sha256"] is None and "+y = 1" in new["diff"]
-    assert client.get("/api/config/files/config.ini").json["content"] == "[stirring.config]\ntarget_rpm = 400\n"
+    assert (
+        client.get("/api/config/files/config.ini").json["content"] == "[stirring.config]\ntarget_rpm = 400\n"
+    )
 
 
 def test_history_says_who_and_revert_is_a_new_version(cluster: tuple[FlaskClient, list[StandIn]]) -> None:
@@ -109,7 +119,9 @@ def test_history_says_who_and_revert_is_a_new_version(cluster: tuple[FlaskClient
     assert oldest["diff"].startswith(f"--- config.ini (empty)\n+++ config.ini (#{oldest['id']})")
 
     current = client.get("/api/config/files/config.ini").json["sha256"]
-    stale = client.post(f"/api/config/files/config.ini/history/{oldest['id']}/revert", json={"sha256": "0" * 64})
+    stale = client.post(
+        f"/api/config/files/config.ini/history/{oldest['id']}/revert", json={"sha256": "0" * 64}
+    )
     assert stale.status_code == 409
     r = client.post(f"/api/config/files/config.ini/history/{oldest['id']}/revert", json={"sha256": current})
     assert r.status_code == 200 and r.json["content"] == texts[0]
@@ -146,7 +158,9 @@ def test_the_page_shows_files_problems_history_and_a_sync(cluster: tuple[FlaskCl
     setup.complete(db, "test")
     db.close()
     for rpm in (400, 450):
-        client.put("/api/config/files/config.ini", json={"content": f"[stirring.config]\ntarget_rpm = {rpm}\n"})
+        client.put(
+            "/api/config/files/config.ini", json={"content": f"[stirring.config]\ntarget_rpm = {rpm}\n"}
+        )
     op = client.post("/api/config/sync", json={}).json["operation"]
     html = client.get(f"/config?sync={op['id']}").get_data(as_text=True)
     assert "config_pio0.ini" in html and "config_pio1.ini" in html and "not saved yet" in html
@@ -156,5 +170,5 @@ def test_the_page_shows_files_problems_history_and_a_sync(cluster: tuple[FlaskCl
     assert html.count("data-sync-unit=") == 2 and "No secrets here" in html
     assert "<script>" not in html and " style=" not in html
     unit_file = client.get("/config?file=config_pio0.ini").get_data(as_text=True)
-    assert "data-sync-body='{\"units\": [\"pio0\"]}'" in unit_file and "No saved version yet" in unit_file
+    assert 'data-sync-body=\'{"units": ["pio0"]}\'' in unit_file and "No saved version yet" in unit_file
     assert client.get("/config?file=nope.ini").status_code == 404

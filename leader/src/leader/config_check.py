@@ -23,7 +23,7 @@ SECRET_KEY = re.compile(
     r"|private_key|credential|credentials)(?:$|[_.\-\s])",
     re.IGNORECASE,
 )
-SECRET_HINT = "secrets do not belong in config files (they go to every unit and every viewer can read them)"
+WHY_REFUSED = "secrets do not belong in config files (they go to every unit and every viewer can read them)"
 
 
 class ConfigInvalid(BadRequest):
@@ -64,7 +64,11 @@ def _scan(content: str) -> list[ConfigDiagnostic]:
             section, key_indent = header.group("header"), None
             if section in sections:
                 out.append(
-                    _diag(n, "duplicate_section", f"section [{section}] already starts on line {sections[section]}")
+                    _diag(
+                        n,
+                        "duplicate_section",
+                        f"section [{section}] already starts on line {sections[section]}",
+                    )
                 )
                 keys = {}
             else:
@@ -75,22 +79,26 @@ def _scan(content: str) -> list[ConfigDiagnostic]:
             continue
         option = _OPTION.match(text)
         if option is None or not option.group("option"):
-            out.append(_diag(n, "bad_line", f"`{text[:60]}` is neither a [section], a key = value, nor a comment"))
+            out.append(
+                _diag(n, "bad_line", f"`{text[:60]}` is neither a [section], a key = value, nor a comment")
+            )
             key_indent = None
             continue
         key, value = option.group("option").strip().lower(), option.group("value").strip()
         key_indent = indent
         if key in keys:
-            out.append(_diag(n, "duplicate_key", f"key `{key}` is already set in [{section}] on line {keys[key]}"))
+            out.append(
+                _diag(n, "duplicate_key", f"key `{key}` is already set in [{section}] on line {keys[key]}")
+            )
             continue
         keys[key] = n
         if value and SECRET_KEY.search(key):
-            out.append(_diag(n, "secret", f"[{section}] `{key}` looks like a secret: {SECRET_HINT}"))
+            out.append(_diag(n, "secret", f"[{section}] `{key}` looks like a secret: {WHY_REFUSED}"))
     return out
 
 
 def diagnose(content: str, name: str = "config.ini") -> list[ConfigDiagnostic]:
-    """Every problem of `content`, in line order; empty when Pioreactor would read it and it holds no secret."""
+    """Every problem of `content`, in line order; none when Pioreactor reads it and it holds no secret."""
     found = _scan(content)
     if found:
         return found

@@ -53,7 +53,8 @@ def _syncable(name: str) -> str:
     units = [u.name for u in units_db.list_units(get_db())]
     if name != SHARED_CONFIG and name not in {unit_config_name(u) for u in units}:
         raise Conflict(
-            f"No unit for config file {name!r}: the leader keeps config.ini and config_<unit>.ini of its units.",
+            f"No unit for config file {name!r}: the leader keeps config.ini and config_<unit>.ini "
+            "of its units.",
             code="unknown_config_file",
         )
     return name

@@ -73,7 +73,7 @@ def contents(db: sqlite3.Connection) -> dict[str, str]:
 _VERSION = "SELECT id, name, content, sha256, saved_at, saved_by, reverted_from FROM config_file_history"
 
 
-def _version(row: tuple) -> ConfigVersion:  # type: ignore[type-arg]
+def _version(row: tuple) -> ConfigVersion:
     return ConfigVersion(
         id=row[0],
         name=row[1],
@@ -94,7 +94,9 @@ def history(db: sqlite3.Connection, name: str, limit: int = 50) -> list[ConfigVe
     versions = [_version(r) for r in rows]
     for newer, older in zip(versions, [*versions[1:], None], strict=True):
         before = older.content if older else ""
-        newer.diff = unified_diff(before, newer.content, name, f"#{older.id}" if older else "empty", f"#{newer.id}")
+        newer.diff = unified_diff(
+            before, newer.content, name, f"#{older.id}" if older else "empty", f"#{newer.id}"
+        )
     return versions[:limit]
 
 

@@ -12,7 +12,7 @@ from cluster_schema.errors import NotFound
 from cluster_schema.leader import Operation
 
 from ..auth import requires
-from ..config_check import SECRET_HINT, diagnose
+from ..config_check import diagnose
 from ..db import config_files as files_db
 from ..db import get_db
 from ..db import operations as ops_db
@@ -37,9 +37,7 @@ def _files() -> list[FileEntry]:
     units = [u.name for u in units_db.list_units(db)]
     names = [(SHARED_CONFIG, None)] + [(unit_config_name(u), u) for u in units]
     names += [(n, None) for n in kept if n not in {name for name, _ in names}]
-    return [
-        FileEntry(n, unit, n in kept, kept[n].updated_at if n in kept else None) for n, unit in names
-    ]
+    return [FileEntry(n, unit, n in kept, kept[n].updated_at if n in kept else None) for n, unit in names]
 
 
 def _sync(op_id: str | None) -> Operation | None:
@@ -77,5 +75,4 @@ def index() -> str:
         diagnostics=diagnose(content, entry.name) if content else [],
         history=files_db.history(db, entry.name) if current else [],
         targets=targets,
-        secret_hint=SECRET_HINT,
     )
