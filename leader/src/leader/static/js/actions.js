@@ -105,6 +105,10 @@ function formBody(form) {
   const body = form.dataset.body ? JSON.parse(form.dataset.body) : {};
   let url = form.dataset.api;
   for (const el of form.elements) {
+    if (el.name && el.type === "checkbox" && "bool" in el.dataset) {
+      body[el.name] = el.checked; // `data-bool`: a true/false field, sent whether checked or not
+      continue;
+    }
     if (!el.name || el.value === "") continue;
     const placeholder = `{${el.name}}`;
     if (url.includes(placeholder)) {
