@@ -120,7 +120,7 @@ if (root) {
         const p = document.createElement("p");
         const ok = d.status === "delivered";
         p.className = ok ? "check-ok" : d.status === "failed" ? "check-bad" : "";
-        const why = last ? ` (${[last.status_code, last.reason].filter((x) => x).join(" ")}${last.duration_ms ? `, ${last.duration_ms} ms` : ""})` : "";
+        const why = last ? ` (${last.reason || last.status_code || "no answer"}, ${last.duration_ms} ms)` : "";
         p.textContent = `${ok ? "✓" : d.status === "failed" ? "✕" : "…"} ${d.channel} ${d.target}: ${d.status}${why}`;
         p.dataset.testDelivery = d.status;
         return p;
