@@ -54,7 +54,9 @@ def test_ssh_key_made_rotated_and_its_private_half_never_served(tmp_path: Path, 
 
 def test_inventory_lists_the_units_as_the_ansible_roles_expect(api: FlaskClient) -> None:
     assert api.post("/api/units", json={"name": "pio01"}).status_code == 201
-    assert api.post("/api/units", json={"name": "pio02", "address": "10.0.0.2", "port": 5000}).status_code == 201
+    assert (
+        api.post("/api/units", json={"name": "pio02", "address": "10.0.0.2", "port": 5000}).status_code == 201
+    )
     answer = api.get("/api/setup/inventory", headers={"Host": "leader.local:8000"})
     assert answer.status_code == 200 and answer.mimetype == "application/yaml"
     assert "attachment" in answer.headers["Content-Disposition"]

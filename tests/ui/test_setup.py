@@ -85,7 +85,9 @@ def test_first_run_from_setup_code_to_dashboard(browser: Any, cluster: Cluster) 
         expect(missing.locator("[data-check-result]")).to_contain_text("Missing: a running agent")
         unit = ui.page.locator(f'[data-setup-unit="{cluster.agents[0].name}"]')
         unit.get_by_role("button", name=re.compile("Check connection")).click()
-        expect(unit.locator("[data-check-result]")).to_contain_text("Reachable, token accepted", timeout=30_000)
+        expect(unit.locator("[data-check-result]")).to_contain_text(
+            "Reachable, token accepted", timeout=30_000
+        )
         # the inventory of these units, for deploy/ansible
         inventory = ui.page.request.get(cluster.leader_url + "/api/setup/inventory")
         assert inventory.ok and "pio99" in inventory.text() and "unit_agent_mqtt_url" in inventory.text()
