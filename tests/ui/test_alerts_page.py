@@ -26,7 +26,7 @@ def test_admin_adds_a_webhook_sends_a_test_alert_and_sees_it_delivered(ui: Watch
         # a URL that is not http(s) is refused next to its field, nothing saved
         page.get_by_label("Webhook URL").fill("ftp://example.invalid/hook")
         page.get_by_role("button", name="Add webhook").click()
-        expect(page.locator("#webhook-url-error")).to_contain_text("webhooks[0].url")
+        expect(page.locator("#webhook-url-error")).to_contain_text("webhooks[0].url", timeout=30_000)
         expect(page.get_by_label("Webhook URL")).to_have_attribute("aria-invalid", "true")
 
         page.get_by_label("Webhook URL").fill(hook.url)
@@ -60,7 +60,7 @@ def test_a_threshold_on_an_unknown_series_is_refused_next_to_the_field(ui: Watch
     form.get_by_label("Series").fill("no_such_series")
     form.get_by_label("Value").fill("40")
     form.get_by_role("button", name="Add rule").click()
-    expect(form.locator("#series-error")).to_contain_text("Unknown series 'no_such_series'")
+    expect(form.locator("#series-error")).to_contain_text("Unknown series 'no_such_series'", timeout=30_000)
     expect(form.get_by_label("Series")).to_have_attribute("aria-invalid", "true")
     assert cluster.api("GET", "/api/alerts/rules").json()["thresholds"] == []
     # the browser logs the refused request itself

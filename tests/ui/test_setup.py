@@ -61,7 +61,9 @@ def test_first_run_from_setup_code_to_dashboard(browser: Any, cluster: Cluster) 
         step = ui.page.locator('[data-setup-step="ssh-key"]')
         if shutil.which("ssh-keygen"):
             step.get_by_role("button", name="Generate key").click()
-            expect(step.get_by_label("Public key")).to_have_value(re.compile(r"^ssh-ed25519 \S+ "))
+            expect(step.get_by_label("Public key")).to_have_value(
+                re.compile(r"^ssh-ed25519 \S+ "), timeout=30_000
+            )
             expect(step.get_by_role("button", name="Copy public key")).to_be_visible()
             first = step.locator("[data-key-fingerprint]").inner_text()
             private = cluster.leader_dir / "rollout_ssh/id_ed25519"
@@ -70,7 +72,7 @@ def test_first_run_from_setup_code_to_dashboard(browser: Any, cluster: Cluster) 
             assert "PRIVATE KEY" not in served and "ssh-ed25519" in served
             step.get_by_role("button", name="Rotate key").click()
             ui.page.get_by_role("dialog").get_by_role("button", name="Rotate").click()
-            expect(step.locator("[data-key-result]")).to_contain_text("Key rotated")
+            expect(step.locator("[data-key-result]")).to_contain_text("Key rotated", timeout=30_000)
             assert step.locator("[data-key-fingerprint]").inner_text() != first
         # devcluster registered its agent; a unit not provisioned yet says what is missing
         ui.page.get_by_label("Unit name").fill("pio99")
@@ -78,7 +80,7 @@ def test_first_run_from_setup_code_to_dashboard(browser: Any, cluster: Cluster) 
         ui.page.get_by_label("Agent port").fill("9")
         ui.page.get_by_role("button", name="Add unit").click()
         missing = ui.page.locator('[data-setup-unit="pio99"]')
-        expect(missing).to_be_visible()
+        expect(missing).to_be_visible(timeout=30_000)
         ui.page.wait_for_load_state("load")  # the reloaded page's scripts, as above
         missing.get_by_role("button", name=re.compile("Check connection")).click()
         expect(missing.locator("[data-check-result]")).to_contain_text("✕", timeout=30_000)
@@ -94,12 +96,12 @@ def test_first_run_from_setup_code_to_dashboard(browser: Any, cluster: Cluster) 
         # an optional first experiment with the checked units
         ui.page.get_by_label("Experiment name").fill("a/b")
         ui.page.get_by_role("button", name="Create experiment").click()
-        expect(ui.page.locator("#experiment-name-error")).to_be_visible()
+        expect(ui.page.locator("#experiment-name-error")).to_be_visible(timeout=30_000)
         ui.page.get_by_label("Experiment name").fill("first-run")
         ui.page.get_by_role("checkbox", name="pio99").uncheck()
         ui.page.get_by_role("button", name="Create experiment").click()
         expect(ui.page.locator("[data-experiment-result]")).to_contain_text(
-            f"Experiment first-run created with {cluster.agents[0].name}"
+            f"Experiment first-run created with {cluster.agents[0].name}", timeout=30_000
         )
         ui.check("setup-units")
         ui.page.get_by_role("button", name="Finish setup").click()
