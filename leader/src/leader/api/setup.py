@@ -3,6 +3,8 @@ inventory, and its last step. They stay usable after setup."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, request
 
 from cluster_schema.errors import NotFound
@@ -99,7 +101,7 @@ ROUTES = [
         "GET",
         "/api/setup/inventory",
         None,
-        None,
+        dict[str, Any],  # a YAML mapping (schemathesis parses YAML answers)
         summary="An Ansible inventory (YAML) of the units, as deploy/ansible expects",
         media_type="application/yaml",
         headers=("Content-Disposition",),
