@@ -49,7 +49,7 @@ def test_ssh_key_made_rotated_and_its_private_half_never_served(tmp_path: Path, 
     assert shown.json["fingerprint"] == made.json["fingerprint"] and "PRIVATE" not in shown.text
     rotated = api.post("/api/setup/ssh_key").json
     assert rotated["fingerprint"] != made.json["fingerprint"]
-    assert sorted(p.name for p in private.parent.iterdir()) == ["id_ed25519", "id_ed25519.pub"]
+    assert sorted(p.name for p in private.parent.iterdir()) == [".lock", "id_ed25519", "id_ed25519.pub"]
 
 
 def test_inventory_lists_the_units_as_the_ansible_roles_expect(api: FlaskClient) -> None:

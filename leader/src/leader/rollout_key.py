@@ -10,6 +10,7 @@ key and a reader never sees half a pair.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import os
 import shutil
@@ -55,6 +56,16 @@ def generate(path: Path, comment: str) -> RolloutKey:
         raise keygen_failed("ssh-keygen is not installed on the leader (Debian: apt install openssh-client).")
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
+    # one rotation at a time across the web workers: two at once could leave halves of different pairs
+    with open(path.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _make(keygen, path, comment)
+    found = read(path)
+    assert found is not None
+    return found
+
+
+def _make(keygen: str, path: Path, comment: str) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".keygen-") as tmp:
         new = Path(tmp, "key")
         argv = [keygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(new)]
@@ -65,10 +76,7 @@ def generate(path: Path, comment: str) -> RolloutKey:
         if done.returncode != 0:
             raise keygen_failed(f"ssh-keygen failed: {(done.stderr or done.stdout).strip()[-300:]}")
         os.chmod(new, 0o600)
-        # the private key first: a crash between the two replaces leaves a pair that read() still pairs
-        # up by name; the public half is re-derivable with `ssh-keygen -y` if ever needed
+        # each replace is atomic; a crash between the two would leave a stale public half, which
+        # `ssh-keygen -y -f <key>` re-derives (the next rotation fixes it too)
         os.replace(new, path)
         os.replace(new.with_name("key.pub"), path.with_name(path.name + ".pub"))
-    found = read(path)
-    assert found is not None
-    return found
