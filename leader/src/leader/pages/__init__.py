@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+<<<<<<< HEAD
 from . import config, dashboard, experiments, operations, people, profiles, schedules, shell, units
+=======
+from . import alerts, dashboard, experiments, operations, people, profiles, schedules, shell, units
+>>>>>>> wt/W5-setup-alerts
 
 BLUEPRINTS = [
     dashboard.bp,
@@ -22,6 +26,7 @@ BLUEPRINTS = [
     people.bp,
     people.account_bp,
     config.bp,
+    alerts.bp,
 ]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 
