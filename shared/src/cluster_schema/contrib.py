@@ -16,7 +16,31 @@ class Descriptor(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Descriptors are files we author, not messages from peers: a misspelt key is an error, not noise."""
 
 
-class PublishedSetting(Descriptor):
+class Rules(Descriptor, kw_only=True):
+    """Optional constraints on a value a person enters, all with defaults so older descriptors still load.
+
+    The start and settings forms turn them into HTML constraints; the leader checks them again before
+    anything reaches a unit (`leader.job_requests`). `min`/`max` bound a numeric value; `choices` lists the
+    only values allowed; `required` means the start must name this field.
+    """
+
+    min: float | None = None
+    max: float | None = None
+    required: bool = False
+    choices: list[Scalar] = []
+
+    def __post_init__(self) -> None:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        default = getattr(self, "default", None)
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            if (self.min is not None and default < self.min) or (self.max is not None and default > self.max):
+                raise ValueError(f"default {default} is outside [{self.min}, {self.max}]")
+        if default is not None and self.choices and default not in self.choices:
+            raise ValueError(f"default {default!r} is not one of the choices")
+
+
+class PublishedSetting(Rules, kw_only=True):
     key: str
     type: SettingType
     display: bool = True
@@ -27,7 +51,7 @@ class PublishedSetting(Descriptor):
     default: Scalar = None
 
 
-class JobOption(Descriptor):
+class JobOption(Rules, kw_only=True):
     key: str
     type: SettingType
     default: Scalar = None
@@ -36,16 +60,18 @@ class JobOption(Descriptor):
     description: str = ""
 
 
-class JobDescriptor(Descriptor):
+class JobDescriptor(Descriptor, kw_only=True):
     job_name: str
     display_name: str
     description: str
     source: str = "app"
+    # the kind of automation this job runs: its start form offers contrib/automations/<kind> by name
+    automation_kind: AutomationKind | None = None
     options: list[JobOption] = []
     published_settings: list[PublishedSetting] = []
 
 
-class AutomationField(Descriptor):
+class AutomationField(Rules, kw_only=True):
     key: str
     label: str
     type: SettingType = "numeric"
@@ -55,7 +81,7 @@ class AutomationField(Descriptor):
     disabled: bool = False
 
 
-class AutomationDescriptor(Descriptor):
+class AutomationDescriptor(Descriptor, kw_only=True):
     automation_name: str
     display_name: str
     description: str
@@ -63,7 +89,7 @@ class AutomationDescriptor(Descriptor):
     published_settings: list[PublishedSetting] = []
 
 
-class ChartDescriptor(Descriptor):
+class ChartDescriptor(Descriptor, kw_only=True):
     """A time series the leader ingests and charts.
 
     `mqtt_topic` is relative to `pioreactor/<unit>/<exp>/` (e.g. `od_reading/ods`); `payload_key` is a
@@ -82,3 +108,6 @@ class ChartDescriptor(Descriptor):
     y_min: float | None = None
     y_max: float | None = None
     scale: float = 1.0  # a plain multiplier, never code (e.g. per-hour growth rate stays 1.0)
+    # non-empty: unit cards show this series' latest value under this short label, with `unit`
+    card_label: str = ""
+    unit: str = ""
