@@ -29,15 +29,6 @@ class Rules(Descriptor, kw_only=True):
     required: bool = False
     choices: list[Scalar] = []
 
-    def __post_init__(self) -> None:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
-        default = getattr(self, "default", None)
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            if (self.min is not None and default < self.min) or (self.max is not None and default > self.max):
-                raise ValueError(f"default {default} is outside [{self.min}, {self.max}]")
-        if default is not None and self.choices and default not in self.choices:
-            raise ValueError(f"default {default!r} is not one of the choices")
 
 
 class PublishedSetting(Rules, kw_only=True):
@@ -87,6 +78,24 @@ class AutomationDescriptor(Descriptor, kw_only=True):
     description: str
     fields: list[AutomationField] = []
     published_settings: list[PublishedSetting] = []
+
+
+def rule_problems(desc: Descriptor) -> list[str]:
+    """Rules that contradict themselves (min above max, a default outside them): the loader skips such a
+    file, as it skips one that does not decode. Kept out of `__post_init__` so any Struct value encodes."""
+    found = []
+    for attr in ("options", "fields", "published_settings"):
+        for rule in getattr(desc, attr, []):
+            where = f"{attr}.{rule.key}"
+            lo, hi, default = rule.min, rule.max, rule.default
+            if lo is not None and hi is not None and lo > hi:
+                found.append(f"{where}: min {lo:g} is above max {hi:g}")
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                if (lo is not None and default < lo) or (hi is not None and default > hi):
+                    found.append(f"{where}: default {default} is outside min/max")
+            if default is not None and rule.choices and default not in rule.choices:
+                found.append(f"{where}: default {default!r} is not one of the choices")
+    return found
 
 
 class ChartDescriptor(Descriptor, kw_only=True):
