@@ -86,5 +86,5 @@ def test_cards_show_latest_values_with_age_and_sparkline(app: Flask, api: FlaskC
     temperature = _element(card, r'<div class="latest-item" data-latest="temperature".*?</div>')
     assert ">30.2<" in temperature or ">30.3<" in temperature
     other = html.split('data-unit-card="unit2"')[1].split("</article>")[0]
-    assert "never" in _element(other, r'<div class="latest-item" data-latest="od".*?</div>')
+    assert "no readings" in _element(other, r'<div class="latest-item" data-latest="od".*?</div>')
     assert "<script" not in card

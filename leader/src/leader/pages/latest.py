@@ -15,20 +15,22 @@ from ..db import readings
 
 SPARK_HOURS = 6.0
 SPARK_POINTS = 40
-WIDTH, HEIGHT = 100.0, 24.0  # the SVG's viewBox
+WIDTH, HEIGHT, PAD = 100.0, 24.0, 2.0  # the SVG's viewBox, and a margin so the stroke is not clipped
 
 
 def points_attr(values: list[float]) -> str:
-    """SVG polyline points for `values`, spread over the width, scaled to their own range."""
+    """SVG polyline points for `values`, spread over the width, scaled to their own range; one value is
+    a flat line and a flat series sits in the middle (sparkline.js draws the same)."""
     if not values:
         return ""
-    lo, hi = min(values), max(values)
-    span = (hi - lo) or 1.0
-    step = WIDTH / max(len(values) - 1, 1)
-    pad = 2.0
-    return " ".join(
-        f"{i * step:.1f},{HEIGHT - pad - (v - lo) / span * (HEIGHT - 2 * pad):.1f}" for i, v in enumerate(values)
-    )
+    drawn = values * 2 if len(values) == 1 else values
+    lo, hi = min(drawn), max(drawn)
+    step = WIDTH / (len(drawn) - 1)
+
+    def y(v: float) -> float:
+        return HEIGHT - PAD - (v - lo) / (hi - lo) * (HEIGHT - 2 * PAD) if hi > lo else HEIGHT / 2
+
+    return " ".join(f"{i * step:.1f},{y(v):.1f}" for i, v in enumerate(drawn))
 
 
 def value_text(value: float, decimals: int) -> str:

@@ -8,7 +8,7 @@ const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : s);
 
 function labelText(input) {
   const label = input.form.querySelector(`label[for="${esc(input.id)}"]`);
-  return (label?.childNodes[0]?.textContent || input.name).trim();
+  return (label?.querySelector("[data-label-text]")?.textContent || label?.textContent || input.name).trim();
 }
 
 function fieldMessage(input, text) {
@@ -136,9 +136,9 @@ document.addEventListener("change", (event) => {
   }
 });
 
-// Each field re-checks as it is left, so a value out of bounds is named before Start is pressed.
-document.addEventListener("focusout", (event) => {
+// A field's message goes once it is edited (it is shown again on submit if still wrong); showing new
+// messages while typing would move the buttons under a pointer about to click them.
+document.addEventListener("input", (event) => {
   const input = event.target.closest("form[data-job-start] [data-option], form[data-job-settings] [data-option]");
-  if (!input) return;
-  fieldMessage(input, input.checkValidity() ? "" : `${labelText(input)}: ${input.validationMessage}`);
+  if (input && input.getAttribute("aria-invalid")) fieldMessage(input, "");
 });

@@ -10,12 +10,15 @@ const PAD = 2;
 const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : s);
 const buffers = new WeakMap(); // item element -> values
 
+// As pages/latest.py draws it: one value is a flat line, a flat series sits in the middle.
 function points(values) {
   if (!values.length) return "";
-  const lo = Math.min(...values);
-  const span = Math.max(...values) - lo || 1;
-  const step = WIDTH / Math.max(values.length - 1, 1);
-  return values.map((v, i) => `${(i * step).toFixed(1)},${(HEIGHT - PAD - ((v - lo) / span) * (HEIGHT - 2 * PAD)).toFixed(1)}`).join(" ");
+  const drawn = values.length === 1 ? [values[0], values[0]] : values;
+  const lo = Math.min(...drawn);
+  const span = Math.max(...drawn) - lo;
+  const step = WIDTH / (drawn.length - 1);
+  const y = (v) => (span ? HEIGHT - PAD - ((v - lo) / span) * (HEIGHT - 2 * PAD) : HEIGHT / 2);
+  return drawn.map((v, i) => `${(i * step).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
 }
 
 function buffer(item) {
@@ -54,6 +57,8 @@ function onReading({ series, unit, t, value }) {
   if (values.length > MAX) values.splice(0, values.length - MAX);
   const shown = item.querySelector("[data-latest-value]");
   shown.textContent = v.toFixed(Math.min(Math.max(Number(item.dataset.decimals || 2), 0), 6));
+  const unitText = item.querySelector("[data-latest-unit]");
+  if (unitText) unitText.hidden = false;
   ageElement(item, new Date(t * 1000).toISOString());
   item.querySelector("polyline")?.setAttribute("points", points(values));
   item.classList.remove("changed");
