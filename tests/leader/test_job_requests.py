@@ -32,9 +32,16 @@ def test_options_inside_the_descriptor_pass() -> None:
     job_requests.check_options(CONTRIB, "stirring", {"target_rpm": 420})
     job_requests.check_options(CONTRIB, "stirring", {"target_rpm": 0.5, "unknown_to_descriptor": "x"})
     job_requests.check_options(CONTRIB, "od_reading", {})
-    opts = {"automation_name": "turbidostat", "target_biomass": 1.5, "biomass_signal": "od", "exchange_volume_ml": 1}
+    opts = {
+        "automation_name": "turbidostat",
+        "target_biomass": 1.5,
+        "biomass_signal": "od",
+        "exchange_volume_ml": 1,
+    }
     job_requests.check_options(CONTRIB, "dosing_automation", opts)
-    job_requests.check_options(CONTRIB, "temperature_automation", {"automation_name": "only_record_temperature"})
+    job_requests.check_options(
+        CONTRIB, "temperature_automation", {"automation_name": "only_record_temperature"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,7 +71,9 @@ def test_options_outside_the_descriptor_are_refused(job: str, options: dict, fie
 def test_settings_checked_against_job_and_automation_settings() -> None:
     job_requests.check_settings(CONTRIB, "stirring", {"target_rpm": 300, "not_described": 1})
     job_requests.check_settings(CONTRIB, "dosing_automation", {"biomass_signal": "od"})
-    refused(job_requests.check_settings, CONTRIB, "stirring", {"target_rpm": 9999}, field="$.settings.target_rpm")
+    refused(
+        job_requests.check_settings, CONTRIB, "stirring", {"target_rpm": 9999}, field="$.settings.target_rpm"
+    )
     message = refused(
         job_requests.check_settings, CONTRIB, "stirring", {"measured_rpm": 1}, field="$.settings.measured_rpm"
     )
@@ -90,7 +99,9 @@ def test_descriptor_rules_are_consistent_or_refused() -> None:
     assert old.min is None and old.choices == []
     for bad in ({"min": 5, "max": 1}, {"max": 1, "default": 2}, {"choices": [1, 2], "default": 3}):
         option = {"key": "a", "type": "numeric", **bad}
-        desc = msgspec.convert({"job_name": "j", "display_name": "J", "description": "", "options": [option]}, JobDescriptor)
+        desc = msgspec.convert(
+            {"job_name": "j", "display_name": "J", "description": "", "options": [option]}, JobDescriptor
+        )
         assert len(rule_problems(desc)) == 1 and "options.a" in rule_problems(desc)[0]
 
 
@@ -98,9 +109,24 @@ def test_api_refuses_out_of_bounds_naming_the_field_and_sends_nothing(cluster: C
     api, agents = cluster
     before = sum(len(a.requests) for a in agents)
     cases = [
-        ("post", "/api/experiments/exp/jobs/stirring/start", {"options": {"target_rpm": 5000}}, "$.options.target_rpm"),
-        ("post", "/api/experiments/exp/jobs/dosing_automation/start", {"options": {"automation_name": "x"}}, "automation_name"),
-        ("patch", "/api/experiments/exp/jobs/stirring/settings", {"settings": {"target_rpm": "x"}}, "$.settings.target_rpm"),
+        (
+            "post",
+            "/api/experiments/exp/jobs/stirring/start",
+            {"options": {"target_rpm": 5000}},
+            "$.options.target_rpm",
+        ),
+        (
+            "post",
+            "/api/experiments/exp/jobs/dosing_automation/start",
+            {"options": {"automation_name": "x"}},
+            "automation_name",
+        ),
+        (
+            "patch",
+            "/api/experiments/exp/jobs/stirring/settings",
+            {"settings": {"target_rpm": "x"}},
+            "$.settings.target_rpm",
+        ),
     ]
     for method, path, body, field in cases:
         r = getattr(api, method)(path, json=body)
@@ -108,9 +134,13 @@ def test_api_refuses_out_of_bounds_naming_the_field_and_sends_nothing(cluster: C
         assert set(r.json) == {"error", "message"}
     assert sum(len(a.requests) for a in agents) == before
     assert api.get("/api/operations").json["operations"] == []
-    r = api.post("/api/experiments/exp/jobs/stirring/start", json={"options": {"target_rpm": 420}, "units": ["pio0"]})
+    r = api.post(
+        "/api/experiments/exp/jobs/stirring/start", json={"options": {"target_rpm": 420}, "units": ["pio0"]}
+    )
     assert r.status_code == 202 and r.json["operation"]["params"]["options"] == {"target_rpm": 420}
-    r = api.post("/api/experiments/exp/jobs/my_plugin/start", json={"options": {"level": 1e6}, "units": ["pio0"]})
+    r = api.post(
+        "/api/experiments/exp/jobs/my_plugin/start", json={"options": {"level": 1e6}, "units": ["pio0"]}
+    )
     assert r.status_code == 202, r.json
 
 

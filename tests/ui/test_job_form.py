@@ -59,7 +59,9 @@ def test_start_with_bounds_settings_and_latest_values(operator_ui: Watched, clus
     operator_ui.check("job-start-refused")
     assert _starts(cluster) == before
     # … and the server refuses the same value sent directly, naming the field
-    r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start", json={"options": {"target_rpm": 5000}})
+    r = cluster.api(
+        "POST", "/api/experiments/exp/jobs/stirring/start", json={"options": {"target_rpm": 5000}}
+    )
     assert r.status_code == 400 and "$.options.target_rpm" in r.json()["message"], r.text
     assert _starts(cluster) == before
 
@@ -84,7 +86,11 @@ def test_start_with_bounds_settings_and_latest_values(operator_ui: Watched, clus
 
     # the automation picker shows the chosen automation's fields only
     temp = page.get_by_role("dialog", name="Start Temperature automation")
-    _open(page, page.locator('[data-job="temperature_automation"]').get_by_role("button", name="Start", exact=True), temp)
+    _open(
+        page,
+        page.locator('[data-job="temperature_automation"]').get_by_role("button", name="Start", exact=True),
+        temp,
+    )
     expect(temp.get_by_label("Target temperature")).to_be_visible()
     temp.get_by_label("Automation").select_option("only_record_temperature")
     expect(temp.get_by_label("Target temperature")).to_be_hidden()

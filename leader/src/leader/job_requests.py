@@ -43,7 +43,8 @@ def check_value(rule: Rules, value: Any, path: str) -> None:
     fits = {"numeric": number, "string": isinstance(value, str), "boolean": isinstance(value, bool)}[kind]
     if not fits:
         raise _invalid(path, f"expected {TYPE_WORDS[kind]}, got {value!r}")
-    unit = f" {rule.unit}" if getattr(rule, "unit", None) else ""
+    unit_name = getattr(rule, "unit", None)
+    unit = f" {unit_name}" if unit_name else ""
     if number and rule.min is not None and value < rule.min:
         raise _invalid(path, f"{value} is below the minimum {rule.min:g}{unit}")
     if number and rule.max is not None and value > rule.max:
@@ -74,7 +75,9 @@ def check_options(contrib_dir: str, job: str, options: dict[str, Any], at: str =
     chosen = next((a for a in known if a.automation_name == name), None)
     if chosen is None:
         choices = ", ".join(a.automation_name for a in known)
-        raise _invalid(f"{at}.automation_name", f"{name!r} is not a {desc.automation_kind} automation ({choices})")
+        raise _invalid(
+            f"{at}.automation_name", f"{name!r} is not a {desc.automation_kind} automation ({choices})"
+        )
     _check_all(chosen.fields, options, at, f"the {chosen.automation_name} automation")
 
 

@@ -30,7 +30,6 @@ class Rules(Descriptor, kw_only=True):
     choices: list[Scalar] = []
 
 
-
 class PublishedSetting(Rules, kw_only=True):
     key: str
     type: SettingType
@@ -90,9 +89,9 @@ def rule_problems(desc: Descriptor) -> list[str]:
             lo, hi, default = rule.min, rule.max, rule.default
             if lo is not None and hi is not None and lo > hi:
                 found.append(f"{where}: min {lo:g} is above max {hi:g}")
-            if isinstance(default, (int, float)) and not isinstance(default, bool):
-                if (lo is not None and default < lo) or (hi is not None and default > hi):
-                    found.append(f"{where}: default {default} is outside min/max")
+            number = isinstance(default, (int, float)) and not isinstance(default, bool)
+            if number and ((lo is not None and default < lo) or (hi is not None and default > hi)):
+                found.append(f"{where}: default {default} is outside min/max")
             if default is not None and rule.choices and default not in rule.choices:
                 found.append(f"{where}: default {default!r} is not one of the choices")
     return found

@@ -10,10 +10,10 @@ import sqlite3
 from typing import Any
 
 from .. import contrib
-from . import latest
 from ..db import activity, job_states
 from ..db import experiments as exp_db
 from ..db import logs as logs_db
+from . import latest
 
 SHOWN_STATES = {"init", "ready", "sleeping", "lost"}
 LOGS = 30
@@ -64,7 +64,9 @@ def load(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
         "units": units,
         "others": others,
         "jobs": jobs,
-        "automations": {j.job_name: contrib.automations(contrib_dir, j.automation_kind) for j in jobs if j.automation_kind},
+        "automations": {
+            j.job_name: contrib.automations(contrib_dir, j.automation_kind) for j in jobs if j.automation_kind
+        },
         "latest": latest.load(db, name, exp.units, charts),
         "charts": charts,
         "logs": logs_db.page(db, experiment=name, limit=LOGS).logs,

@@ -96,7 +96,9 @@ def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
     if isinstance(action, JobStartAction):  # the descriptor's bounds, as the API checks a start (400)
         job_requests.check_options(app.config["CONTRIB_DIR"], action.job, action.options, "$.action.options")
     if isinstance(action, JobSettingsAction):
-        job_requests.check_settings(app.config["CONTRIB_DIR"], action.job, action.settings, "$.action.settings")
+        job_requests.check_settings(
+            app.config["CONTRIB_DIR"], action.job, action.settings, "$.action.settings"
+        )
 
 
 def _targets(db: sqlite3.Connection, experiment: str, units: list[str] | None) -> list[str]:
