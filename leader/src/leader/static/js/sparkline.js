@@ -61,6 +61,7 @@ function onReading({ series, unit, t, value }) {
   if (unitText) unitText.hidden = false;
   ageElement(item, new Date(t * 1000).toISOString());
   item.querySelector("polyline")?.setAttribute("points", points(values));
+  item.querySelector("svg")?.removeAttribute("hidden");
   item.classList.remove("changed");
   void item.offsetWidth; // restart the highlight
   item.classList.add("changed");
