@@ -13,6 +13,7 @@ from .. import contrib
 from ..db import activity, changes, job_states
 from ..db import experiments as exp_db
 from ..db import logs as logs_db
+from . import latest
 
 SHOWN_STATES = {"init", "ready", "sleeping", "lost"}
 LOGS = 30
@@ -67,11 +68,16 @@ def _read(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]
         if u["name"] in exp.units or not u["active"]:
             continue
         others.append({"name": u["name"], "experiment": activity.experiment_of(db, u["name"])})
+    charts = contrib.charts(contrib_dir)
     return {
         "exp": exp,
         "units": units,
         "others": others,
         "jobs": jobs,
-        "charts": contrib.charts(contrib_dir),
+        "automations": {
+            j.job_name: contrib.automations(contrib_dir, j.automation_kind) for j in jobs if j.automation_kind
+        },
+        "latest": latest.load(db, name, exp.units, charts),
+        "charts": charts,
         "logs": logs_db.page(db, experiment=name, limit=LOGS).logs,
     }
