@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-<<<<<<< HEAD
-from . import config, dashboard, experiments, operations, people, profiles, schedules, shell, units
-=======
-from . import alerts, dashboard, experiments, operations, people, profiles, schedules, shell, units
->>>>>>> wt/W5-setup-alerts
+from . import alerts, config, dashboard, experiments, operations, people, profiles, schedules, shell, units
 
 BLUEPRINTS = [
     dashboard.bp,
