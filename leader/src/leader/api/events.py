@@ -2,7 +2,7 @@
 
 Events `job_state` {"unit", "job", "state"}, `setting` {"unit", "job", "name", "value"} (value null: the
 setting was cleared), `reading` {"series", "unit", "t", "value"} (t in epoch seconds, as time series
-answer it), `log` (a log entry) and `operation` (the operation as it is now, on each change). Every event
+answer it), `dosing` {"unit", "t", "event", "volume_change"} (a pump run), `log` (a log entry) and `operation` (the operation as it is now, on each change). Every event
 has `id:` = its change's sequence number; a reconnecting browser sends it back as `Last-Event-ID` and the
 stream resumes right after it, nothing lost and nothing twice. Without one the stream starts with what
 happens from now on (a page loads the current state through the REST reads first). When the changes after
@@ -64,8 +64,8 @@ ROUTES = [
         "GET",
         "/api/experiments/<exp>/events",
         None,
-        sse_event(("job_state", "setting", "reading", "log", "operation", "reset")),
-        summary="Server-sent events: job_state, setting, reading, log, operation (id = change sequence; "
+        sse_event(("job_state", "setting", "reading", "dosing", "log", "operation", "reset")),
+        summary="Server-sent events: job_state, setting, reading, dosing, log, operation (id = change sequence; "
         "`Last-Event-ID` resumes), reset",
         query={"after": EVENT_ID},
         request_headers={"Last-Event-ID": EVENT_ID},

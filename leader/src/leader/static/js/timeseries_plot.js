@@ -1,0 +1,174 @@
+// One experiment chart drawn with uPlot: per unit an average line over a min–max band (so the peaks inside
+// a time bucket survive), markers as vertical lines, brush zoom. No DOM of its own beyond uPlot's; the
+// controller (experiment_charts.js) owns data, windows and buttons. Descriptor strings are only text here.
+export const COLORS = ["#0969da", "#b42318", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83", "#cf222e", "#57606a", "#6639ba", "#953800"];
+export const MARKER_STYLE = {
+  job_start: { color: "#1a7f37", dash: [] },
+  job_stop: { color: "#b42318", dash: [] },
+  dosing: { color: "#0b5cad", dash: [3, 3] },
+  profile: { color: "#8250df", dash: [6, 3] },
+};
+
+// Rows per unit ([t, avg, min, max], t ascending) to uPlot's columns on one shared x: [xs, avg, max, min,
+// avg, max, min, …] in `units` order. A merge walk per unit: O(points), no per-point Map.
+export function columns(rowsByUnit, units, toX = (t) => t) {
+  let all = [];
+  for (const unit of units) for (const r of rowsByUnit.get(unit) || []) all.push(r[0]);
+  all.sort((a, b) => a - b);
+  const ts = [];
+  for (const t of all) if (ts.length === 0 || ts[ts.length - 1] !== t) ts.push(t);
+  all = null;
+  const out = [ts.map(toX)];
+  for (const unit of units) {
+    const avg = new Array(ts.length).fill(null);
+    const hi = new Array(ts.length).fill(null);
+    const lo = new Array(ts.length).fill(null);
+    let i = 0;
+    for (const [t, a, mn, mx] of rowsByUnit.get(unit) || []) {
+      while (ts[i] < t) i++;
+      avg[i] = a;
+      lo[i] = mn ?? a;
+      hi[i] = mx ?? a;
+    }
+    out.push(avg, hi, lo);
+  }
+  return out;
+}
+
+function drawMarkers(u, markers, hidden) {
+  const { ctx, bbox } = u;
+  const [min, max] = [u.scales.x.min, u.scales.x.max];
+  ctx.save();
+  ctx.lineWidth = Math.max(1, devicePixelRatio);
+  let lastX = -Infinity;
+  for (const m of markers) {
+    if (m.x < min || m.x > max || (m.unit && hidden.has(m.unit))) continue;
+    const x = Math.round(u.valToPos(m.x, "x", true));
+    const style = MARKER_STYLE[m.kind] || MARKER_STYLE.profile;
+    ctx.strokeStyle = style.color;
+    ctx.globalAlpha = 0.55;
+    ctx.setLineDash(style.dash.map((d) => d * devicePixelRatio));
+    ctx.beginPath();
+    ctx.moveTo(x + 0.5, bbox.top);
+    ctx.lineTo(x + 0.5, bbox.top + bbox.height);
+    ctx.stroke();
+    if (x - lastX > 3) {
+      // a small flag on top; markers closer than 3 px share one
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = style.color;
+      const s = 4 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(x - s, bbox.top);
+      ctx.lineTo(x + s, bbox.top);
+      ctx.lineTo(x, bbox.top + s * 1.4);
+      ctx.fill();
+    }
+    lastX = x;
+  }
+  ctx.restore();
+}
+
+// uPlot options for `units` (their labels and colours), with hooks calling back into the controller.
+export function options({ width, height, units, labelOf, hidden, decimals, elapsed, zone, markers, onToggle, onZoom, onCursor }) {
+  const fmt = (v) => (v == null ? "–" : v.toFixed(decimals));
+  const series = [{ label: elapsed ? "Hours" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : `${v.toFixed(2)} h`) : undefined }];
+  const bands = [];
+  units.forEach((unit, i) => {
+    const color = COLORS[i % COLORS.length];
+    const show = !hidden.has(unit);
+    const base = series.length;
+    series.push({ label: labelOf(unit), stroke: color, width: 1.5, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    series.push({ label: "max", stroke: color + "00", spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    series.push({ label: "min", stroke: color + "00", spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    bands.push({ series: [base + 1, base + 2], fill: color + "2e" });
+  });
+  const axisFont = "12px system-ui, sans-serif";
+  const xAxis = { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, space: 70 };
+  if (elapsed) xAxis.values = (u, splits) => splits.map((v) => `${Number(v.toFixed(2))} h`);
+  const opts = {
+    width,
+    height,
+    series,
+    bands,
+    legend: { show: true, live: true },
+    cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
+    scales: { x: { time: !elapsed } },
+    axes: [
+      xAxis,
+      { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, size: 58, values: (u, splits) => splits.map((v) => v.toFixed(decimals)) },
+    ],
+    hooks: {
+      draw: [(u) => drawMarkers(u, markers(), hidden)],
+      setSeries: [
+        (u, i) => {
+          if (i == null || (i - 1) % 3 !== 0) return;
+          const shown = u.series[i].show;
+          u.setSeries(i + 1, { show: shown });
+          u.setSeries(i + 2, { show: shown });
+          onToggle(units[(i - 1) / 3], shown);
+        },
+      ],
+      setScale: [(u, key) => key === "x" && onZoom(u)],
+      setCursor: [(u) => onCursor(u)],
+    },
+  };
+  if (!elapsed && zone) opts.tzDate = (ts) => window.uPlot.tzDate(new Date(ts * 1e3), zone);
+  return opts;
+}
+
+// After a build: the min/max rows are not legend entries (one entry per unit toggles line and band).
+export function tidyLegend(plot) {
+  plot.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => {
+    if (i > 0 && (i - 1) % 3 !== 0) row.classList.add("band-series");
+  });
+}
+
+// The chart as a PNG: a white card with the title, the plot (axes included) and the shown units' legend.
+export function pngBlob(plot, title, entries) {
+  const src = plot.ctx.canvas;
+  const r = devicePixelRatio || 1;
+  const pad = 12 * r;
+  const line = 18 * r;
+  const out = document.createElement("canvas");
+  const ctx = out.getContext("2d");
+  ctx.font = `${13 * r}px system-ui, sans-serif`;
+  // lay the legend out first to know the height
+  const slots = [];
+  let x = pad;
+  let y = 0;
+  for (const { label, color } of entries) {
+    const w = 16 * r + ctx.measureText(label).width + 14 * r;
+    if (x + w > src.width + pad && x > pad) {
+      x = pad;
+      y += line;
+    }
+    slots.push({ x, y, label, color });
+    x += w;
+  }
+  const titleH = 26 * r;
+  const legendH = entries.length ? y + line + pad : 0;
+  out.width = src.width + 2 * pad;
+  out.height = titleH + src.height + legendH + pad;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillStyle = "#1b1f24";
+  ctx.font = `600 ${14 * r}px system-ui, sans-serif`;
+  ctx.fillText(title, pad, 18 * r);
+  ctx.drawImage(src, pad, titleH);
+  ctx.font = `${13 * r}px system-ui, sans-serif`;
+  const top = titleH + src.height + pad;
+  for (const s of slots) {
+    ctx.fillStyle = s.color;
+    ctx.fillRect(s.x, top + s.y + 4 * r, 12 * r, 4 * r);
+    ctx.fillStyle = "#1b1f24";
+    ctx.fillText(s.label, s.x + 16 * r, top + s.y + 10 * r);
+  }
+  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+}
+
+// CSV cells: quoted, and a leading = + - @ defused so a spreadsheet never runs a label as a formula.
+export function csvCell(value) {
+  let text = value == null ? "" : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
