@@ -92,8 +92,10 @@ function build(state) {
   });
   state.refreshMarkers = () => {
     shown = markersInView();
+    state.el.dataset.markers = String(shown.length); // markers in the window (tests read it)
     state.plot?.redraw(false, false);
   };
+  state.el.dataset.markers = String(shown.length);
   state.plot = new window.uPlot(opts, columns(state.rows, state.units, toX), state.el);
   tidyLegend(state.plot);
 }
