@@ -12,7 +12,7 @@ import pytest
 from devcluster.cluster import Cluster
 from devcluster.procs import wait_for
 
-from .conftest import Watched
+from .conftest import SHOTS, Watched
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(600)]
 LIVE = 30_000  # ms: live updates under CI's parallel load
@@ -93,7 +93,7 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     expect(page.get_by_role("button", name="1 h", exact=True)).to_have_attribute("aria-pressed", "true")
     expect(od).not_to_have_attribute("data-points", "0", timeout=LIVE)
     page.get_by_role("button", name="Elapsed hours").click()
-    expect(od.locator(".u-legend .u-series").first).to_contain_text("Hours", timeout=LIVE)
+    expect(od.locator(".u-legend .u-series").first).to_contain_text("Elapsed", timeout=LIVE)
     page.get_by_role("button", name="Custom…").click()
     page.get_by_label("From").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600)))
     page.get_by_role("button", name="Show", exact=True).click()
@@ -122,5 +122,11 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     assert png.startswith(b"\x89PNG") and len(png) > 2000
     assert info.value.suggested_filename == "exp-od.png"
 
-    legend.filter(has_text="glucose A").click()  # shown again for the screenshots
+    legend.filter(has_text="glucose A").click()  # shown again for the screenshots, on clock time
+    page.get_by_role("button", name="Clock time").click()
+    expect(od.locator(".u-legend .u-series").first).to_contain_text("Time", timeout=LIVE)
     ui.check("experiment-charts")
+    for width in (1440, 390):  # the charts card alone, to look at closely
+        page.set_viewport_size({"width": width, "height": 900})
+        expect(od.locator("canvas")).to_be_visible()
+        page.locator("#charts").screenshot(path=str(SHOTS / f"experiment-charts-card-{width}.png"))

@@ -68,10 +68,16 @@ function drawMarkers(u, markers, hidden) {
   ctx.restore();
 }
 
+export function elapsedText(hours) {
+  const minutes = Math.round(Math.abs(hours) * 60);
+  const text = `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")} h`;
+  return hours < 0 ? `−${text}` : text;
+}
+
 // uPlot options for `units` (their labels and colours), with hooks calling back into the controller.
 export function options({ width, height, units, labelOf, hidden, decimals, elapsed, zone, markers, onToggle, onZoom, onCursor }) {
   const fmt = (v) => (v == null ? "–" : v.toFixed(decimals));
-  const series = [{ label: elapsed ? "Hours" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : `${v.toFixed(2)} h`) : undefined }];
+  const series = [{ label: elapsed ? "Elapsed" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : elapsedText(v)) : undefined }];
   const bands = [];
   units.forEach((unit, i) => {
     const color = COLORS[i % COLORS.length];
@@ -84,7 +90,11 @@ export function options({ width, height, units, labelOf, hidden, decimals, elaps
   });
   const axisFont = "12px system-ui, sans-serif";
   const xAxis = { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, space: 70 };
-  if (elapsed) xAxis.values = (u, splits) => splits.map((v) => `${Number(v.toFixed(2))} h`);
+  if (elapsed) {
+    // hours since the start on minute-friendly steps, written h:mm (36:30 h, 0:05 h)
+    xAxis.incrs = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720];
+    xAxis.values = (u, splits) => splits.map(elapsedText);
+  }
   const opts = {
     width,
     height,
