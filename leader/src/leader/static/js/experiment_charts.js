@@ -142,7 +142,8 @@ function schedule(state) {
 
 async function load(state) {
   const { since, until } = range();
-  const points = Math.min(2000, Math.max(200, Math.round(state.el.clientWidth * 1.5)));
+  // a bucket per pixel: the min–max band keeps every peak, so more points would draw nothing new
+  const points = Math.min(1000, Math.max(200, Math.round(state.el.clientWidth)));
   const params = new URLSearchParams({ since: String(since), until: String(until), points: String(points) });
   const asked = (state.asked = (state.asked || 0) + 1);
   try {

@@ -84,8 +84,8 @@ export function options({ width, height, units, labelOf, hidden, decimals, elaps
     const show = !hidden.has(unit);
     const base = series.length;
     series.push({ label: labelOf(unit), stroke: color, width: 1.5, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
-    series.push({ label: "max", stroke: color + "00", spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
-    series.push({ label: "min", stroke: color + "00", spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    series.push({ label: "max", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    series.push({ label: "min", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
     bands.push({ series: [base + 1, base + 2], fill: color + "2e" });
   });
   const axisFont = "12px system-ui, sans-serif";
