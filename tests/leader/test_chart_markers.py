@@ -53,7 +53,9 @@ def test_markers_from_job_states_dosing_and_profiles(api: FlaskClient) -> None:
     assert writer.stats.malformed == 1
     db = connect(api.application.config["DATABASE"])
     try:
-        op = ops_db.create(db, "job.start", {"experiment": "e1", "job": "stirring"}, ["pio0"], "schedule", "profile:ab12")
+        op = ops_db.create(
+            db, "job.start", {"experiment": "e1", "job": "stirring"}, ["pio0"], "schedule", "profile:ab12"
+        )
         ops_db.create(db, "job.start", {"experiment": "e1", "job": "stirring"}, ["pio0"], "api", "user:x")
         seen = [e for e in changes.events(db, "e1", 0)[0] if e.name == "dosing"]
     finally:

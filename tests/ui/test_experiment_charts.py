@@ -63,7 +63,11 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     assert cluster.api("PUT", "/api/experiments/exp/units/unit1/label", json={"label": "glucose A"}).ok
     _start(cluster, "od_reading")
     # a growth rate after 3 OD readings, not the default 35 (about 3 minutes at 5 s)
-    _start(cluster, "growth_rate_calculating", [["growth_rate_calculating.config", "samples_for_od_statistics", "3"]])
+    _start(
+        cluster,
+        "growth_rate_calculating",
+        [["growth_rate_calculating.config", "samples_for_od_statistics", "3"]],
+    )
     wait_for(lambda: "job_start" in _markers(cluster), 60, 0.5, "job start markers")
 
     ui.goto("/experiments/exp")
@@ -75,7 +79,9 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
         arg=_points(ui, "od"),
         timeout=LIVE,
     )
-    expect(page.locator('[data-chart="growth_rate"]')).not_to_have_attribute("data-points", "0", timeout=60_000)
+    expect(page.locator('[data-chart="growth_rate"]')).not_to_have_attribute(
+        "data-points", "0", timeout=60_000
+    )
     # markers: the job starts, then a pump run arriving live (as real pio publishes it)
     wait_for(lambda: int(od.get_attribute("data-markers") or 0) >= 4, 30, 0.2, "4 job start markers")
     before = int(od.get_attribute("data-markers") or 0)
