@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from cluster_schema.charts import ChartMarker
+from cluster_schema.charts import ChartMarker, MarkerKind
 
 LIMIT = 2000  # per kind: the newest in range; a chart's width has room for far fewer
 _INSERT_DOSING = (
@@ -54,7 +54,7 @@ def markers(
     ).fetchall()
     for at, unit, job, state in jobs[:limit]:
         started = state in ("init", "ready")
-        kind = "job_start" if started else "job_stop"
+        kind: MarkerKind = "job_start" if started else "job_stop"
         verb = "started" if started else ("lost" if state == "lost" else "stopped")
         out.append(ChartMarker(t=at, kind=kind, unit=unit, text=f"{job} {verb}"))
     doses = conn.execute(
