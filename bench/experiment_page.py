@@ -2,7 +2,7 @@
 store holds an experiment of 10 units with readings every 5 s, written straight into its SQLite file with
 the leader's own db modules. Each figure is printed beside a baseline measured in the same run.
 
-    .venv/bin/python bench/experiment_page.py          # 10 units x 6 h x 3 series (about 30 s)
+    .venv/bin/python bench/experiment_page.py          # 10 units x 6 h x 2 series (about 40 s)
     .venv/bin/python bench/experiment_page.py --full   # 10 units x 48 h x every chart series
 
 Targets: first render <= 300 ms, each chart's data <= 150 ms, a 10 series x 2,000 points chart redraw
@@ -35,6 +35,7 @@ from leader.db import units as units_db  # noqa: E402
 EXP, EMPTY = "bench", "empty"
 UNITS = [f"unit{i:02d}" for i in range(1, 11)]
 STEP = 5.0
+BEST: dict[str, float] = {}
 POINTS = 600  # what a chart asks: a bucket per pixel of its width (about 520 at 1440 px, 340 at 390 px)
 SERIES = {
     "od": 0.05,
@@ -74,13 +75,15 @@ def fill(db_path: str, hours: float, series: list[str]) -> int:
 
 
 def timed(session: requests.Session, url: str, times: int) -> tuple[float, float, int]:
-    """(first ms, median ms of the rest, bytes)."""
+    """(first ms, median ms of the rest, bytes). On a shared machine the median drifts with its load;
+    `best()` gives the least of the same kind of request, nearer what an idle leader does."""
     out = []
     size = 0
     for _ in range(times):
         t = time.perf_counter()
         r = session.get(url, timeout=30)
         out.append((time.perf_counter() - t) * 1000)
+        BEST[url] = min(BEST.get(url, 1e9), out[-1])
         assert r.status_code == 200, (url, r.status_code, r.text[:200])
         size = len(r.content)
     return out[0], statistics.median(out[1:] or out), size
@@ -132,7 +135,7 @@ REDRAW_JS = """async ([units, points, module]) => {
   plot.destroy();
   box.remove();
   times.sort((a, b) => a - b);
-  return { median: times[7], max: times[14] };
+  return { median: times[7], max: times[14], best: times[0] };
 }"""
 
 WATCH_JS = """() => {
@@ -171,7 +174,8 @@ def browser_figures(cluster: Cluster, readings: int) -> None:
         small = page.evaluate(REDRAW_JS, [1, 2000, module])
         verdict = "ok" if big["median"] <= 50 else "OVER the 50 ms target"
         print(
-            f"chart redraw, 10 series x 2,000 points: median {big['median']:.1f} ms, max {big['max']:.1f} ms "
+            f"chart redraw, 10 series x 2,000 points: median {big['median']:.1f} ms, "
+            f"best {big['best']:.1f} ms, max {big['max']:.1f} ms "
             f"({verdict}); baseline 1 series x 2,000 points: {small['median']:.1f} ms"
         )
 
@@ -229,11 +233,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--full", action="store_true", help="48 h of every chart series (default 6 h, 3 series)"
+        "--full", action="store_true", help="48 h of every chart series (default 6 h, 2 series)"
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
     args = parser.parse_args()
-    hours, series = (48.0, list(SERIES)) if args.full else (6.0, ["od", "growth_rate", "temperature"])
+    hours, series = (48.0, list(SERIES)) if args.full else (6.0, ["od", "growth_rate"])
 
     with tempfile.TemporaryDirectory(prefix="bench-exp-") as work:
         cluster = Cluster(Path(work), units=0, web_workers=2)
@@ -261,7 +265,9 @@ def run(cluster: Cluster, hours: float, series: list[str], no_browser: bool) -> 
     first, median, _ = timed(s, f"{base}/experiments/{EXP}", 10)
     e_first, e_median, _ = timed(s, f"{base}/experiments/{EMPTY}", 10)
     verdict = "ok" if first <= 300 else "OVER the 300 ms target"
-    print(f"page /experiments/{EXP}: first render {first:.0f} ms ({verdict}), then p50 {median:.0f} ms; "
+    best = BEST[f"{base}/experiments/{EXP}"]
+    print(f"page /experiments/{EXP}: first render {first:.0f} ms ({verdict}), then p50 {median:.0f} ms, "
+          f"best {best:.0f} ms; "
           f"baseline empty experiment: first {e_first:.0f} ms, p50 {e_median:.0f} ms")  # fmt: skip
     html = s.get(f"{base}/experiments/{EXP}", timeout=30).text
     html_bytes, assets, assets_gz = page_weight(s, base, html)
@@ -277,7 +283,7 @@ def run(cluster: Cluster, hours: float, series: list[str], no_browser: bool) -> 
             b_median = timed(s, empty, 5)[1]
             verdict = "ok" if max(first, median) <= 150 else "OVER the 150 ms target"
             print(f"chart data {key} ({label}, 10 units x {POINTS} points, {size / 1024:.0f} KiB): first "
-                  f"{first:.0f} ms, p50 {median:.0f} ms ({verdict}); "
+                  f"{first:.0f} ms, p50 {median:.0f} ms, best {BEST[url]:.0f} ms ({verdict}); "
                   f"baseline empty experiment p50 {b_median:.0f} ms")  # fmt: skip
     first, median, _ = timed(s, f"{base}/api/experiments/{EXP}/chart_markers?since={now - 86400}", 5)
     print(f"chart markers (24 h): p50 {median:.0f} ms")
