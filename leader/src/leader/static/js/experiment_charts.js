@@ -10,7 +10,7 @@ const root = document.querySelector("[data-chart-controls]");
 const workspace = document.querySelector("[data-workspace]");
 const labels = workspace ? JSON.parse(workspace.dataset.labels || "{}") : {};
 const zone = document.querySelector('meta[name="lab-timezone"]')?.content || "UTC";
-const MAX_LIVE = 4000; // live points kept per unit and chart: the buffer never grows without bound
+const MAX_LIVE = 5000; // live points kept per unit and chart: the buffer never grows without bound
 const labelOf = (unit) => labels[unit] || unit;
 
 const charts = new Map(); // chart key -> state
