@@ -4,7 +4,7 @@
 // toggles, markers (job starts/stops, pump runs, profile actions), PNG and CSV of what is shown.
 import { announce, call } from "./api.js";
 import { COLORS, columns, csvCell, options, pngBlob, tidyLegend } from "./timeseries_plot.js";
-import { zonedToEpoch } from "./zoned_time.js";
+import { epochToZoned, zonedToEpoch } from "./zoned_time.js";
 
 const root = document.querySelector("[data-chart-controls]");
 const workspace = document.querySelector("[data-workspace]");
@@ -284,7 +284,11 @@ function controls() {
     if (win) {
       press("[data-window]", win);
       custom.hidden = win.dataset.window !== "custom";
-      if (win.dataset.window === "custom") return custom.elements.from.focus();
+      if (win.dataset.window === "custom") {
+        // start from the window shown now, in the lab's zone
+        if (!custom.elements.from.value) custom.elements.from.value = epochToZoned(range().since, zone);
+        return custom.elements.from.focus();
+      }
       view.hours = Number(win.dataset.window);
       view.since = view.until = null;
       return reloadAll();
