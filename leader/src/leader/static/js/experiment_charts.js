@@ -3,7 +3,8 @@
 // `experiment:<name>`) into a bounded buffer; time windows, elapsed vs clock axis, brush zoom, legend
 // toggles, markers (job starts/stops, pump runs, profile actions), PNG and CSV of what is shown.
 import { announce, call } from "./api.js";
-import { COLORS, columns, csvCell, options, pngBlob, tidyLegend } from "./timeseries_plot.js";
+import { download } from "./chart_export.js";
+import { columns, options, tidyLegend } from "./timeseries_plot.js";
 import { epochToZoned, zonedToEpoch } from "./zoned_time.js";
 
 const root = document.querySelector("[data-chart-controls]");
@@ -219,39 +220,9 @@ function onOperation(op) {
   addMarker({ t, kind: "profile", unit: op.targets?.length === 1 ? op.targets[0] : null, text: `profile: ${op.kind}` });
 }
 
-// -- downloads --------------------------------------------------------------------------------------
 function shownRange(state) {
   const x = state.plot?.scales.x;
   return x ? [fromX(x.min), fromX(x.max)] : [-Infinity, Infinity];
-}
-
-async function download(kind, state) {
-  const name = `${workspace?.dataset.experiment || "experiment"}-${state.el.dataset.chart}`;
-  let blob;
-  if (kind === "png") {
-    if (!state.plot) return announce("Nothing to download: no readings in this window.");
-    const entries = state.units.filter((u) => !state.hidden.has(u)).map((u) => ({ label: labelOf(u), color: COLORS[state.units.indexOf(u) % COLORS.length] }));
-    blob = await pngBlob(state.plot, state.el.dataset.title, entries);
-  } else {
-    const [lo, hi] = shownRange(state);
-    const lines = ["unit,label,time,elapsed_hours,avg,min,max"];
-    for (const unit of state.units || []) {
-      if (state.hidden.has(unit)) continue;
-      for (const [t, avg, mn, mx] of state.rows.get(unit) || []) {
-        if (t < lo || t > hi) continue;
-        const cells = [unit, labelOf(unit), new Date(t * 1000).toISOString(), ((t - started) / 3600).toFixed(4), avg, mn, mx];
-        lines.push(cells.map(csvCell).join(","));
-      }
-    }
-    blob = new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
-  }
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = `${name}.${kind}`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000); // after the browser took the download
 }
 
 // -- controls ---------------------------------------------------------------------------------------
@@ -326,7 +297,7 @@ function start() {
     new ResizeObserver(() => state.plot?.setSize(size(el))).observe(el);
     box.addEventListener("click", (event) => {
       const b = event.target.closest("[data-download]");
-      if (b) download(b.dataset.download, state);
+      if (b) download(b.dataset.download, state, { experiment: workspace?.dataset.experiment, labelOf, started, shown: shownRange(state) });
       if (event.target.closest("[data-reset-zoom]") && state.plot) {
         const xs = state.plot.data[0];
         state.plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
