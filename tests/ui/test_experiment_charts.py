@@ -126,6 +126,7 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     info.value.save_as(tmp_path / "od.png")
     png = (tmp_path / "od.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
+    (SHOTS / "experiment-chart-download.png").write_bytes(png)  # to look at beside the screenshots
     assert info.value.suggested_filename == "exp-od.png"
 
     legend.filter(has_text="glucose A").click()  # shown again for the screenshots, on clock time

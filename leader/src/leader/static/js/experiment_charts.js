@@ -24,8 +24,10 @@ const seenOps = new Set();
 function range() {
   if (view.since != null) return { since: view.since, until: view.until, live: false };
   const until = Date.now() / 1000;
-  if (view.hours === 0) return { since: Math.min(started, until - 3600), until, live: true };
-  return { since: until - view.hours * 3600, until, live: true };
+  // never before the experiment began: a young experiment's 24 h fills the chart, in fine buckets
+  const first = Math.min(started - 60, until - 600);
+  if (view.hours === 0) return { since: first, until, live: true };
+  return { since: Math.max(until - view.hours * 3600, first), until, live: true };
 }
 
 const toX = (t) => (view.elapsed ? (t - started) / 3600 : t);

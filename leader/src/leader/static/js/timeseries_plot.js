@@ -68,22 +68,36 @@ function drawMarkers(u, markers, hidden) {
   ctx.restore();
 }
 
-export function elapsedText(hours) {
-  const minutes = Math.round(Math.abs(hours) * 60);
-  const text = `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")} h`;
+const ELAPSED_STEPS = [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200]
+  .map((s) => s / 3600)
+  .concat([24, 48, 96, 168, 336, 720]);
+
+// hours since the start as h:mm (or h:mm:ss): 36:30 h, 0:05 h, 0:00:45 h
+export function elapsedText(hours, seconds = false) {
+  const step = seconds ? 1 : 60;
+  const total = Math.round((Math.abs(hours) * 3600) / step) * step;
+  const pad = (n) => String(n).padStart(2, "0");
+  const text = `${Math.floor(total / 3600)}:${pad(Math.floor(total / 60) % 60)}${seconds ? `:${pad(total % 60)}` : ""} h`;
   return hours < 0 ? `−${text}` : text;
+}
+
+// the descriptor's decimals, or more when the ticks are closer than that (0.0575, 0.0580)
+function tickDecimals(splits, decimals) {
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+  return Math.min(6, Math.max(decimals, Math.ceil(-Math.log10(step) - 1e-9)));
 }
 
 // uPlot options for `units` (their labels and colours), with hooks calling back into the controller.
 export function options({ width, height, units, labelOf, hidden, decimals, elapsed, zone, markers, onToggle, onZoom, onCursor }) {
   const fmt = (v) => (v == null ? "–" : v.toFixed(decimals));
-  const series = [{ label: elapsed ? "Elapsed" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : elapsedText(v)) : undefined }];
+  const few = (u) => u.data[0].length <= 60; // a few readings show as dots too (one is no line)
+  const series = [{ label: elapsed ? "Elapsed" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : elapsedText(v, true)) : undefined }];
   const bands = [];
   units.forEach((unit, i) => {
     const color = COLORS[i % COLORS.length];
     const show = !hidden.has(unit);
     const base = series.length;
-    series.push({ label: labelOf(unit), stroke: color, width: 1.5, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
+    series.push({ label: labelOf(unit), stroke: color, width: 1.5, spanGaps: true, points: { show: few, size: 5 }, show, value: (u, v) => fmt(v) });
     series.push({ label: "max", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
     series.push({ label: "min", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
     bands.push({ series: [base + 1, base + 2], fill: color + "2e" });
@@ -92,8 +106,18 @@ export function options({ width, height, units, labelOf, hidden, decimals, elaps
   const xAxis = { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, space: 70 };
   if (elapsed) {
     // hours since the start on minute-friendly steps, written h:mm (36:30 h, 0:05 h)
-    xAxis.incrs = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720];
-    xAxis.values = (u, splits) => splits.map(elapsedText);
+    // our own ticks: uPlot's numeric steps are decimal (0.25 h), these are clock-friendly (10 s … 30 days)
+    xAxis.splits = (u, axis, min, max) => {
+      const px = u.bbox.width / devicePixelRatio;
+      const step = ELAPSED_STEPS.find((h) => (h / (max - min)) * px >= 70) || ELAPSED_STEPS.at(-1);
+      const out = [];
+      for (let v = Math.ceil(min / step) * step; v <= max; v += step) out.push(v);
+      return out;
+    };
+    xAxis.values = (u, splits) => {
+      const step = splits.length > 1 ? splits[1] - splits[0] : 1;
+      return splits.map((v) => elapsedText(v, step < 1 / 60 - 1e-9));
+    };
   }
   const opts = {
     width,
@@ -101,11 +125,12 @@ export function options({ width, height, units, labelOf, hidden, decimals, elaps
     series,
     bands,
     legend: { show: true, live: true },
+    padding: [12, 28, 0, 0], // room for the marker flags on top and the last time label on the right
     cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
     scales: { x: { time: !elapsed } },
     axes: [
       xAxis,
-      { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, size: 58, values: (u, splits) => splits.map((v) => v.toFixed(decimals)) },
+      { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, size: 58, values: (u, splits) => splits.map((v) => v.toFixed(tickDecimals(splits, decimals))) },
     ],
     hooks: {
       draw: [(u) => drawMarkers(u, markers(), hidden)],
