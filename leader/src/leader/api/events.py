@@ -2,11 +2,12 @@
 
 Events `job_state` {"unit", "job", "state"}, `setting` {"unit", "job", "name", "value"} (value null: the
 setting was cleared), `reading` {"series", "unit", "t", "value"} (t in epoch seconds, as time series
-answer it), `log` (a log entry) and `operation` (the operation as it is now, on each change). Every event
-has `id:` = its change's sequence number; a reconnecting browser sends it back as `Last-Event-ID` and the
-stream resumes right after it, nothing lost and nothing twice. Without one the stream starts with what
-happens from now on (a page loads the current state through the REST reads first). When the changes after
-the given id were pruned already, a `reset` event (no id) tells the page to reload that state.
+answer it), `dosing` {"unit", "t", "event", "volume_change"} (a pump run, from `dosing_events`), `log`
+(a log entry) and `operation` (the operation as it is now, on each change). Every event has `id:` = its
+change's sequence number; a reconnecting browser sends it back as `Last-Event-ID` and the stream resumes
+right after it, nothing lost and nothing twice. Without one the stream starts with what happens from now
+on (a page loads the current state through the REST reads first). When the changes after the given id
+were pruned already, a `reset` event (no id) tells the page to reload that state.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ ROUTES = [
         "GET",
         "/api/experiments/<exp>/events",
         None,
-        sse_event(("job_state", "setting", "reading", "log", "operation", "reset")),
-        summary="Server-sent events: job_state, setting, reading, log, operation (id = change sequence; "
-        "`Last-Event-ID` resumes), reset",
+        sse_event(("job_state", "setting", "reading", "dosing", "log", "operation", "reset")),
+        summary="Server-sent events: job_state, setting, reading, dosing, log, operation "
+        "(id = change sequence; `Last-Event-ID` resumes), reset",
         query={"after": EVENT_ID},
         request_headers={"Last-Event-ID": EVENT_ID},
         media_type="text/event-stream",

@@ -28,7 +28,7 @@ _json = msgspec.json.Decoder()
 @dataclass(frozen=True)
 class Event:
     seq: int
-    name: str  # job_state | setting | reading | log | operation
+    name: str  # job_state | setting | reading | log | operation | dosing
     data: Any
 
 
@@ -72,6 +72,8 @@ def events(
             out.append(Event(seq, kind, {"unit": unit, "job": job, "name": name, "value": _value(value)}))
         elif kind == "reading":
             out.append(Event(seq, kind, {"series": name, "unit": unit, "t": t, "value": value}))
+        elif kind == "dosing":  # migration 0190
+            out.append(Event(seq, kind, {"unit": unit, "t": t, "event": name, "volume_change": value}))
         elif kind == "log":
             entry = logs_db.get(db, int(t), int(value))
             if entry is not None:  # pruned meanwhile

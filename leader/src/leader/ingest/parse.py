@@ -21,6 +21,9 @@ from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDes
 from cluster_schema.mqtt import AgentPresence, LogEvent
 from cluster_schema.topics import JOB_STATES, LOG_LEVELS
 
+from .dosing import SUBSCRIPTION as DOSING_SUBSCRIPTION
+from .dosing import TOPIC as DOSING_TOPIC
+from .dosing import parse_dosing
 from .payloads import Malformed, parse_time
 from .status import parse_status
 
@@ -124,7 +127,7 @@ class Router:
 
         # every `<job>/<setting>` (states included): profile expressions may look up any setting, not
         # only those a descriptor names; one filter, so no message arrives twice through overlaps
-        subs = [topics.ALL_LOGS, topics.ALL_PRESENCE, topics.ALL_STATUS, ALL_SETTINGS]
+        subs = [topics.ALL_LOGS, topics.ALL_PRESENCE, topics.ALL_STATUS, ALL_SETTINGS, DOSING_SUBSCRIPTION]
         subs += sorted(f"{topics.ROOT}/+/+/{rel}" for rel in self.readings if rel.count("/") != 1)
         return list(dict.fromkeys(subs))
 
@@ -143,6 +146,8 @@ class Router:
         out: list[Record] = []
         if rest[0] == "logs" and len(rest) == 3:
             return [self._log(topic, unit, exp, rest[1], rest[2], payload, received_at)]
+        if len(rest) == 1 and rest[0] == DOSING_TOPIC:
+            return [] if not payload else [parse_dosing(unit, exp, payload, received_at)]
         if len(rest) == 2 and rest[1] == "$state":
             state = payload.decode("utf-8", "replace").strip()
             if state not in _STATES:

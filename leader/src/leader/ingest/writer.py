@@ -17,8 +17,9 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
-from ..db import audit, changes, fleet, job_states, logs, presence, readings
+from ..db import audit, changes, chart_markers, fleet, job_states, logs, presence, readings
 from ..db.fleet import StatusRow
+from .dosing import DOSING
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 from .status import STATUS
 
@@ -202,6 +203,7 @@ class BatchWriter:
             READING: [],
             PRESENCE: [],
             STATUS: [],
+            DOSING: [],
         }
         seen: dict[str, float] = {}
         route = self.router.route
@@ -253,6 +255,8 @@ class BatchWriter:
             job_states.apply_values(conn, rows[VALUE])
         if rows[PRESENCE]:
             presence.apply_presence(conn, rows[PRESENCE])
+        if rows[DOSING]:
+            chart_markers.insert_dosing(conn, rows[DOSING])
         if rows[STATUS]:
             fleet.apply_status(conn, cast(list[StatusRow], rows[STATUS]))
         if seen:

@@ -1,5 +1,5 @@
 // Unit cards' latest values (templates/_unit_latest.html): each `reading` from the experiment's event stream
-// (re-dispatched by workspace.js as `workspace:reading`) updates the value, its age and the sparkline, and
+// (re-dispatched by workspace.js as `experiment:reading`) updates the value, its age and the sparkline, and
 // highlights the change briefly. The sparkline keeps a bounded buffer, drawn as an SVG polyline.
 import { formatAge, formatDate } from "./time.js";
 
@@ -67,4 +67,4 @@ function onReading({ series, unit, t, value }) {
   item.classList.add("changed");
 }
 
-document.addEventListener("workspace:reading", (event) => onReading(event.detail));
+document.addEventListener("experiment:reading", (event) => onReading(event.detail));
