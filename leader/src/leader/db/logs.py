@@ -93,6 +93,8 @@ def page(
     cursor, to tail from. With `q`, only logs whose message has every word (leader.db.log_search)."""
     if before is not None and after is not None:
         raise BadRequest("Give either `?before` or `?after`, not both.")
+    if since_ms is not None and until_ms is not None and since_ms >= until_ms:
+        raise BadRequest("Empty time range: `?since` must be before `?until`.")
     limit = max(1, min(int(limit), MAX_LIMIT))
     where: list[str] = []
     args: list[Any] = []

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, experiments, operations, people, profiles, schedules, shell, units
+from . import dashboard, experiments, logs, operations, people, profiles, schedules, shell, units
 
 BLUEPRINTS = [
     dashboard.bp,
     experiments.bp,
     operations.bp,
     units.bp,
+    logs.bp,
     schedules.bp,
     profiles.bp,
     people.bp,
