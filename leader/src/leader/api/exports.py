@@ -9,13 +9,14 @@ from flask.blueprints import BlueprintSetupState
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
 from cluster_schema.leader import ExportRequest, ExportRequestSchema, OperationAnswer
+from cluster_schema.log_pages import ExportPreview
 from cluster_schema.openapi import WAIT, Route
 
-from .. import exports
+from .. import export_preview, exports
 from ..auth import requires
 from ..db import get_db
 from ..db import operations as ops_db
-from ..http import MAX_WAIT, body, query_float
+from ..http import MAX_WAIT, body, json_response, query_float
 from ..operations.submit import accepted, submit, trigger
 from .operations import OperationId
 
@@ -28,10 +29,7 @@ def _register_task(state: BlueprintSetupState) -> None:
     exports.register(app.extensions["leader.huey"], app)
 
 
-@bp.post("/exports")
-@requires("operator")
-def create_export() -> Response:
-    req = body(ExportRequest)
+def _chosen(req: ExportRequest) -> list[str]:
     available = exports.datasets(current_app)
     chosen = req.datasets or available
     unknown = [d for d in chosen if d not in available]
@@ -43,6 +41,22 @@ def create_export() -> Response:
         raise BadRequest(
             "Parquet exports are not available on this leader at `$.format`: use csv.", code="not_available"
         )
+    return chosen
+
+
+@bp.post("/exports/preview")
+@requires("viewer")
+def preview() -> Response:
+    req = body(ExportRequest)
+    params = exports.params(get_db(), current_app, req, _chosen(req))
+    return json_response(export_preview.preview(current_app, params))
+
+
+@bp.post("/exports")
+@requires("operator")
+def create_export() -> Response:
+    req = body(ExportRequest)
+    chosen = _chosen(req)
     query_float("wait", 0.0, hi=MAX_WAIT)
     return accepted(
         submit(
@@ -68,7 +82,10 @@ def download(op_id: str) -> Response:
         days = current_app.config["EXPORTS_KEEP_DAYS"]
         raise NotFound(f"The file of export {op_id} is gone (exports are kept {days} days): export again.")
     return send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name=f"export-{op_id}.zip"
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=export_preview.file_name(op.params, op.created_at),
     )
 
 
@@ -82,6 +99,14 @@ ROUTES = [
         "Export experiments (or all) in a time range as a zip of CSV (times in the lab's zone)",
         query={"wait": WAIT},
         headers=("Location",),
+    ),
+    Route(
+        "POST",
+        "/api/exports/preview",
+        ExportRequestSchema,
+        ExportPreview,
+        summary="The first rows of each file an export would write (nothing is written); "
+        "time columns in the lab's zone",
     ),
     Route(
         "GET",

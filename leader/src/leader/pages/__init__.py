@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, experiments, logs, operations, people, profiles, schedules, shell, units
+from . import dashboard, export_dialog, experiments, logs, operations, people, profiles, schedules, shell, units
 
 BLUEPRINTS = [
     dashboard.bp,
@@ -28,5 +28,6 @@ BLUEPRINTS = [
 
 def init_app(app: Flask) -> None:
     shell.init_app(app)
+    export_dialog.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
