@@ -63,7 +63,7 @@ function table(t) {
   const el = document.createElement("table");
   el.className = "table table-small";
   const caption = document.createElement("caption");
-  caption.textContent = t.rows.length ? t.file : `${t.file}: no rows`;
+  caption.textContent = t.file;
   const head = document.createElement("tr");
   for (const c of t.columns) {
     const th = document.createElement("th");
@@ -97,7 +97,16 @@ async function preview(button) {
     const note = document.createElement("p");
     note.className = "muted small";
     note.textContent = `First rows of each file (times in ${answer.timezone}).`;
-    box.replaceChildren(note, ...answer.tables.map(table));
+    // files without rows are one line, not an empty table each
+    const empty = answer.tables.filter((t) => !t.rows.length).map((t) => t.file);
+    const parts = [note, ...answer.tables.filter((t) => t.rows.length).map(table)];
+    if (empty.length) {
+      const p = document.createElement("p");
+      p.className = "muted small export-empty";
+      p.textContent = `No rows: ${empty.join(", ")}`;
+      parts.push(p);
+    }
+    box.replaceChildren(...parts);
     box.hidden = false;
   } catch (error) {
     showError(error);
