@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -52,7 +51,19 @@ def fill(db_path: str, n: int) -> None:
         if rng.random() < len(RARE) / 100_000:
             text += f" - {rng.choice(RARE)} detected"
         level = rng.choices(range(5), weights=(60, 30, 2, 6, 2))[0]
-        batch.append((t0 + i * 50, UNITS[i % 10], f"exp{i % 3}", JOBS[i % 5], "app", level, text, rng.getrandbits(62), 1))
+        batch.append(
+            (
+                t0 + i * 50,
+                UNITS[i % 10],
+                f"exp{i % 3}",
+                JOBS[i % 5],
+                "app",
+                level,
+                text,
+                rng.getrandbits(62),
+                1,
+            )
+        )
         if len(batch) == 20_000:
             with transaction(db):
                 logs.insert_many(db, batch)
@@ -76,11 +87,20 @@ def main() -> None:
     n = 1_000_000 if args.full else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "leader.sqlite")
-        create_app({"DATABASE": path, "HUEY_DB": str(Path(tmp) / "huey.sqlite"), "SECRET_KEY": "b" * 40,
-                    "INSTANCE_PATH": tmp, "CLUSTER_TOKEN_FILE": str(Path(tmp) / "token")})
+        create_app(
+            {
+                "DATABASE": path,
+                "HUEY_DB": str(Path(tmp) / "huey.sqlite"),
+                "SECRET_KEY": "b" * 40,
+                "INSTANCE_PATH": tmp,
+                "CLUSTER_TOKEN_FILE": str(Path(tmp) / "token"),
+            }
+        )
         started = time.perf_counter()
         fill(path, n)
-        print(f"stored {n:,} logs in {time.perf_counter() - started:.1f} s (trigger queues each for indexing)")
+        print(
+            f"stored {n:,} logs in {time.perf_counter() - started:.1f} s (trigger queues each for indexing)"
+        )
         started = time.perf_counter()
         indexed = log_index.catch_up(path)
         took = time.perf_counter() - started
@@ -96,7 +116,8 @@ def main() -> None:
             "absent": ["zeppelin", "quasar", "marmalade"],
             "two words": ["heater duty", "waste removed", "channel curve"],
         }
-        print(f"\n{'words':<10} {'fts p50':>9} {'fts p99':>9} {'LIKE p50':>9} {'LIKE p99':>9}   (ms, page of 100)")
+        head = ("words", "fts p50", "fts p99", "LIKE p50", "LIKE p99")
+        print(f"\n{head[0]:<10}" + "".join(f" {h:>9}" for h in head[1:]) + "   (ms, page of 100)")
         for kind, words in kinds.items():
             fts, like = [], []
             for _ in range(args.queries):
@@ -107,12 +128,13 @@ def main() -> None:
                 t = time.perf_counter()
                 where = " AND ".join("message LIKE ?" for _ in word.split())
                 rows = db.execute(
-                    f"SELECT ts, message FROM logs WHERE {where} ORDER BY ts DESC LIMIT 100",
+                    f"SELECT ts, message FROM logs WHERE {where} ORDER BY ts DESC LIMIT 100",  # noqa: S608
                     [f"%{w}%" for w in word.split()],
                 ).fetchall()
                 like.append((time.perf_counter() - t) * 1000)
                 assert len(page.logs) <= len(rows) or kind == "two words"
-            print(f"{kind:<10} {pct(fts, 50):9.2f} {pct(fts, 99):9.2f} {pct(like, 50):9.2f} {pct(like, 99):9.2f}")
+            figures = (pct(fts, 50), pct(fts, 99), pct(like, 50), pct(like, 99))
+            print(f"{kind:<10}" + "".join(f" {x:9.2f}" for x in figures))
         db.close()
 
 

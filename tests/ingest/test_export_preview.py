@@ -21,7 +21,9 @@ def test_preview_shows_first_rows_and_writes_nothing(api: FlaskClient) -> None: 
     logs, od = answer["tables"]
     assert (logs["file"], od["file"]) == ("e1/logs.csv", "e1/od.csv")
     assert logs["columns"] == ["timestamp", "unit", "job", "source", "level", "message", "author"]
-    assert logs["rows"] == [["2026-09-21T14:13:20.000+00:00", "u1", "stirring", "app", "info", 'hello, "world"', ""]]
+    assert logs["rows"] == [
+        ["2026-09-21T14:13:20.000+00:00", "u1", "stirring", "app", "info", 'hello, "world"', ""]
+    ]
     assert len(od["rows"]) == export_preview.ROWS  # the first rows only
     assert api.get("/api/operations?kind=export").get_json()["operations"] == []
 

@@ -67,7 +67,9 @@ def test_backfill_indexes_logs_older_than_the_index(app: Flask, api: FlaskClient
     db = connect(app.config["DATABASE"])
     try:  # as if these logs were stored before migration 0140: not queued, below the high-water mark
         db.execute("DELETE FROM log_search_pending")
-        db.execute("UPDATE log_search_state SET backfill_ts = ?, backfill_dedupe = 0", (int(T0 * 1000) + 30_000,))
+        db.execute(
+            "UPDATE log_search_state SET backfill_ts = ?, backfill_dedupe = 0", (int(T0 * 1000) + 30_000,)
+        )
     finally:
         db.close()
     assert search(api, q="heater")["indexing"] is True
@@ -101,7 +103,9 @@ def test_deleted_logs_leave_the_index(app: Flask, api: FlaskClient, router: Rout
 
 def test_search_pages_filters_and_time_range(app: Flask, api: FlaskClient, router: Router) -> None:
     msgs = [
-        log(f"u{i % 2}", "e1" if i % 3 else "e2", "warning" if i % 5 == 0 else "info", f"pump run {i}", T0 + i)
+        log(
+            f"u{i % 2}", "e1" if i % 3 else "e2", "warning" if i % 5 == 0 else "info", f"pump run {i}", T0 + i
+        )
         for i in range(120)
     ]
     ingest(app, router, msgs)
@@ -135,7 +139,12 @@ def test_after_follows_new_logs_oldest_first(app: Flask, api: FlaskClient, route
     page = search(api, after=page["newest"])
     assert [e["message"] for e in page["logs"]] == ["line 8"] and page["next"] is None
     catch_up(app)  # with a search too
-    assert [e["message"] for e in search(api, q="line", after=tail)["logs"]] == ["line 5", "line 6", "line 7", "line 8"]
+    assert [e["message"] for e in search(api, q="line", after=tail)["logs"]] == [
+        "line 5",
+        "line 6",
+        "line 7",
+        "line 8",
+    ]
 
 
 def test_filler_thread_catches_up_in_the_background(app: Flask, api: FlaskClient, router: Router) -> None:
@@ -187,7 +196,18 @@ def test_route_declares_every_parameter(app: Flask) -> None:
     from leader.api.logs import ROUTES
 
     declared = set(ROUTES[0].query or {})
-    assert declared == {"experiment", "unit", "job", "min_level", "before", "after", "since", "until", "q", "limit"}
+    assert declared == {
+        "experiment",
+        "unit",
+        "job",
+        "min_level",
+        "before",
+        "after",
+        "since",
+        "until",
+        "q",
+        "limit",
+    }
     assert ROUTES[0].query["limit"] == {"type": "integer", "minimum": 1, "maximum": logs_db.MAX_LIMIT}
 
 

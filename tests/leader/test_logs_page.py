@@ -1,4 +1,5 @@
-"""/logs: filters, text search and the time range in the lab's zone, rendered by the server; unit text as text."""
+"""/logs: filters, text search and the time range in the lab's zone, rendered by the server; unit text as
+text."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def test_export_from_the_dialog_and_open_the_zip(operator_ui: Watched, cluster: 
     # the experiments in the list's order (newest first); the UTF-8 name survives Content-Disposition
     assert download.suggested_filename.startswith("Müller-β+1_"), download.suggested_filename
     assert download.suggested_filename.endswith(".zip")
-    zf = zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read()))
+    zf = zipfile.ZipFile(io.BytesIO(download.path().read_bytes()))
     names = set(zf.namelist())
     assert {"export.json", "exp/logs.csv", "Müller-β/logs.csv"} <= names
     assert not any(n.endswith(("settings.csv", "job_states.csv")) for n in names)
@@ -122,6 +122,8 @@ def test_experiment_page_preselects_its_experiment(operator_ui: Watched, viewer_
     expect = _expect()
     operator_ui.goto("/experiments/exp")
     operator_ui.page.get_by_role("button", name="Export data…").click()
-    expect(operator_ui.page.get_by_role("dialog", name="Export data").get_by_label("exp", exact=True)).to_be_checked()
+    expect(
+        operator_ui.page.get_by_role("dialog", name="Export data").get_by_label("exp", exact=True)
+    ).to_be_checked()
     viewer_ui.goto("/experiments/exp")
     expect(viewer_ui.page.get_by_role("button", name="Export data…")).to_have_count(0)

@@ -66,7 +66,9 @@ def file_name(params: dict[str, Any], created_at: str) -> str:
         what += f"+{len(experiments) - 1}"
     zone = ZoneInfo(params.get("timezone") or "UTC")
     try:
-        stamp = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(zone).strftime("%Y%m%d-%H%M")
+        stamp = (
+            datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(zone).strftime("%Y%m%d-%H%M")
+        )
     except ValueError:
         stamp = "export"
     return f"{_safe(what)}_{stamp}.zip"

@@ -13,8 +13,7 @@ import logging
 import threading
 import time
 
-from .db import connect
-from .db import log_search
+from .db import connect, log_search
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ Exactly one worker runs per cluster. Start-up, in order, before any task runs:
    web processes wait for this;
 2. operations a crashed worker left `running` become `interrupted`, `queued` ones are queued again;
 3. the MQTT ingest, the scheduler (leader.schedules), the alerts (leader.alerts), the profile driver
-   (leader.profiles.driver) and the logs' search indexer (leader.log_index) start; then the consumer (short poll interval: an operation starts within
-   ~0.1 s).
+   (leader.profiles.driver) and the logs' search indexer (leader.log_index) start; then the consumer
+   (short poll interval: an operation starts within ~0.1 s).
 
 SIGTERM or SIGINT, once or repeatedly, at any moment: no more tasks, running operations get
 `WORKER_SHUTDOWN_GRACE` seconds (a second signal ends the wait; what is still running is `interrupted` at

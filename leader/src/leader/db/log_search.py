@@ -159,8 +159,9 @@ def search_rows(
     clauses += where
     params += args
     order = "DESC" if newest_first else "ASC"
+    # only fixed clauses of this module and db.logs are joined in; every value is a parameter
     sql = (
-        f"SELECT {ENTRY_COLUMNS} FROM log_search s "
+        f"SELECT {ENTRY_COLUMNS} FROM log_search s "  # noqa: S608
         "JOIN log_search_rows r ON r.id = s.rowid "
         "JOIN logs l ON l.ts = (r.id >> 20) AND l.dedupe = r.dedupe "
         f"WHERE {' AND '.join(clauses)} ORDER BY s.rowid {order} LIMIT ?"

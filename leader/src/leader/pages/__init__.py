@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, export_dialog, experiments, logs, operations, people, profiles, schedules, shell, units
+from . import (
+    dashboard,
+    experiments,
+    export_dialog,
+    logs,
+    operations,
+    people,
+    profiles,
+    schedules,
+    shell,
+    units,
+)
 
 BLUEPRINTS = [
     dashboard.bp,

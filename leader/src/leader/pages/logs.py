@@ -19,8 +19,8 @@ from cluster_schema.topics import LOG_LEVELS
 
 from .. import contrib
 from ..auth import requires
-from ..db import get_db
 from ..db import experiments as exp_db
+from ..db import get_db
 from ..db import logs as logs_db
 from ..db import units as units_db
 from .shell import lab_zone
@@ -70,7 +70,7 @@ def index() -> str:
         )
     except BadRequest as exc:
         error = exc.message
-    filled = {k: v for k, v in chosen.items() if v}
+    filled: dict[str, Any] = {k: v for k, v in chosen.items() if v}
     return render_template(
         "logs.html",
         chosen=chosen,
