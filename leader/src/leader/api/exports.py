@@ -45,7 +45,7 @@ def _chosen(req: ExportRequest) -> list[str]:
 
 
 @bp.post("/exports/preview")
-@requires("viewer")
+@requires("operator")  # a step of exporting (a viewer reads the same rows through the other reads)
 def preview() -> Response:
     req = body(ExportRequest)
     params = exports.params(get_db(), current_app, req, _chosen(req))
