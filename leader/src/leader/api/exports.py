@@ -6,6 +6,7 @@ from typing import cast
 
 from flask import Blueprint, Flask, Response, current_app, send_file
 from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from cluster_schema.errors import BadRequest, Conflict, NotFound
 from cluster_schema.leader import ExportRequest, ExportRequestSchema, OperationAnswer
@@ -23,9 +24,17 @@ from .operations import OperationId
 bp = Blueprint("exports", __name__)
 
 
+class ExportIdConverter(BaseConverter):
+    """`<exportid:op_id>`: an operation id (32 hex digits), so that /api/exports/preview is that route's
+    alone (its OPTIONS and 405s list its methods only)."""
+
+    regex = r"[0-9a-f]{32}"
+
+
 @bp.record_once
 def _register_task(state: BlueprintSetupState) -> None:
     app = cast(Flask, state.app)
+    app.url_map.converters["exportid"] = ExportIdConverter  # before the routes below are added
     exports.register(app.extensions["leader.huey"], app)
 
 
@@ -69,7 +78,7 @@ def create_export() -> Response:
     )
 
 
-@bp.get("/exports/<op_id>")
+@bp.get("/exports/<exportid:op_id>")
 @requires("viewer")
 def download(op_id: str) -> Response:
     op = ops_db.get(get_db(), op_id)
@@ -110,7 +119,7 @@ ROUTES = [
     ),
     Route(
         "GET",
-        "/api/exports/<op_id>",
+        "/api/exports/<exportid:op_id>",
         None,
         None,
         summary="The finished export (409 while it runs; 404 when gone)",
