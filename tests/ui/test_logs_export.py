@@ -13,7 +13,7 @@ import pytest
 
 from devcluster.cluster import Cluster
 
-from .conftest import Watched
+from .conftest import SHOTS, Watched
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(600)]
 
@@ -121,6 +121,8 @@ def test_export_from_the_dialog_and_open_the_zip(operator_ui: Watched, cluster: 
 def test_experiment_page_preselects_its_experiment(operator_ui: Watched, viewer_ui: Watched) -> None:
     expect = _expect()
     operator_ui.goto("/experiments/exp")
+    head = operator_ui.page.locator(".page-head")
+    head.screenshot(path=str(SHOTS / "experiment-export-button-1440.png"))  # the one line it adds there
     operator_ui.page.get_by_role("button", name="Export data…").click()
     expect(
         operator_ui.page.get_by_role("dialog", name="Export data").get_by_label("exp", exact=True)
