@@ -72,7 +72,8 @@ def test_logs_pages_newest_first_with_filters(app: Flask, api: FlaskClient, rout
     expected = {f"n{i}" for i in range(250) if i % 4 in (2, 3) and i % 3 == 1}
     assert {e["message"] for e in r["logs"]} == expected and r["next"] is None
     assert {e["level"] for e in r["logs"]} <= {"warning", "error"}
-    assert api.get("/api/logs?job=nothing").get_json() == {"logs": [], "next": None}
+    empty = {"logs": [], "next": None, "newest": None, "indexing": None}
+    assert api.get("/api/logs?job=nothing").get_json() == empty
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ def _routes(app: Flask) -> list[tuple[str, str, str, str | None]]:
         for arg in rule.arguments:
             for pattern in (f"<{arg}>", f"<int:{arg}>", f"<path:{arg}>"):
                 path = path.replace(pattern, "1" if pattern.startswith("<int:") else "x")
+            path = path.replace(f"<exportid:{arg}>", "0" * 32)  # an operation id's shape
         view = app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
             out.append((method, rule.rule, path, auth.declared(view)))

@@ -7,9 +7,9 @@ Exactly one worker runs per cluster. Start-up, in order, before any task runs:
 1. the store is migrated (under the migration lock, with a backup first: `leader.db.migrate.migrate`);
    web processes wait for this;
 2. operations a crashed worker left `running` become `interrupted`, `queued` ones are queued again;
-3. the MQTT ingest, the scheduler (leader.schedules), the alerts (leader.alerts) and the profile driver
-   (leader.profiles.driver) start; then the consumer (short poll interval: an operation starts within
-   ~0.1 s).
+3. the MQTT ingest, the scheduler (leader.schedules), the alerts (leader.alerts), the profile driver
+   (leader.profiles.driver) and the logs' search indexer (leader.log_index) start; then the consumer
+   (short poll interval: an operation starts within ~0.1 s).
 
 SIGTERM or SIGINT, once or repeatedly, at any moment: no more tasks, running operations get
 `WORKER_SHUTDOWN_GRACE` seconds (a second signal ends the wait; what is still running is `interrupted` at
@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 
-from . import alerts, create_app, ingest, signals
+from . import alerts, create_app, ingest, log_index, signals
 from .db import migrate
 from .extensions import agents
 from .fleet.checker import Checker
@@ -66,6 +66,7 @@ def _run(stopping: threading.Event) -> int:
         cfg = app.config
         every, stale = float(cfg["FLEET_CHECK_INTERVAL"]), float(cfg["FLEET_STALE_AFTER"])
         checker = Checker(cfg["DATABASE"], agents(), every, stale).start()
+    indexer = log_index.Filler(app.config["DATABASE"]).start()  # logs' text search (leader.log_index)
     try:
         threads = int(app.config["WORKER_THREADS"])
         consumer = signals.Consumer(
@@ -83,6 +84,7 @@ def _run(stopping: threading.Event) -> int:
             consumer.run()
         return consumer.abandoned
     finally:  # the reverse of start-up; the ingest last, so it commits what it holds
+        indexer.stop()
         checker.stop()
         profiles.stop()
         alerting.stop()

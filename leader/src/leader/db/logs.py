@@ -17,8 +17,11 @@ from typing import Any
 import msgspec
 
 from cluster_schema.errors import BadRequest
-from cluster_schema.leader import LogEntry, LogsPage
+from cluster_schema.leader import LogEntry
+from cluster_schema.log_pages import LogsAnswer
 from cluster_schema.topics import LOG_LEVELS
+
+from . import log_search
 
 MAX_LIMIT = 1000
 PRUNE_CHUNK = 10_000  # rows per pruning transaction, so the ingest never waits long
@@ -49,13 +52,19 @@ def encode_cursor(ts_ms: int, dedupe: int) -> str:
     return base64.urlsafe_b64encode(f"{ts_ms}:{dedupe}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, int]:
+INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def decode_cursor(cursor: str, field: str = "before") -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        ts_ms, dedupe = raw.split(":")
-        return int(ts_ms), int(dedupe)
+        ts_ms, dedupe = (int(part) for part in raw.split(":"))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("Invalid cursor at `before`: pass the `next` value of a previous page.") from None
+        ts_ms = dedupe = INT64[1] + 1
+    # both parts are SQLite integers: anything else is no cursor of ours (and would not bind)
+    if not all(INT64[0] <= n <= INT64[1] for n in (ts_ms, dedupe)):
+        raise BadRequest(f"Invalid cursor at `{field}`: pass the `next` value of a previous page.")
+    return ts_ms, dedupe
 
 
 def level_number(name: str, field: str = "min_level") -> int:
@@ -73,31 +82,98 @@ def page(
     job: str | None = None,
     min_level: str | None = None,
     before: str | None = None,
+    after: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    q: str | None = None,
     limit: int = 100,
-) -> LogsPage:
+) -> LogsAnswer:
+    """One page, newest first; with `after`, the logs just after that cursor, oldest first (a live tail).
+    `next` continues in the page's direction (null: nothing more now); `newest` is the page's newest log's
+    cursor, to tail from. With `q`, only logs whose message has every word (leader.db.log_search)."""
+    if before is not None and after is not None:
+        raise BadRequest("Give either `?before` or `?after`, not both.")
+    if since_ms is not None and until_ms is not None and since_ms >= until_ms:
+        raise BadRequest("Empty time range: `?since` must be before `?until`.")
     limit = max(1, min(int(limit), MAX_LIMIT))
     where: list[str] = []
     args: list[Any] = []
     for column, value in (("experiment", experiment), ("unit", unit), ("job", job)):
         if value is not None:
-            where.append(f"{column} = ?")
+            where.append(f"l.{column} = ?")
             args.append(value)
     if min_level is not None:
-        where.append("level >= ?")
+        where.append("l.level >= ?")
         args.append(level_number(min_level))
+    for bound, op in ((since_ms, ">="), (until_ms, "<")):
+        if bound is not None:
+            where.append(f"l.ts {op} ?")
+            args.append(bound)
+    newest_first = after is None
+    if q is not None:
+        rows = _search(conn, q, where, args, before, after, since_ms, until_ms, limit + 1)
+    else:
+        rows = _scan(conn, where, args, before, after, limit + 1)
+    shown = rows[:limit]
+    last = shown[-1] if shown else None
+    more = len(rows) > limit
+    newest = (shown[0] if newest_first else last) if shown else None
+    return LogsAnswer(
+        logs=[_entry(r) for r in shown],
+        next=encode_cursor(last[1], last[0]) if more and last is not None else None,
+        newest=encode_cursor(newest[1], newest[0]) if newest is not None else after,
+        indexing=log_search.behind(conn) if q is not None else None,
+    )
+
+
+def _scan(
+    conn: sqlite3.Connection,
+    where: list[str],
+    args: list[Any],
+    before: str | None,
+    after: str | None,
+    limit: int,
+) -> list[Any]:
     if before is not None:
         ts_ms, dedupe = decode_cursor(before)
         # `ts <= ?` is the index range; the OR only breaks ties within one millisecond
-        where.append("ts <= ? AND (ts < ? OR dedupe < ?)")
-        args += [ts_ms, ts_ms, dedupe]
-    sql = "SELECT dedupe, ts, unit, experiment, job, source, level, message, author FROM logs"
+        where = [*where, "l.ts <= ? AND (l.ts < ? OR l.dedupe < ?)"]
+        args = [*args, ts_ms, ts_ms, dedupe]
+    if after is not None:
+        ts_ms, dedupe = decode_cursor(after, "after")
+        where = [*where, "l.ts >= ? AND (l.ts > ? OR l.dedupe > ?)"]
+        args = [*args, ts_ms, ts_ms, dedupe]
+    sql = f"SELECT {log_search.ENTRY_COLUMNS} FROM logs l"  # noqa: S608 - fixed clauses, values as parameters
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY ts DESC, dedupe DESC LIMIT ?"
-    rows = conn.execute(sql, [*args, limit + 1]).fetchall()
-    entries = [_entry(r) for r in rows[:limit]]
-    cursor = encode_cursor(rows[limit - 1][1], rows[limit - 1][0]) if len(rows) > limit else None
-    return LogsPage(logs=entries, next=cursor)
+    order = "ASC" if after is not None else "DESC"
+    sql += f" ORDER BY l.ts {order}, l.dedupe {order} LIMIT ?"
+    return conn.execute(sql, [*args, limit]).fetchall()
+
+
+def _search(
+    conn: sqlite3.Connection,
+    q: str,
+    where: list[str],
+    args: list[Any],
+    before: str | None,
+    after: str | None,
+    since_ms: int | None,
+    until_ms: int | None,
+    limit: int,
+) -> list[Any]:
+    # the time range and the cursor bound the index's rowid range itself (ids are in time order)
+    lo = None if since_ms is None else since_ms * log_search.SHIFT - 1
+    hi = None if until_ms is None else until_ms * log_search.SHIFT
+    if before is not None:
+        cursor_id = log_search.id_of(conn, *decode_cursor(before))
+        hi = cursor_id if hi is None else min(hi, cursor_id)
+    if after is not None:
+        cursor_id = log_search.id_of(conn, *decode_cursor(after, "after"))
+        lo = cursor_id if lo is None else max(lo, cursor_id)
+    return log_search.search_rows(
+        conn, q, where, args, lo_id=lo, hi_id=hi, newest_first=after is None, limit=limit
+    )
 
 
 def _entry(r: Sequence[Any]) -> LogEntry:

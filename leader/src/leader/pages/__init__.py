@@ -10,13 +10,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import alerts, config, dashboard, experiments, operations, people, profiles, schedules, shell, units
+from . import (
+    alerts,
+    config,
+    dashboard,
+    experiments,
+    export_dialog,
+    logs,
+    operations,
+    people,
+    profiles,
+    schedules,
+    shell,
+    units,
+)
 
 BLUEPRINTS = [
     dashboard.bp,
     experiments.bp,
     operations.bp,
     units.bp,
+    logs.bp,
     schedules.bp,
     profiles.bp,
     people.bp,
@@ -29,5 +43,6 @@ BLUEPRINTS = [
 
 def init_app(app: Flask) -> None:
     shell.init_app(app)
+    export_dialog.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
