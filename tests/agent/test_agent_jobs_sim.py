@@ -65,7 +65,18 @@ def test_quotes_and_spaces_in_values_stay_one_argument(sim_agent: AgentProc) -> 
     assert result["result"]["state"] == "failed"  # pio refuses the text as a number (no shell unquoted it)
     assert result["result"]["exit_code"] == 2 and "target-rpm" in result["result"]["output_tail"]
     calls = sim_agent.calls.read_text()
-    assert f"--target-rpm={value}" in calls
+    assert "--target-rpm" in calls and value in calls
+
+
+def test_automation_settings_reach_the_automation_as_pairs(sim_agent: AgentProc) -> None:
+    """Automations read their settings as `--key value` pairs (click's extra args), as real pio does."""
+    options = {"automation_name": "chemostat", "duration": 1, "exchange_volume_ml": 0.5}
+    run = sim_agent.task(
+        "POST",
+        "/unit_api/jobs/run/job_name/dosing_automation",
+        {"experiment": "exp-auto", "options": options},
+    )
+    assert run["result"]["state"] == "ready", run
 
 
 def test_presence_and_agent_logs(sim_agent: AgentProc, subscriber: Any) -> None:

@@ -36,7 +36,7 @@ def test_run_argv_is_built_from_validated_parts() -> None:
     )
     assert _pio().run_args("stirring", req) == [
         "run", "--config-override", "stirring.config", "pwm_hz", "100", "stirring",
-        "--target-rpm=500", "--use-rpm=True", "--measure-rpm-only", "--automation-name=silent",
+        "--target-rpm", "500", "--use-rpm", "True", "--measure-rpm-only", "--automation-name", "silent",
         "--", "one", "-5",
     ]  # fmt: skip
     assert _pio().argv(["version"]) == ["/opt/pio", "version"]

@@ -1,8 +1,8 @@
 """THE one module that starts processes: `pio` for every route, and the configured system commands.
 
 Rules kept here, in one place:
-- an argument list built from validated parts, never a shell; option values travel as `--key=value` so a
-  value can never become a flag or a second option, positional args go after `--`;
+- an argument list built from validated parts, never a shell; an option's value is the argument right after
+  its flag (`--key value`, as automations need), positional args go after `--`;
 - a timeout on every call, and SIGINT -> SIGTERM -> SIGKILL escalation when a process must stop;
 - the child's environment is an allow-list: a few variables of the agent's own, plus what a request may set.
 """
@@ -59,7 +59,7 @@ class Pio:
 
     # -- argument lists -----------------------------------------------------------------------------------
     def run_args(self, job: str, req: RunJobRequest) -> list[str]:
-        """`pio run [--config-override S K V]... JOB [--opt=value | --flag]... [-- ARG...]`, validated."""
+        """`pio run [--config-override S K V]... JOB [--opt value | --flag]... [-- ARG...]`, validated."""
         check_job(job, "job_name")
         req.validate()
         args = ["run"]
@@ -69,8 +69,11 @@ class Pio:
         args.append(job)
         for key, value in req.options.items():
             flag = "--" + key.replace("_", "-")
-            # None is a bare flag (`--measure-rpm-only`), as in Pioreactor's own API
-            args.append(flag if value is None else f"{flag}={check_arg(value, f'$.options.{key}')}")
+            # None is a bare flag (`--measure-rpm-only`), as in Pioreactor's own API. A value is its own
+            # argument after the flag: automations read their settings as `--key value` pairs (click's extra
+            # args), where `--key=value` would break the pairing; click takes the next argument as the value
+            # even when it starts with `-`, so a value still never becomes a flag.
+            args += [flag] if value is None else [flag, check_arg(value, f"$.options.{key}")]
         if req.args:
             args += ["--", *(check_arg(a, f"$.args[{i}]") for i, a in enumerate(req.args))]
         return args
