@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from devcluster.cluster import Cluster  # noqa: E402
-from loadgen import Clients, Publisher, Streams, percentile  # noqa: E402
+from loadgen import Clients, Publisher, Streams, cpu_seconds, percentile  # noqa: E402
 
 LOCKED = "database is locked"
 
@@ -58,6 +58,7 @@ class Result:
     streams_open: int = 0
     stream_events: int = 0
     errors: list[str] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process during the loaded run
 
 
 def run(
@@ -84,6 +85,10 @@ def run(
         if baseline:
             base = clients.run(baseline, rate)
             res.baseline = base.latencies
+        groups = {"leader web": cluster.leader_web, "leader worker (ingest)": cluster.leader_worker}
+        groups["mosquitto"] = cluster.broker.proc if cluster.broker else None
+        before = {name: cpu_seconds(p.pid) for name, p in groups.items() if p}
+        bench_before = time.process_time()
         sse = Streams(cluster, streams).start()
         pub = Publisher(cluster, mosquitto_pub, msgs, workdir, ingest_exp)
         pub.start()
@@ -97,6 +102,8 @@ def run(
             res.lag_ms = pub.lag_ms
             res.stored, res.readings_stored = pub.stored(), pub.readings_stored()
             res.streams_open, res.stream_events = sse.stop()
+            res.cpu = {name: cpu_seconds(p.pid) - before[name] for name, p in groups.items() if p}
+            res.cpu["this bench (clients, publisher feed, streams)"] = time.process_time() - bench_before
         res.requests, res.rate, res.latencies = load.count, load.rate, load.latencies
         res.statuses, res.errors = load.statuses, load.errors
         res.server_errors = sum(n for s, n in load.statuses.items() if s >= 500) + load.failed
@@ -133,6 +140,8 @@ def report(res: Result) -> None:
         f"drained {res.drain_s:.1f} s after the publisher's last message"
     )
     print(f"SSE: {res.streams_open} streams open, {res.stream_events:,} events received")
+    spent = ", ".join(f"{name} {sec:.1f}" for name, sec in res.cpu.items())
+    print(f"CPU seconds during the loaded run (incl. the drain): {spent}")
     print(f"load average: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     for e in res.errors[:5]:
         print("  e.g.", e)

@@ -23,12 +23,29 @@ import requests
 from devcluster.cluster import Cluster
 from devcluster.procs import wait_for
 
-THREADS = 24  # client threads: enough that a slow answer never holds up the open-loop schedule
+THREADS = 64  # client threads: enough that slow answers (rate x latency) never hold up the schedule
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
+
+
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of every live process in a process group (a devcluster Proc's group)."""
+    import os
+
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def iso(t: float) -> str:
