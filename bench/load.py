@@ -32,8 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from devcluster.cluster import Cluster  # noqa: E402
 from loadgen import Clients, Publisher, Streams, cpu_seconds, percentile  # noqa: E402
+
+from devcluster.cluster import Cluster  # noqa: E402
 
 LOCKED = "database is locked"
 

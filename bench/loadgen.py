@@ -5,6 +5,7 @@ Not a bench of its own (`make bench` runs bench/load.py, which uses it).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import sqlite3
@@ -66,7 +67,12 @@ READS = [
     ("GET /api/experiments/<exp>/units", "GET", "/api/experiments/exp/units", None),
     ("GET /api/logs?experiment=<exp>", "GET", "/api/logs?experiment=exp&limit=50", None),
     ("GET /api/operations", "GET", "/api/operations?limit=20", None),
-    ("GET /api/experiments/<exp>/time_series/<s>", "GET", "/api/experiments/exp/time_series/growth_rate", None),
+    (
+        "GET /api/experiments/<exp>/time_series/<s>",
+        "GET",
+        "/api/experiments/exp/time_series/growth_rate",
+        None,
+    ),
     ("GET /api/me", "GET", "/api/me", None),
     ("GET /api/experiments/<exp>/jobs/running", "GET", "/api/experiments/exp/jobs/running", None),
 ]
@@ -75,7 +81,12 @@ READS = [
 def writes(n: int) -> tuple[str, str, str, Any]:
     kind = n % 4
     if kind == 0:
-        return ("POST /api/experiments/<exp>/logs", "POST", "/api/experiments/exp/logs", {"message": f"note {n}"})
+        return (
+            "POST /api/experiments/<exp>/logs",
+            "POST",
+            "/api/experiments/exp/logs",
+            {"message": f"note {n}"},
+        )
     if kind == 1:
         return ("PATCH /api/experiments/<exp>", "PATCH", "/api/experiments/exp", {"description": f"load {n}"})
     if kind == 2:
@@ -101,7 +112,9 @@ class Clients:
     def __init__(self, cluster: Cluster) -> None:
         self.base = cluster.leader_url
         op_password = "load operator password"
-        r = cluster.api("POST", "/api/users", json={"name": "loadop", "password": op_password, "role": "operator"})
+        r = cluster.api(
+            "POST", "/api/users", json={"name": "loadop", "password": op_password, "role": "operator"}
+        )
         assert r.status_code == 201, r.text
         r = cluster.api("POST", "/api/tokens", json={"name": "load-operator", "role": "operator"})
         assert r.status_code == 201, r.text
@@ -143,7 +156,12 @@ class Clients:
                 started = time.perf_counter()
                 try:
                     r = session.request(
-                        method, self.base + path, json=body, headers=user.headers, cookies=user.cookies, timeout=30
+                        method,
+                        self.base + path,
+                        json=body,
+                        headers=user.headers,
+                        cookies=user.cookies,
+                        timeout=30,
                     )
                     status, text = r.status_code, r.text
                 except requests.RequestException as exc:
@@ -179,7 +197,18 @@ class Publisher:
         self.lag_ms: list[float] = []
         self.last_sent = 0.0
         self._stop = threading.Event()
-        args = [binary, "-h", cluster.broker.host, "-p", str(cluster.broker.port), "-q", "1", "-M", "2000", "-l"]
+        args = [
+            binary,
+            "-h",
+            cluster.broker.host,
+            "-p",
+            str(cluster.broker.port),
+            "-q",
+            "1",
+            "-M",
+            "2000",
+            "-l",
+        ]
         self.procs = {
             kind: subprocess.Popen(
                 [*args, "-i", f"load-{kind}", "-t", topic],
@@ -215,7 +244,9 @@ class Publisher:
                     reading_lines.append(f'{{"growth_rate": {seq % 7 / 10}, "timestamp": "{ts}"}}\n')
                 else:
                     self.logs_sent += 1
-                    line = f'{{"task":"load","message":"seq={seq}","level":"INFO","timestamp":"{iso(now)}"}}\n'
+                    line = (
+                        f'{{"task":"load","message":"seq={seq}","level":"INFO","timestamp":"{iso(now)}"}}\n'
+                    )
                     log_lines.append(line)
             sent = max(sent, due)
             logs.write("".join(log_lines).encode())
@@ -264,10 +295,8 @@ class Publisher:
 
     def wait_stored(self, timeout: float) -> float:
         """Seconds from the last message sent until every acknowledged log is stored."""
-        try:
+        with contextlib.suppress(TimeoutError):  # reported as stored < published
             wait_for(lambda: self.stored() >= self.logs_sent, timeout, 0.1, "every log stored")
-        except TimeoutError:
-            pass  # reported as stored < published
         return time.time() - self.last_sent
 
 

@@ -79,7 +79,9 @@ def _running_in_leader(cluster: Cluster) -> set[str]:
 def test_broker_killed_and_restarted_mid_profile_the_run_continues(
     cluster: Cluster, fresh_broker: Broker
 ) -> None:
-    run_id = cluster.api("POST", "/api/experiments/exp/profiles/broker/run", json={}).json()["operation"]["id"]
+    run_id = cluster.api("POST", "/api/experiments/exp/profiles/broker/run", json={}).json()["operation"][
+        "id"
+    ]
     wait_for(
         lambda: sum(e["detail"].startswith("iteration") for e in _op(cluster, run_id)["plan"]) >= 2,
         30,
@@ -111,6 +113,10 @@ def test_broker_killed_and_restarted_mid_profile_the_run_continues(
     kinds = sorted(o["kind"] for o in children if o["requested_by"] == f"profile:{run_id}")
     assert kinds == ["job.start", "job.start", "job.stop", "job.stop"], kinds
     assert all(o["status"] not in ("queued", "running") for o in children), children
-    wait_for(lambda: all(_running_on_agent(cluster, a) == [] for a in cluster.agents), 15, 0.2, "jobs stopped")
+    wait_for(
+        lambda: all(_running_on_agent(cluster, a) == [] for a in cluster.agents), 15, 0.2, "jobs stopped"
+    )
     # the ingest reconnected to the restarted broker and saw the jobs end: nothing stays `running`
-    wait_for(lambda: _running_in_leader(cluster) == set(), 30, 0.2, "the leader's store sees the jobs stopped")
+    wait_for(
+        lambda: _running_in_leader(cluster) == set(), 30, 0.2, "the leader's store sees the jobs stopped"
+    )
