@@ -41,6 +41,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 
+from . import pool
+
 BUSY_TIMEOUT_MS = 10_000
 LOCK_POLL = (0.001, 0.005)  # a writer waiting for the write lock tries again after 1 ms, then up to 5 ms
 
@@ -113,16 +115,25 @@ def begin_immediate(db: sqlite3.Connection) -> None:
 
 
 def get_db() -> sqlite3.Connection:
-    """The connection of the current app context (request, CLI command or worker task)."""
+    """The connection of the current app context (request, CLI command or worker task): an idle one of
+    this process when there is one (leader.db.pool: a new connection parses the whole schema first)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"])
+        path, sync = current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"]
+        taken = pool.take(path, sync)
+        if taken is None:
+            ident = pool.identity(path)
+            conn = connect(path, sync)
+            taken = conn, ident or pool.identity(path)
+        g.db, g.db_identity = taken
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        pool.give(
+            current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"], g.pop("db_identity"), db
+        )
 
 
 def init_app(app: Flask) -> None:
