@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import Clients, Publisher, Streams, cpu_seconds, percentile  # noqa: E402
+from loadgen import Clients, Streams, cpu_seconds, percentile  # noqa: E402
+from loadpub import Publisher  # noqa: E402
 
 from devcluster.cluster import Cluster  # noqa: E402
 
