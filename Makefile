@@ -67,8 +67,21 @@ wheelhouse: dist
 run: install
 	$(BIN)/python -m devcluster
 
+# Every bench's short run (each prints its figures beside a baseline of the same run; full sizes: the flags
+# and variables in each file's docstring, e.g. bench/load.py --full, bench/reads.py --rows 10000000).
+BENCH_SHORT := \
+	"load.py" \
+	"ingest.py" \
+	"fanout.py --units 100" \
+	"reads.py --rows 200000" \
+	"units.py --seconds 10" \
+	"agent_dispatch.py --runs 100" \
+	"agent_idle_cpu.py --seconds 10" \
+	"sse.py" "changes.py" "auth.py" "dashboard.py" "profiles.py" \
+	"schedules.py --seconds 20"
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(BENCH_SHORT); do echo "== bench/$$b"; \
+		BENCH_INGEST_N=20000 BENCH_INGEST_TRIALS=1 BENCH_PAGES=100 $(BIN)/python bench/$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) dist build node_modules $(VENDOR) $(addsuffix /build,$(PROJECTS)) .run .pytest_cache .mypy_cache .ruff_cache

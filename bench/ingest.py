@@ -11,6 +11,8 @@ Measured 2026-12-04 on the shared 2-CPU box (load 4.4; N=20,000, one trial - noi
     batched FULL 23,775/s vs NORMAL 12,946/s (noise dominates: no cost visible);
     one INSERT per message FULL 1,514/s vs NORMAL 2,136/s (29% - the fsync per commit shows there).
 API writes are one small transaction per request, far below that rate, so FULL is the one setting.
+Live (mosquitto_pub -l, QoS 1), 2026-12-04, load 27.5, N=30,000: 2,533/s stored vs the publisher's own
+3,801/s = 67 % (target >= 90 %; not reached: the paho client thread and the writer share one GIL).
 
     .venv/bin/python bench/ingest.py     # BENCH_INGEST_N=60000 messages, median of BENCH_INGEST_TRIALS=3
 """

@@ -54,8 +54,8 @@ def test_a_full_disk_answers_507_keeps_the_store_sound_and_recovers(
     filler = fill(small_disk)
 
     with caplog.at_level(logging.ERROR, logger="leader.errors"):
-        for i in range(50):  # the WAL may still hold a few free pages: write until the disk refuses
-            answer = api.post("/api/experiments", json={"name": f"full{i}", "description": "x" * 50_000})
+        for i in range(500):  # the WAL may still hold a few free pages: write until the disk refuses
+            answer = api.post("/api/experiments", json={"name": f"full{i}", "description": "x" * 5000})
             if answer.status_code != 201:
                 break
     assert answer.status_code == 507, answer.get_data(as_text=True)

@@ -54,7 +54,8 @@ class AgentClient:
         # urllib3 directly: a fan-out to 100 agents is CPU-bound in the client (one GIL), and requests'
         # per-call machinery costs about twice as much. A pool per agent keeps connections alive; no
         # retries: a request that reached an agent must never run twice (the step reports the failure).
-        self.pool = urllib3.PoolManager(num_pools=512, maxsize=8, retries=False, block=False)
+        # num_pools: more than the largest fleet, or a fan-out evicts (and reconnects) pools as it goes.
+        self.pool = urllib3.PoolManager(num_pools=4096, maxsize=8, retries=False, block=False)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AgentClient:

@@ -32,6 +32,14 @@ def write(path: str, token: str) -> None:
 
 def read(path: str) -> str:
     """The current token, creating the file when it does not exist yet."""
+    # Fast path without the lock: every agent request of a fan-out asks (1,000 threads at once), and a lock
+    # held across os.stat (which releases the GIL) turned into a convoy costing a fifth of a fan-out's time.
+    cached = _cache.get(path)
+    try:
+        if cached and cached[0] == os.stat(path).st_mtime:
+            return cached[1]
+    except FileNotFoundError:
+        pass
     with _lock:
         try:
             mtime = os.stat(path).st_mtime

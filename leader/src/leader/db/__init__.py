@@ -35,12 +35,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 
+from . import pool
+
 BUSY_TIMEOUT_MS = 10_000
+LOCK_POLL = (0.001, 0.005)  # a writer waiting for the write lock tries again after 1 ms, then up to 5 ms
 
 
 def now() -> str:
@@ -78,7 +82,7 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     if db.in_transaction:  # nested use joins the outer transaction
         yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    begin_immediate(db)
     try:
         yield db
     except BaseException:
@@ -87,17 +91,49 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
+def begin_immediate(db: sqlite3.Connection) -> None:
+    """Take the write lock, waiting up to BUSY_TIMEOUT_MS. Not with SQLite's busy handler: it sleeps ever
+    longer (100 ms per try after the first 300 ms), so a writer beside a busy one - the ingest committing
+    batch after batch, with a few milliseconds between them - misses every gap and fails with "database
+    is locked" after 10 s (bench/load.py: 56 of 600 writes). Polling every few milliseconds takes the
+    next gap: the wait is about one batch."""
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = LOCK_POLL[0]
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not str(exc).startswith("database is locked") or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 1.5, LOCK_POLL[1])
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def get_db() -> sqlite3.Connection:
-    """The connection of the current app context (request, CLI command or worker task)."""
+    """The connection of the current app context (request, CLI command or worker task): an idle one of
+    this process when there is one (leader.db.pool: a new connection parses the whole schema first)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"])
+        path, sync = current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"]
+        taken = pool.take(path, sync)
+        if taken is None:
+            ident = pool.identity(path)
+            conn = connect(path, sync)
+            taken = conn, ident or pool.identity(path)
+        g.db, g.db_identity = taken
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        pool.give(
+            current_app.config["DATABASE"], current_app.config["DB_SYNCHRONOUS"], g.pop("db_identity"), db
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
-from ..db import audit, changes, chart_markers, fleet, job_states, logs, presence, readings
+from ..db import audit, begin_immediate, changes, chart_markers, fleet, job_states, logs, presence, readings
 from ..db.fleet import StatusRow
 from .dosing import DOSING
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
@@ -242,7 +242,7 @@ class BatchWriter:
 
     def store(self, conn: sqlite3.Connection, routed: Routed) -> None:
         rows, seen = routed.rows, routed.seen
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn)  # polls for the lock as every writer does: no side starves the other
         if rows[LOG]:
             logs.insert_many(conn, rows[LOG])
         if rows[READING]:
