@@ -190,7 +190,8 @@ def test_events_stream_over_gunicorn(clean: Cluster) -> None:
 def test_every_api_route_refuses_without_credentials(cluster: Cluster) -> None:
     spec = cluster.api("GET", "/api/openapi.json").json()
     for path, methods in spec["paths"].items():
-        url = cluster.leader_url + re.sub(r"\{[a-z_]+\}", "1", path)
+        path_ = path.replace("/api/exports/{op_id}", "/api/exports/" + "0" * 32)  # an export id's shape
+        url = cluster.leader_url + re.sub(r"\{[a-z_]+\}", "1", path_)
         for method in methods:
             status = requests.request(method.upper(), url, timeout=30).status_code
             assert status == (200 if path == "/api/health" else 401), f"{method} {path}: {status}"
