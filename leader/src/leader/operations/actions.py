@@ -46,6 +46,9 @@ class Context:
 class Action:
     call: Callable[[Context, UnitAddress, float], Outcome]
     prepare: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None
+    # run in the engine's thread once every unit answered, before the status is decided (reads and
+    # writes the store: e.g. ending an experiment unassigns the units whose jobs stopped)
+    after: Callable[[sqlite3.Connection, str], None] | None = None
 
 
 def _tail(text: str, n: int = 300) -> str:
@@ -221,3 +224,12 @@ def _fleet_actions() -> dict[str, Action]:
 
 
 ACTIONS.update(_fleet_actions())
+
+
+def _lifecycle_actions() -> dict[str, Action]:
+    from .lifecycle import LIFECYCLE_ACTIONS  # (imports this module's Context and calls)
+
+    return LIFECYCLE_ACTIONS
+
+
+ACTIONS.update(_lifecycle_actions())
