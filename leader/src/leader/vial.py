@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 from cluster_schema.errors import BadRequest
 
-from .db import units as units_db
-
 # reactor_max_fill_volume_ml of Pioreactor's built-in models (pioreactor/models)
 MAX_FILL_ML = {"pioreactor_20ml": 18.0, "pioreactor_40ml": 38.0}
 DEFAULT_MODEL = "pioreactor_20ml"
@@ -84,7 +82,8 @@ def _published_volume(db: sqlite3.Connection, unit: str, experiment: str) -> flo
 
 def vial(db: sqlite3.Connection, unit: str, experiment: str) -> Vial:
     cfg = unit_config(db, unit)
-    model = units_db.get(db, unit).model or cfg.get("pioreactor", "model", fallback="") or DEFAULT_MODEL
+    row = db.execute("SELECT model FROM units WHERE name = ?", (unit,)).fetchone()
+    model = (row and row[0]) or cfg.get("pioreactor", "model", fallback="") or DEFAULT_MODEL
     max_fill = _number(cfg, "bioreactor", "max_fill_volume_ml") or MAX_FILL_ML.get(
         model, MAX_FILL_ML[DEFAULT_MODEL]
     )

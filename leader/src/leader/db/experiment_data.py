@@ -1,4 +1,4 @@
-"""What the store keeps keyed by one experiment: counting it, copying its settings to a new experiment,
+"""What the store keeps keyed by one experiment: copying its settings to a new experiment,
 archiving it (the name stays reserved) or deleting it together with everything keyed by its name.
 
 Deleting purges in batches with a commit between them, so the MQTT ingest (the other writer) waits at
@@ -26,22 +26,6 @@ _KEYED = (
     "alert_rules",
     "unit_labels",
 )
-
-
-def counts(db: sqlite3.Connection, name: str) -> dict[str, int]:
-    """What deleting the experiment's data would remove (the delete dialog says it)."""
-    found = {
-        "readings": _one(db, "SELECT coalesce(sum(n), 0) FROM readings_minutes WHERE experiment = ?", name),
-        "logs": _one(db, "SELECT count(*) FROM logs WHERE experiment = ?", name),
-        "alert_rules": _one(db, "SELECT count(*) FROM alert_rules WHERE experiment = ?", name),
-        "operations": len(_operations(db, name)),
-        "schedules": len(_schedules(db, name)),
-    }
-    return found
-
-
-def _one(db: sqlite3.Connection, sql: str, *args: object) -> int:
-    return int(db.execute(sql, args).fetchone()[0])
 
 
 def _operations(db: sqlite3.Connection, name: str) -> list[str]:
