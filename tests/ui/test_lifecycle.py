@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from devcluster.cluster import Cluster
+from devcluster.procs import wait_for
 
 from .conftest import Watched
 
@@ -24,6 +25,15 @@ def _expect() -> Any:
 def test_manual_actions_edit_and_end(operator_ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     page = operator_ui.page
+    # a job to stop at the end, running (as the store knows it) before the page renders
+    started = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=30", json={}).json()
+    assert started["operation"]["status"] == "succeeded", started
+
+    def stirring_ready() -> bool:
+        running = cluster.api("GET", "/api/experiments/exp/jobs/running").json()
+        return sum(j["job_name"] == "stirring" and j["state"] == "ready" for j in running) == 2
+
+    wait_for(stirring_ready, 30, 0.2, "stirring ready on both units")
     operator_ui.goto("/experiments/exp")
     dose = page.locator('form[data-manual="dose"]')
     dose.get_by_label("Action").select_option("add_media")
@@ -53,8 +63,6 @@ def test_manual_actions_edit_and_end(operator_ui: Watched, cluster: Cluster) -> 
     edit.get_by_role("button", name="Save").click()
     expect(page.locator(".page-head")).to_contain_text("yeast in YPD", timeout=10_000)
 
-    started = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=30", json={}).json()
-    assert started["operation"]["status"] == "succeeded", started
     stirring = page.locator('[data-job="stirring"]')
     expect(stirring.locator('[data-unit="unit1"]')).to_contain_text("ready", timeout=30_000)
     page.get_by_role("button", name="End experiment").click()

@@ -6,7 +6,8 @@ fill a vial above its model's safe fill volume.
 - its safe fill volume: `[bioreactor] max_fill_volume_ml` of that config when set (a lab's own vessel),
   else the model's `reactor_max_fill_volume_ml` as Pioreactor defines its built-in models;
 - the volume now: the unit's last published `current_volume_ml` in this experiment (bioreactor or dosing
-  automation), else the config's `[bioreactor] initial_volume_ml`;
+  automation), else the config's `[bioreactor] initial_volume_ml`, else Pioreactor's default initial volume
+  (14 mL; said as "assumed": counting an unknown vial as empty would let it overflow);
 - a dose by seconds counts as Pioreactor's uncalibrated pump rate (1 mL/s) unless the config sets
   `[bioreactor] pump_ml_per_second`: the leader does not read each unit's pump calibration.
 """
@@ -24,6 +25,7 @@ from cluster_schema.errors import BadRequest
 MAX_FILL_ML = {"pioreactor_20ml": 18.0, "pioreactor_40ml": 38.0}
 DEFAULT_MODEL = "pioreactor_20ml"
 DEFAULT_ML_PER_SECOND = 1.0
+DEFAULT_VOLUME_ML = 14.0  # Pioreactor's default `[bioreactor] initial_volume_ml`
 FILLING = ("add_media", "add_alternative_media")  # remove_waste only ever lowers the level
 _VOLUME_TOPICS = (
     ("bioreactor", "current_volume_ml"),
@@ -39,6 +41,7 @@ class Vial:
     max_fill_ml: float
     volume_ml: float
     ml_per_second: float
+    volume_known: bool = True  # False: neither published nor in the config (DEFAULT_VOLUME_ML assumed)
 
 
 def unit_config(db: sqlite3.Connection, unit: str) -> configparser.ConfigParser:
@@ -89,8 +92,10 @@ def vial(db: sqlite3.Connection, unit: str, experiment: str) -> Vial:
     )
     volume = _published_volume(db, unit, experiment)
     if volume is None:
-        volume = _number(cfg, "bioreactor", "initial_volume_ml") or 0.0
+        volume = _number(cfg, "bioreactor", "initial_volume_ml")
     rate = _number(cfg, "bioreactor", "pump_ml_per_second") or DEFAULT_ML_PER_SECOND
+    if volume is None:
+        return Vial(unit, model, max_fill, DEFAULT_VOLUME_ML, rate, volume_known=False)
     return Vial(unit, model, max_fill, volume, rate)
 
 
@@ -111,8 +116,9 @@ def check_dose(
         v = vial(db, unit, experiment)
         added = ml if ml is not None else (seconds or 0.0) * v.ml_per_second
         if v.volume_ml + added > v.max_fill_ml + 1e-9:
+            holds = f"{v.volume_ml:g} mL" + ("" if v.volume_known else " (assumed)")
             over.append(
-                f"{unit} holds {v.volume_ml:g} mL and would reach {v.volume_ml + added:g} mL, above its "
+                f"{unit} holds {holds} and would reach {v.volume_ml + added:g} mL, above its "
                 f"{v.model} safe fill volume of {v.max_fill_ml:g} mL"
             )
     if over:

@@ -64,7 +64,10 @@ function doseRequest(form) {
     const vials = JSON.parse(form.dataset.vials || "[]").filter((v) => units.includes(v.unit));
     const over = vials.filter((v) => v.volume_ml + (by === "ml" ? amount : amount * v.ml_per_second) > v.max_fill_ml + 1e-9);
     if (over.length) {
-      const why = over.map((v) => `${labelOf(v.unit)} holds ${v.volume_ml} mL, its ${v.model} safe fill volume is ${v.max_fill_ml} mL`);
+      const why = over.map((v) => {
+        const holds = `${v.volume_ml} mL${v.volume_known ? "" : " (assumed)"}`;
+        return `${labelOf(v.unit)} holds ${holds}, its ${v.model} safe fill volume is ${v.max_fill_ml} mL`;
+      });
       throw new FieldError(`\`$.${by}\`: refused, it would overfill: ${why.join("; ")}.`, amountInput);
     }
   }
