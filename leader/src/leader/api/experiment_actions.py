@@ -66,7 +66,7 @@ def led_intensity(exp: str) -> Response:
     """`pio run led_intensity --A=50 ...`: each channel given, 0-100 %."""
     check_experiment(exp)
     req = body(LedRequest)
-    options = dict(sorted(req.intensities.items()))
+    options: dict[str, Any] = dict(sorted(req.intensities.items()))
     return _manual(exp, "led_intensity", options, _targets(exp, req.units))
 
 

@@ -48,16 +48,16 @@ class Dose(_OneShot):
             raise click.UsageError("Only select ml or duration")
 
     def work(self) -> None:
-        ml, duration = self.options.get("ml"), self.options.get("duration")
+        given_ml, given_s = self.options.get("ml"), self.options.get("duration")
         what = _WHAT[self.name]
-        if ml is not None:
-            ml, duration = float(ml), float(ml) / ML_PER_SECOND
-            verb = "Removing" if self.name == "remove_waste" else "Adding"
+        verb = "Removing" if self.name == "remove_waste" else "Adding"
+        if given_ml is not None:
+            ml = float(given_ml)
+            duration = ml / ML_PER_SECOND
             self.log("INFO", f"{verb} {round(ml, 3)} mL {what}.")
         else:
-            duration = float(duration)
+            duration = float(given_s or 0.0)
             ml = duration * ML_PER_SECOND
-            verb = "Removing" if self.name == "remove_waste" else "Adding"
             self.log("INFO", f"{verb} {what} for {round(duration, 2)}s.")
         assert self.link
         event = {
