@@ -30,6 +30,7 @@ from ..agent_client import AgentClient, AgentError
 from ..db import config_files
 from ..fanout import Outcome
 from ..unit_address import UnitAddress
+from . import lifecycle
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
 
@@ -226,10 +227,11 @@ def _fleet_actions() -> dict[str, Action]:
 ACTIONS.update(_fleet_actions())
 
 
-def _lifecycle_actions() -> dict[str, Action]:
-    from .lifecycle import LIFECYCLE_ACTIONS  # (imports this module's Context and calls)
+def manual_action(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    """A manual action (add_media, led_intensity ...): pio's one-shot job, its outcome in its own words."""
+    return lifecycle.manual_outcome(ctx.params, start_job(ctx, unit, deadline))
 
-    return LIFECYCLE_ACTIONS
 
-
-ACTIONS.update(_lifecycle_actions())
+# ending an experiment stops its jobs, then unassigns the units whose jobs stopped (operations/lifecycle.py)
+ACTIONS[lifecycle.END] = Action(stop_all_jobs, after=lifecycle.unassign_stopped)
+ACTIONS.update({f"manual.{job}": Action(manual_action) for job in lifecycle.MANUAL_JOBS})

@@ -1,4 +1,4 @@
-"""Operations of an experiment's lifecycle and its manual actions, registered into `actions.ACTIONS`:
+"""Operations of an experiment's lifecycle and its manual actions (their kinds are in `actions.ACTIONS`):
 
 - `experiment.end`: on each unit, stop every job of the experiment; then (engine `after`) unassign each
   unit whose jobs stopped. A unit whose jobs did not stop stays assigned and its step says why, so an
@@ -15,8 +15,6 @@ import sqlite3
 from ..db import now, transaction
 from ..db import operations as ops_db
 from ..fanout import Outcome
-from ..unit_address import UnitAddress
-from .actions import Action, Context, start_job, stop_all_jobs
 
 END = "experiment.end"
 MANUAL_JOBS = ("add_media", "remove_waste", "add_alternative_media", "led_intensity")
@@ -55,23 +53,15 @@ def _describe(params: dict[str, object]) -> str:
     return f"{options.get('duration', 0):g} s"
 
 
-def manual_action(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
-    """One pio one-shot job. A previous one still running means this one did NOT happen: a failed step."""
-    job, what = ctx.params["job"], _describe(ctx.params)
-    outcome = start_job(ctx, unit, deadline)
+def manual_outcome(params: dict[str, object], outcome: Outcome) -> Outcome:
+    """A one-shot job's start said in its own words. A previous one still running means this one did NOT
+    happen: a failed step."""
+    job, what, unit = params["job"], _describe(params), outcome.unit
     state = getattr(outcome.result, "state", None)
     if state == "already_running":
-        return Outcome(
-            unit.name, False, f"{job} is still running from before; {what} not done", outcome.result
-        )
+        return Outcome(unit, False, f"{job} is still running from before; {what} not done", outcome.result)
     if state == "ready":
-        return Outcome(unit.name, True, f"{job} {what}: started", outcome.result)
+        return Outcome(unit, True, f"{job} {what}: started", outcome.result)
     if state == "finished":
-        return Outcome(unit.name, True, f"{job} {what}: done", outcome.result)
+        return Outcome(unit, True, f"{job} {what}: done", outcome.result)
     return outcome
-
-
-LIFECYCLE_ACTIONS: dict[str, Action] = {
-    END: Action(stop_all_jobs, after=unassign_stopped),
-    **{f"manual.{job}": Action(manual_action) for job in MANUAL_JOBS},
-}
