@@ -6,10 +6,9 @@ Fields added to the existing experiment Structs (`copy_from`, `archived_at`) sta
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from .base import Wire
 from .errors import BadRequest
@@ -28,36 +27,43 @@ Percent = Annotated[float, Meta(ge=0, le=100, description="Percent of full inten
 LedChannel = Literal["A", "B", "C", "D"]
 
 
-def _finite(value: float | None, field: str) -> None:
-    if value is not None and not math.isfinite(value):
-        raise BadRequest(f"Not a finite number at `{field}`.")
-
-
 class DoseRequest(Wire):
     """POST /api/experiments/<exp>/actions/<add_media|remove_waste|add_alternative_media>: exactly one of
     `ml` or `seconds`, on the given units (default: every assigned active unit)."""
 
     units: UnitList | None = None
-    ml: PositiveMl | None = None
-    seconds: PositiveSeconds | None = None
+    ml: PositiveMl | UnsetType = UNSET
+    seconds: PositiveSeconds | UnsetType = UNSET
 
     def validate(self) -> DoseRequest:
         check_units(self.units)
-        if (self.ml is None) == (self.seconds is None):
+        if (self.ml is UNSET) == (self.seconds is UNSET):
             raise BadRequest("Give exactly one of `$.ml` or `$.seconds`.", code="invalid_field")
-        _finite(self.ml, "$.ml")
-        _finite(self.seconds, "$.seconds")
         return self
+
+    @property
+    def amount(self) -> dict[str, float]:
+        """pio's option: `--ml` or `--duration`."""
+        if isinstance(self.ml, UnsetType):
+            return {"duration": 0.0 if isinstance(self.seconds, UnsetType) else self.seconds}
+        return {"ml": self.ml}
+
+
+# the document says what validate() checks: exactly one of `ml` or `seconds`
+DoseBody = Annotated[
+    DoseRequest, Meta(extra_json_schema={"oneOf": [{"required": ["ml"]}, {"required": ["seconds"]}]})
+]
 
 
 class LedRequest(Wire):
     """POST /api/experiments/<exp>/actions/led_intensity: `{"intensities": {"A": 50, ...}}` (0-100 %)."""
 
-    intensities: Annotated[dict[LedChannel, Percent], Meta(min_length=1)]
+    intensities: Annotated[
+        dict[LedChannel, Percent],
+        Meta(min_length=1, extra_json_schema={"propertyNames": {"enum": list(LED_CHANNELS)}}),
+    ]
     units: UnitList | None = None
 
     def validate(self) -> LedRequest:
         check_units(self.units)
-        for channel, value in self.intensities.items():
-            _finite(value, f"$.intensities.{channel}")
         return self

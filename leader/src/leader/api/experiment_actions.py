@@ -10,7 +10,7 @@ from flask import Blueprint, Response
 
 from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import OperationAnswer
-from cluster_schema.lifecycle import DOSE_JOBS, DoseRequest, LedRequest
+from cluster_schema.lifecycle import DOSE_JOBS, DoseBody, DoseRequest, LedRequest
 from cluster_schema.names import check_experiment
 from cluster_schema.openapi import WAIT, Route, enum
 
@@ -55,9 +55,9 @@ def dose(exp: str, action: str) -> Response:
         raise NotFound(f"No manual action {action!r}: one of {', '.join(DOSE_JOBS)}, led_intensity.")
     req = body(DoseRequest)
     targets = _targets(exp, req.units)
-    vial.check_dose(get_db(), exp, action, targets, req.ml, req.seconds)
-    options = {"ml": req.ml} if req.ml is not None else {"duration": req.seconds}
-    return _manual(exp, action, options, targets)
+    amount = req.amount
+    vial.check_dose(get_db(), exp, action, targets, amount.get("ml"), amount.get("duration"))
+    return _manual(exp, action, dict(amount), targets)
 
 
 @bp.post("/experiments/<exp>/actions/led_intensity")
@@ -93,7 +93,7 @@ ROUTES = [
     ),
     _operation(
         "/api/experiments/<exp>/actions/<action>",
-        DoseRequest,
+        DoseBody,
         "Add media, remove waste or add alternative media by `ml` or `seconds` "
         "(400 when a vial would fill above its model's safe fill volume)",
         params={"action": enum(DOSE_JOBS)},
