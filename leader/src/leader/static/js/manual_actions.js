@@ -103,6 +103,8 @@ document.addEventListener("submit", async (event) => {
   clearErrors(form);
   const box = form.querySelector("[data-manual-progress]");
   const submit = form.querySelector('[type="submit"]');
+  box.textContent = ""; // the last outcome no longer describes what is on the form
+  delete box.dataset.status;
   let request;
   try {
     request = form.dataset.manual === "dose" ? doseRequest(form) : ledRequest(form);
