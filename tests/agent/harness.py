@@ -95,6 +95,7 @@ class AgentProc:
             "system_dry_run": True,
             "timeouts_stop_grace": 3,
             "timeouts_job_ready": 20,
+            "timeouts_setting_echo": 20,  # a loaded CI machine may take seconds to echo
             **settings,
         }
         self.values = values
@@ -197,6 +198,15 @@ class AgentProc:
         result = wait_for(done, timeout, 0.05, f"task {path}")
         result["task_id"] = answer["task_id"]
         return result
+
+    def stop_all_jobs(self) -> None:
+        """Teardown of one test: nothing it started runs on into the next (one failure, one failed test)."""
+        with contextlib.suppress(AssertionError, RuntimeError, OSError):
+            self.task("POST", "/unit_api/jobs/stop", {"all_jobs": True})
+        if not self.worker or not self.running():
+            return
+        stop_unit_jobs(self.paths.root)  # the agent could not: signal them directly
+        wait_for(lambda: not self.running(), 20, what="no job left running")
 
     def running(self) -> list[dict[str, Any]]:
         status, jobs = self.get("/unit_api/jobs/running")

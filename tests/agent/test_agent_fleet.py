@@ -37,7 +37,7 @@ def test_status_is_retained_on_the_agents_topic_with_versions_and_health(
 ) -> None:  # type: ignore[no-untyped-def]
     sub = subscriber(topics.status_topic(agent.unit))
     found = wait_for(
-        lambda: sub.find(lambda m: m[2]), timeout=5, what="the retained status"
+        lambda: sub.find(lambda m: m[2]), timeout=20, what="the retained status"
     )  # retained first
     status = json.loads(found[0][1])
     assert status["unit"] == agent.unit and status["versions"]["pio"] == "26.11.1"
@@ -45,10 +45,10 @@ def test_status_is_retained_on_the_agents_topic_with_versions_and_health(
     assert status["disk_free_bytes"] > 0 and status["memory_total_bytes"] > 0 and status["running_jobs"] == 0
     assert status["worker_alive"] is True and status["interval"] == 1.0
     # a periodic heartbeat (live, not retained) follows within the interval
-    wait_for(lambda: sub.find(lambda m: not m[2]), timeout=5, what="a live heartbeat")
+    wait_for(lambda: sub.find(lambda m: not m[2]), timeout=20, what="a live heartbeat")
     # the presence topic keeps its meaning: still the agent's online/offline
     pres = subscriber(topics.presence_topic(agent.unit))
-    wait_for(lambda: pres.find(lambda m: b"online" in m[1]), timeout=5, what="presence online")
+    wait_for(lambda: pres.find(lambda m: b"online" in m[1]), timeout=20, what="presence online")
 
 
 def test_pio_version_is_asked_once_per_install(agent: AgentProc, subscriber) -> None:  # type: ignore[no-untyped-def]
@@ -57,10 +57,10 @@ def test_pio_version_is_asked_once_per_install(agent: AgentProc, subscriber) -> 
     sub = subscriber(topics.status_topic(agent.unit))
     for _ in range(20):
         assert agent.get("/unit_api/versions")[1]["pio"] == "26.11.1"
-    wait_for(lambda: len(sub.find(lambda m: not m[2])) >= 2, timeout=5, what="two more heartbeats")
+    wait_for(lambda: len(sub.find(lambda m: not m[2])) >= 2, timeout=20, what="two more heartbeats")
     assert _version_calls(agent) == before, "reads and heartbeats never run pio again"
     spy = Path(str(agent.values["pio"]))
     st = spy.stat()
     os.utime(spy, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # "a new install"
-    wait_for(lambda: _version_calls(agent) == before + 1, timeout=5, what="pio asked again after it changed")
+    wait_for(lambda: _version_calls(agent) == before + 1, timeout=20, what="pio asked again after it changed")
     assert agent.get("/unit_api/versions")[1]["pio"] == "26.11.1"

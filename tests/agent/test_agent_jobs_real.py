@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.agent.harness import AgentProc
 from tests.agent.lifecycle import pause_resume_disconnect, run_change_stop, sigkill_behind_the_back
 
 pytestmark = pytest.mark.real_pio
+
+
+@pytest.fixture(autouse=True)
+def _no_job_left_behind(real_agent: AgentProc) -> Iterator[None]:
+    yield
+    real_agent.stop_all_jobs()
 
 
 def test_run_change_stop_real_pio(real_agent: AgentProc) -> None:

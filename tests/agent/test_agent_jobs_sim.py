@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from cluster_schema import topics
 from devcluster.procs import wait_for
 from tests.agent.harness import AgentProc
 from tests.agent.lifecycle import pause_resume_disconnect, run_change_stop, sigkill_behind_the_back
+
+
+@pytest.fixture(autouse=True)
+def _no_job_left_behind(sim_agent: AgentProc) -> Iterator[None]:
+    yield
+    sim_agent.stop_all_jobs()
 
 
 def test_run_change_stop(sim_agent: AgentProc) -> None:

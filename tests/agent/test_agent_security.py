@@ -84,13 +84,13 @@ def test_openapi_lists_every_route_and_no_other(sim_agent: AgentProc, tmp_path: 
 
 def test_a_405_says_which_methods_exist_and_a_404_says_why(sim_agent: AgentProc) -> None:
     headers = {"Authorization": f"Bearer {sim_agent.token}"}
-    r = requests.delete(sim_agent.url + "/unit_api/system/clock", headers=headers, timeout=5)
+    r = requests.delete(sim_agent.url + "/unit_api/system/clock", headers=headers, timeout=30)
     assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
     assert set(re.split(r",\s*", r.headers["Allow"])) == {"GET", "POST", "HEAD", "OPTIONS"}
-    r = requests.get(sim_agent.url + "/unit_api/task_results/no-such-task", headers=headers, timeout=5)
+    r = requests.get(sim_agent.url + "/unit_api/task_results/no-such-task", headers=headers, timeout=30)
     assert r.status_code == 404
     assert r.json()["status"] == "unknown" and r.json()["error"] == "not_found" and r.json()["message"]
-    r = requests.get(sim_agent.url + "/unit_api/versions", timeout=5)
+    r = requests.get(sim_agent.url + "/unit_api/versions", timeout=30)
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
 
 

@@ -7,12 +7,9 @@ wheel built here is installed on both units, listed, uninstalled; an active cali
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import paho.mqtt.publish as mqtt_publish
 import pytest
@@ -25,11 +22,11 @@ from devcluster.broker import Broker
 from devcluster.cluster import Cluster
 from devcluster.procs import wait_for
 from devcluster.units import unit_paths
+from tests.plugin_wheel import PLUGIN, build_plugin_wheel
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("fleet_cluster"), pytest.mark.timeout(180)]
 
 UNITS = ["unit1", "unit2"]
-PLUGIN = "pioreactor-fleet-test-plugin"
 
 CALIBRATION = """calibration_type: od
 calibration_name: {name}
@@ -47,26 +44,6 @@ ir_led_intensity: 70
 angle: "90"
 pd_channel: "2"
 """
-
-
-def build_plugin_wheel(tmp: Path) -> Path:
-    """A tiny plugin project built into a local wheel folder (pip wheel, offline, no build isolation)."""
-    project = tmp / "plugin_src"
-    (project / "pioreactor_fleet_test_plugin").mkdir(parents=True)
-    (project / "pioreactor_fleet_test_plugin" / "__init__.py").write_text("VALUE = 42\n")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
-        f'[project]\nname = "{PLUGIN}"\nversion = "0.1.0"\ndescription = "fleet test plugin"\n'
-        '[tool.setuptools]\npackages = ["pioreactor_fleet_test_plugin"]\n'
-    )
-    wheels = tmp / "wheels"
-    argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
-    done = subprocess.run(
-        [*argv, "-w", str(wheels), str(project)], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert list(wheels.glob("*.whl"))
-    return wheels
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +172,7 @@ def test_identify_flickers_through_the_monitor_topic(cluster: Cluster, mqtt_brok
     try:
         op = cluster.api("POST", "/api/units/unit2/identify?wait=20").json()["operation"]
         assert op["status"] == "succeeded", op
-        wait_for(lambda: sub.find(lambda m: m[1] == b"1"), timeout=5, what="the flicker request")
+        wait_for(lambda: sub.find(lambda m: m[1] == b"1"), timeout=20, what="the flicker request")
     finally:
         sub.close()
 

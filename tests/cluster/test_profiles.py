@@ -143,7 +143,7 @@ def _running(cluster: Cluster, agent: Agent) -> list[str]:
     r = requests.get(
         agent.url + "/unit_api/jobs/running",
         headers={"Authorization": f"Bearer {cluster.cluster_token}"},
-        timeout=5,
+        timeout=30,
     )
     r.raise_for_status()
     return [j["job_name"] for j in r.json()]
@@ -181,7 +181,7 @@ def test_corpus_runs_each_action_at_its_time(cluster: Cluster) -> None:
         r = requests.get(
             agent.url + "/unit_api/jobs/settings/job_name/stirring",
             headers={"Authorization": f"Bearer {cluster.cluster_token}"},
-            timeout=5,
+            timeout=30,
         )
         return float(r.json()["settings"]["target_rpm"]) if r.status_code == 200 else None
 

@@ -143,7 +143,7 @@ def test_thread_acks_only_after_commit_and_counts_bad_input(db_path: str, router
             writer.put(Message(topic, payload.format(i).encode(), 1000.0 + i, ack=(i, 1, 0)))
         writer.put(Message(topic, b"garbage", 1.0, ack=(200, 1, 0)))
         writer.put(Message("pioreactor/u1/e1/x/y/z", b"{}", 1.0, ack=(201, 1, 0)))
-        wait_for(lambda: len(acked) == 202, 5, what="acks")
+        wait_for(lambda: len(acked) == 202, 20, what="acks")
         # acked in arrival order; bad input is acked too (it is counted, not retried forever)
         assert acked == list(range(202))
         assert conn.execute("SELECT count(*) FROM logs").fetchone()[0] == 200
@@ -198,7 +198,7 @@ def test_a_row_the_store_refuses_does_not_block_the_others(db_path: str, router:
         for i, text in enumerate(["a", "poison", "b"]):
             body = f'{{"message":"{text}","level":"INFO","timestamp":"2026-01-01T00:00:0{i}Z"}}'.encode()
             writer.put(Message("pioreactor/u1/e1/logs/app/info", body, 1.0, ack=(i, 1, 0)))
-        wait_for(lambda: len(acked) == 3, 5, what="all three acked")
+        wait_for(lambda: len(acked) == 3, 20, what="all three acked")
         assert [r[0] for r in conn.execute("SELECT message FROM logs ORDER BY ts")] == ["a", "b"]
         assert writer.stats.malformed == 1
     finally:

@@ -313,9 +313,9 @@ def test_cancel_a_running_operation(cluster: tuple[FlaskClient, list[StandIn]]) 
 
     worker = threading.Thread(target=work)
     worker.start()
-    wait_for(lambda: ops_db.get(db, op.id).steps[1].status == "ok", 5, what="pio1 done")
+    wait_for(lambda: ops_db.get(db, op.id).steps[1].status == "ok", 20, what="pio1 done")
     r = client.post(f"/api/operations/{op.id}/cancel?wait=5")
-    worker.join(5)
+    worker.join(30)
     final = r.json["operation"]
     assert final["status"] == "cancelled", final
     assert final["steps"][0]["status"] == "failed" and "cancel" in final["steps"][0]["detail"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from leader import setup
 from leader.db import changes, connect
 from leader.ingest import descriptors
 from leader.ingest.writer import BatchWriter, Message
@@ -156,3 +157,22 @@ def test_bad_requests(cluster: Cluster) -> None:  # noqa: F811
     assert r.status_code == 404 and "nope" in r.json["message"]
     assert api.get("/api/experiments/a+b/events").status_code == 400
     assert api.application.test_client().get("/api/experiments/exp/events").status_code == 401
+
+
+def test_the_workspace_page_listens_from_the_change_it_shows(cluster: Cluster) -> None:  # noqa: F811
+    """What happens between the page's render and its stream's connection is sent, not lost."""
+    api, _ = cluster
+    _short(api)
+    db = connect(api.application.config["DATABASE"])
+    try:
+        setup.complete(db, "test")
+    finally:
+        db.close()
+    _ingest(api, [Message("pioreactor/pio1/exp/stirring/$state", b"init", T)])  # shown by the page itself
+    html = api.get("/experiments/exp").get_data(as_text=True)
+    url = html.split('data-events="')[1].split('"')[0].replace("&amp;", "&")
+    assert "?after=" in url
+    _ingest(api, [Message("pioreactor/pio1/exp/stirring/$state", b"ready", T + 1)])  # before it connects
+    r = api.get(url)
+    events = [e for e in _sse(r.get_data(as_text=True)) if "event" in e]
+    assert [(e["event"], json.loads(e["data"])["state"]) for e in events] == [("job_state", "ready")]

@@ -32,7 +32,7 @@ def test_broker_delivers_retained_message(mqtt_broker: Broker) -> None:
 
     sub.on_message = on_message
     sub.subscribe("pioreactor/u1/e1/stirring/$state", qos=1)
-    wait_for(lambda: got == ["ready"], 5, what="retained state")
+    wait_for(lambda: got == ["ready"], 20, what="retained state")
     for c in (pub, sub):
         c.loop_stop()
         c.disconnect()

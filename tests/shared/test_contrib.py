@@ -48,6 +48,7 @@ def test_contrib_files_exist() -> None:
 @pytest.mark.parametrize("path", sorted((CONTRIB / "jobs").glob("*.yaml")), ids=lambda p: p.name)
 def test_job_descriptor(path: Path) -> None:
     job = codec.convert(contrib.JobDescriptor, load(path))
+    assert contrib.rule_problems(job) == []
     names.check_job(job.job_name)
     keys = [s.key for s in job.published_settings]
     assert len(keys) == len(set(keys)), f"duplicate setting keys in {path.name}"
@@ -69,6 +70,7 @@ def test_automation_descriptors(kind: str) -> None:
     for path in paths:
         auto = codec.convert(contrib.AutomationDescriptor, load(path))
         assert path.stem == auto.automation_name
+        assert contrib.rule_problems(auto) == []
         for field in auto.fields:
             names.check_setting(field.key, f"{path.name}:fields")
 

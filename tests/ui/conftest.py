@@ -48,6 +48,8 @@ def browser() -> Iterator[Any]:
         pytest.skip(reason)
     if not AXE.exists():
         pytest.skip(f"{AXE} is missing: run `make install` (npm)")
+    # every `expect` waits up to 30 s: pages follow live updates, and CI runs two workers on two cores
+    sync_api.expect.set_options(timeout=30_000)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield browser
@@ -90,6 +92,13 @@ class Watched:
 
     def goto(self, path: str) -> Any:
         return self.page.goto(self.leader_url + path)
+
+    @contextmanager
+    def reloads(self, timeout: float = 30_000) -> Iterator[None]:
+        """Around a click whose answer reloads the page: returns once the new page has loaded, its scripts
+        listening (a click landing on the half-loaded page would be lost; live updates need the listener)."""
+        with self.page.expect_event("load", timeout=timeout):
+            yield
 
     def axe_violations(self) -> list[dict[str, Any]]:
         # evaluated over the DevTools protocol, which the page's CSP does not govern

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "CLUSTER_TOKEN_FILE": "cluster_token",
     # The MQTT broker the worker ingests from (LEADER_MQTT_URL).
     "MQTT_URL": "mqtt://127.0.0.1:1883",
+    # The rollout's SSH private key (LEADER_ROLLOUT_SSH_KEY, relative to the instance folder; `.pub` beside
+    # it): made by the setup wizard with ssh-keygen, mode 0600, never served.
+    "ROLLOUT_SSH_KEY": "rollout_ssh/id_ed25519",
     # Agent requests: seconds to connect and to read one answer (LEADER_AGENT_CONNECT_TIMEOUT, ..._READ_...).
     "AGENT_CONNECT_TIMEOUT": 3.0,
     "AGENT_READ_TIMEOUT": 10.0,

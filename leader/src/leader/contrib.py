@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 
 from cluster_schema import codec
-from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDescriptor
+from cluster_schema.contrib import AutomationDescriptor, ChartDescriptor, JobDescriptor, rule_problems
 from cluster_schema.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,15 @@ def _load(folder: Path, type_: type[T]) -> list[T]:
     found: list[T] = []
     for path in files:
         try:
-            found.append(codec.convert(type_, yaml.safe_load(path.read_text(encoding="utf-8"))))
+            desc = codec.convert(type_, yaml.safe_load(path.read_text(encoding="utf-8")))
         except (yaml.YAMLError, ApiError, OSError) as exc:
             log.warning("skipping contrib descriptor %s: %s", path, getattr(exc, "message", exc))
+            continue
+        problems = rule_problems(desc)  # type: ignore[arg-type]
+        if problems:
+            log.warning("skipping contrib descriptor %s: %s", path, "; ".join(problems))
+            continue
+        found.append(desc)
     with _lock:
         _cache[key] = (stamp, found)
     return found

@@ -16,7 +16,7 @@ from cluster_schema import codec
 from cluster_schema.errors import ApiError, Conflict, Forbidden
 from cluster_schema.people import SetupAdmin
 
-from . import auth, passwords, sessions, setup
+from . import auth, passwords, rollout_key, sessions, setup
 from .csrf import csrf
 from .db import audit, get_db, login_limits, users
 from .db import units as units_db
@@ -100,9 +100,16 @@ def logout() -> Response:
     return redirect(url_for("login.login_form"), 303)
 
 
-def _units(db: Any) -> list[Any]:
-    """The units to check in the wizard: only an admin sees them (the page itself is public)."""
-    return units_db.list_units(db) if auth.has_role("admin") else []
+def _wizard(db: Any) -> dict[str, Any]:
+    """What the wizard's steps show: only an admin sees them (the page itself is public)."""
+    if not auth.has_role("admin"):
+        return {"units": [], "key": None, "broker": ""}
+    url = urlsplit(current_app.config["MQTT_URL"])
+    return {
+        "units": units_db.list_units(db),
+        "key": rollout_key.read(rollout_key.key_path()),
+        "broker": f"{url.hostname or '127.0.0.1'}:{url.port or 1883}",  # never the credentials
+    }
 
 
 @bp.get("/setup")
@@ -113,7 +120,7 @@ def setup_form() -> Response:
     if setup.is_complete(db):
         return redirect("/")
     auth.identify_page_session()
-    return _page("setup.html", admin_exists=users.count_admins(db) > 0, error=None, units=_units(db))
+    return _page("setup.html", admin_exists=users.count_admins(db) > 0, error=None, **_wizard(db))
 
 
 @bp.post("/setup/admin")
@@ -143,7 +150,11 @@ def setup_admin() -> Response:
         if request.is_json:
             raise
         return _page(
-            "setup.html", exc.status, admin_exists=users.count_admins(db) > 0, error=exc.message, units=[]
+            "setup.html",
+            exc.status,
+            admin_exists=users.count_admins(db) > 0,
+            error=exc.message,
+            **_wizard(db),
         )
     if request.is_json:
         return json_response(user, 201)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -40,6 +41,10 @@ SeriesKey = Annotated[str, Meta(max_length=100)]
 def check_http_url(url: str, path: str) -> None:
     if not isinstance(url, str) or len(url) > 2000 or not _URL.fullmatch(url):
         raise BadRequest(f"Invalid webhook URL at `{path}`: an http:// or https:// URL is required.")
+    try:  # what the pattern lets through but a URL parser refuses: `http://[x`, a port out of range
+        urlsplit(url).port  # noqa: B018 (parsed for its ValueError)
+    except ValueError as exc:
+        raise BadRequest(f"Invalid webhook URL at `{path}`: {exc}.") from None
 
 
 class WebhookChannel(msgspec.Struct, kw_only=True):

@@ -346,10 +346,6 @@ class ConfigFiles(Wire):
     files: list[ConfigFile]  # `content` left empty in this list
 
 
-class ConfigHistory(Wire):
-    history: list[ConfigFile]
-
-
 class UnitCheck(Wire):
     """POST /api/units/<unit>/check: the agent answered and accepted our token."""
 

@@ -79,7 +79,7 @@ class Settings:
     timeouts_pio_call: float = 30.0
     timeouts_job_ready: float = 30.0
     timeouts_stop_grace: float = 5.0
-    timeouts_setting_echo: float = 5.0
+    timeouts_setting_echo: float = 15.0
     # Seconds a system command (update, reboot…) or a plugin install may take.
     timeouts_system_command: float = 900.0
     # Environment variables a run request may set (`env` of the body); everything else is refused (400).

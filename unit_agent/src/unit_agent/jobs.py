@@ -173,18 +173,22 @@ def update_settings(rt: Runtime, job: str, req: SettingsUpdateRequest) -> Settin
         and (entry := current(r.experiment, key)) is not None
         and entry.payload == req.settings[key]
     }
-    sent = time.monotonic()
-    for row in rows:
-        for key, value in req.settings.items():
-            if (row.experiment, key) in already:
-                continue
+
+    def publish(pending: set[tuple[str, str]]) -> None:
+        for exp, key in (
+            (r.experiment, k) for r in rows for k in req.settings if (r.experiment, k) in pending
+        ):
             topic = (
-                topics.state_set_topic(unit, row.experiment, job)
+                topics.state_set_topic(unit, exp, job)
                 if key == STATE_SETTING
-                else topics.setting_set_topic(unit, row.experiment, job, key)
+                else topics.setting_set_topic(unit, exp, job, key)
             )
-            if not rt.link.publish(topic, format_value(value)):
+            if not rt.link.publish(topic, format_value(req.settings[key])):
                 raise TaskFailed(f"Could not publish `{key}` to the broker.")
+
+    wanted = {(r.experiment, key) for r in rows for key in req.settings}
+    sent = time.monotonic()
+    publish(wanted - already)
     log.info("Asked %s to set %s.", job, ", ".join(req.settings), extra={"experiment": rows[0].experiment})
 
     def echoed(exp: str, key: str) -> bool:
@@ -194,9 +198,21 @@ def update_settings(rt: Runtime, job: str, req: SettingsUpdateRequest) -> Settin
         return entry is not None and entry.at >= sent and same_value(req.settings[key], entry.payload)
 
     def all_echoed() -> bool:
-        return all(echoed(r.experiment, k) for r in rows for k in req.settings)
+        return all(echoed(exp, key) for exp, key in wanted)
 
-    rt.mirror.wait(all_echoed, rt.settings.timeouts_setting_echo)
+    # A job subscribes to its `…/set` topics on its own, and real pio on another connection than the one
+    # announcing `ready`: a request right after the start can reach the broker before the subscription and
+    # be dropped. Setting the same value again is harmless, so what is still unconfirmed is sent again
+    # after 1, 3 and 7 s (a slow echo - a busy unit, a slow SD card - is simply waited for).
+    deadline = sent + rt.settings.timeouts_setting_echo
+    for resend_after in (1.0, 3.0, 7.0):
+        if rt.mirror.wait(all_echoed, min(sent + resend_after, deadline) - time.monotonic()):
+            break
+        if time.monotonic() >= deadline:
+            break
+        publish({(exp, key) for exp, key in wanted if not echoed(exp, key)})
+    else:
+        rt.mirror.wait(all_echoed, deadline - time.monotonic())
     result = SettingsResult()
     for key in req.settings:
         if all(echoed(r.experiment, key) for r in rows):

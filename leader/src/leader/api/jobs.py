@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from cluster_schema.additions import JobUnitsRequest
 from cluster_schema.errors import Conflict
@@ -21,6 +21,7 @@ from ..db import experiments as exp_db
 from ..db import get_db, job_states
 from ..db import units as units_db
 from ..http import body, json_response
+from ..job_requests import settings_params, start_params
 from ..operations.actions import JOB_STATES
 from ..operations.submit import start
 
@@ -45,15 +46,17 @@ def _targets(exp: str, units: list[str] | None) -> list[str]:
 def start_job(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(JobStartRequest)
-    params = {
-        "experiment": exp,
-        "job": job,
-        "options": req.options,
-        "args": req.args,
-        "env": req.env,
-        "config_overrides": [list(o) for o in req.config_overrides],
-    }
-    return start("job.start", params, _targets(exp, req.units))
+    targets = _targets(exp, req.units)
+    params = start_params(
+        current_app.config["CONTRIB_DIR"],
+        exp,
+        job,
+        options=req.options,
+        args=req.args,
+        env=req.env,
+        config_overrides=req.config_overrides,
+    )
+    return start("job.start", params, targets)
 
 
 @bp.post("/experiments/<exp>/jobs/<job>/stop")
@@ -77,8 +80,9 @@ def stop_all(exp: str) -> Response:
 def settings(exp: str, job: str) -> Response:
     check_experiment(exp), check_job(job, "job")
     req = body(SettingsPatch)
-    params = {"experiment": exp, "job": job, "settings": req.settings}
-    return start("job.settings", params, _targets(exp, req.units))
+    targets = _targets(exp, req.units)
+    params = settings_params(current_app.config["CONTRIB_DIR"], exp, job, req.settings)
+    return start("job.settings", params, targets)
 
 
 def _set_state(kind: str, exp: str, job: str) -> Response:
@@ -112,7 +116,8 @@ def running(exp: str) -> Response:
 
 
 def _operation(method: str, path: str, request: type, summary: str) -> Route:
-    """409: a unit given is not assigned to the experiment, or no unit would be acted on."""
+    """409: a unit given is not assigned to the experiment, or no unit would be acted on. 400 (start and
+    settings): a value outside what the job's descriptor allows, naming the field."""
     return Route(
         method,
         path,
@@ -120,7 +125,7 @@ def _operation(method: str, path: str, request: type, summary: str) -> Route:
         OperationAnswer,
         202,
         summary,
-        (409,),
+        (400, 409),
         query={"wait": WAIT},
         headers=("Location",),
     )

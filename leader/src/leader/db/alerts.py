@@ -83,7 +83,10 @@ def shown_target(channel: str, target: str) -> str:
     path or query, and viewers read alerts)."""
     if channel != "webhook":
         return target
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # stored before the channels' check refused such URLs (`http://[x`)
+        return "webhook (invalid URL)"
     host = parts.netloc.rpartition("@")[2]
     rest = "/…" if parts.path.strip("/") or parts.query else "/"
     return f"{parts.scheme}://{host}{rest}"

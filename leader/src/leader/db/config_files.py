@@ -1,14 +1,15 @@
-"""Config files kept by the leader (Pioreactor INI), each save also written to history."""
+"""Config files kept by the leader (Pioreactor INI), each save also written to history with who saved it."""
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import sqlite3
 
-from cluster_schema.errors import BadRequest, Conflict, NotFound
+from cluster_schema.config_files import ConfigVersion
+from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import ConfigFile
 
+from ..config_check import check, unified_diff
 from . import now, transaction
 
 
@@ -16,28 +17,23 @@ def sha256(content: str) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def validate_ini(content: str, name: str) -> None:
-    """Pioreactor reads these with configparser; refuse what it would refuse, naming the line."""
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
-    try:
-        parser.read_string(content, source=name)
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise BadRequest(f"Invalid INI at `$.content`: {first}", code="invalid_config") from None
-
-
 def list_files(db: sqlite3.Connection) -> list[ConfigFile]:
     rows = db.execute("SELECT name, sha256, updated_at FROM config_files ORDER BY name").fetchall()
     return [ConfigFile(name=r[0], content="", sha256=r[1], updated_at=r[2]) for r in rows]
 
 
-def get(db: sqlite3.Connection, name: str) -> ConfigFile:
+def find(db: sqlite3.Connection, name: str) -> ConfigFile | None:
     row = db.execute(
         "SELECT name, content, sha256, updated_at FROM config_files WHERE name = ?", (name,)
     ).fetchone()
-    if row is None:
+    return None if row is None else ConfigFile(name=row[0], content=row[1], sha256=row[2], updated_at=row[3])
+
+
+def get(db: sqlite3.Connection, name: str) -> ConfigFile:
+    found = find(db, name)
+    if found is None:
         raise NotFound(f"No config file named {name!r}.")
-    return ConfigFile(name=row[0], content=row[1], sha256=row[2], updated_at=row[3])
+    return found
 
 
 def put(
@@ -46,9 +42,10 @@ def put(
     content: str,
     expected_sha256: str | None = None,
     saved_by: str | None = None,
+    reverted_from: int | None = None,
 ) -> ConfigFile:
     """Save a new version; with `expected_sha256`, only if nobody saved another version meanwhile."""
-    validate_ini(content, name)
+    check(content, name)
     digest, stamp = sha256(content), now()
     with transaction(db):
         row = db.execute("SELECT sha256 FROM config_files WHERE name = ?", (name,)).fetchone()
@@ -61,9 +58,9 @@ def put(
             (name, content, digest, stamp),
         )
         db.execute(
-            "INSERT INTO config_file_history (name, content, sha256, saved_at, saved_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (name, content, digest, stamp, saved_by),
+            "INSERT INTO config_file_history (name, content, sha256, saved_at, saved_by, reverted_from) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (name, content, digest, stamp, saved_by, reverted_from),
         )
     return get(db, name)
 
@@ -73,11 +70,46 @@ def contents(db: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in db.execute("SELECT name, content FROM config_files")}
 
 
-def history(db: sqlite3.Connection, name: str, limit: int = 50) -> list[ConfigFile]:
+_VERSION = "SELECT id, name, content, sha256, saved_at, saved_by, reverted_from FROM config_file_history"
+
+
+def _version(row: tuple) -> ConfigVersion:
+    return ConfigVersion(
+        id=row[0],
+        name=row[1],
+        content=row[2],
+        sha256=row[3],
+        saved_at=row[4],
+        updated_at=row[4],
+        saved_by=row[5],
+        reverted_from=row[6],
+    )
+
+
+def history(db: sqlite3.Connection, name: str, limit: int = 50) -> list[ConfigVersion]:
+    """Newest first, each with its diff against the version saved before it."""
     get(db, name)
-    rows = db.execute(
-        "SELECT name, content, sha256, saved_at FROM config_file_history WHERE name = ? "
-        "ORDER BY id DESC LIMIT ?",
-        (name, limit),
-    ).fetchall()
-    return [ConfigFile(name=r[0], content=r[1], sha256=r[2], updated_at=r[3]) for r in rows]
+    # one more row than shown: the oldest shown still gets its diff against its predecessor
+    rows = db.execute(f"{_VERSION} WHERE name = ? ORDER BY id DESC LIMIT ?", (name, limit + 1)).fetchall()
+    versions = [_version(r) for r in rows]
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        before = older.content if older else ""
+        newer.diff = unified_diff(
+            before, newer.content, name, f"#{older.id}" if older else "empty", f"#{newer.id}"
+        )
+    return versions[:limit]
+
+
+def version(db: sqlite3.Connection, name: str, version_id: int) -> ConfigVersion:
+    row = db.execute(f"{_VERSION} WHERE name = ? AND id = ?", (name, version_id)).fetchone()
+    if row is None:
+        raise NotFound(f"No version {version_id} of config file {name!r}.")
+    return _version(row)
+
+
+def revert(
+    db: sqlite3.Connection, name: str, version_id: int, expected_sha256: str | None, saved_by: str | None
+) -> ConfigFile:
+    """A revert is a new version with the old content: history only grows, and says what was restored."""
+    old = version(db, name, version_id)
+    return put(db, name, old.content, expected_sha256, saved_by, reverted_from=version_id)

@@ -126,3 +126,25 @@ def prune(conn: sqlite3.Connection, older_than: float, limit: int = PRUNE_CHUNK)
         "AND experiment NOT IN (SELECT experiment FROM assignments WHERE unassigned_at IS NULL) LIMIT ?)",
         (older_than, limit),
     ).rowcount
+
+
+def latest(conn: sqlite3.Connection, series: str, experiment: str, unit: str) -> tuple[float, float] | None:
+    """The newest reading (ts, value): one probe at the end of the unit's key range."""
+    row = conn.execute(
+        "SELECT ts, value FROM readings WHERE series = ? AND experiment = ? AND unit = ? "
+        "ORDER BY ts DESC LIMIT 1",
+        (series, experiment, unit),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def first_since(
+    conn: sqlite3.Connection, series: str, experiment: str, unit: str, since: float
+) -> float | None:
+    """The time of the first reading at or after `since`: one probe into the unit's key range."""
+    row = conn.execute(
+        "SELECT ts FROM readings WHERE series = ? AND experiment = ? AND unit = ? AND ts >= ? "
+        "ORDER BY ts LIMIT 1",
+        (series, experiment, unit, since),
+    ).fetchone()
+    return None if row is None else row[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import dashboard, experiments, operations, people, profiles, schedules, shell, units
+from . import alerts, config, dashboard, experiments, operations, people, profiles, schedules, shell, units
 
 BLUEPRINTS = [
     dashboard.bp,
@@ -21,6 +21,8 @@ BLUEPRINTS = [
     profiles.bp,
     people.bp,
     people.account_bp,
+    config.bp,
+    alerts.bp,
 ]
 # Credentials and roles: leader.auth's one app-wide check (a page without them redirects to /login).
 

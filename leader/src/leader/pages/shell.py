@@ -41,6 +41,7 @@ NAV = [
     ("Schedules", "schedules.index"),
     ("Profiles", "profiles.index"),
     ("Config", "config.index"),
+    ("Alerts", "alerts.index"),
     ("People", "people.index"),
     ("Account", "account.index_account"),
 ]

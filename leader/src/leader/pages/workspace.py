@@ -10,9 +10,10 @@ import sqlite3
 from typing import Any
 
 from .. import contrib
-from ..db import activity, job_states
+from ..db import activity, changes, job_states
 from ..db import experiments as exp_db
 from ..db import logs as logs_db
+from . import latest
 
 SHOWN_STATES = {"init", "ready", "sleeping", "lost"}
 LOGS = 30
@@ -32,6 +33,16 @@ def setting_text(name: str, value: Any) -> str:
 
 
 def load(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
+    # One read snapshot, and the change it is current as of: the page's event stream resumes right after it
+    # (`?after=`), so a job state or log that arrives before the browser's stream connects is not lost.
+    db.execute("BEGIN")
+    try:
+        return {**_read(db, name, contrib_dir), "since": changes.latest(db)}
+    finally:
+        db.execute("COMMIT")
+
+
+def _read(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
     exp = exp_db.get(db, name)
     everyone = activity.units(db)
     by_name = {u["name"]: u for u in everyone}
@@ -57,11 +68,16 @@ def load(db: sqlite3.Connection, name: str, contrib_dir: str) -> dict[str, Any]:
         if u["name"] in exp.units or not u["active"]:
             continue
         others.append({"name": u["name"], "experiment": activity.experiment_of(db, u["name"])})
+    charts = contrib.charts(contrib_dir)
     return {
         "exp": exp,
         "units": units,
         "others": others,
         "jobs": jobs,
-        "charts": contrib.charts(contrib_dir),
+        "automations": {
+            j.job_name: contrib.automations(contrib_dir, j.automation_kind) for j in jobs if j.automation_kind
+        },
+        "latest": latest.load(db, name, exp.units, charts),
+        "charts": charts,
         "logs": logs_db.page(db, experiment=name, limit=LOGS).logs,
     }

@@ -28,7 +28,7 @@ from cluster_schema.schedules import (
     StopAllAction,
 )
 
-from .. import contrib, exports
+from .. import contrib, exports, job_requests
 from ..db import experiments as exp_db
 from ..db import profiles as profiles_db
 from ..db import units as units_db
@@ -93,6 +93,12 @@ def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
     job = getattr(action, "job", None)
     if job is not None and not _job_known(app, job):
         raise Conflict(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.")
+    if isinstance(action, JobStartAction):  # the descriptor's bounds, as the API checks a start (400)
+        job_requests.check_options(app.config["CONTRIB_DIR"], action.job, action.options, "$.action.options")
+    if isinstance(action, JobSettingsAction):
+        job_requests.check_settings(
+            app.config["CONTRIB_DIR"], action.job, action.settings, "$.action.settings"
+        )
 
 
 def _targets(db: sqlite3.Connection, experiment: str, units: list[str] | None) -> list[str]:
@@ -124,19 +130,23 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
     if isinstance(action, ProfileRunAction):  # started by `leader.profiles.runs` (its plan with it)
         return Plan("profile.run", {"experiment": action.experiment, "profile": action.profile}, [], False)
     targets = _targets(db, action.experiment, action.units)
-    if isinstance(action, JobStartAction):
-        params = {
-            "experiment": action.experiment,
-            "job": action.job,
-            "options": action.options,
-            "args": action.args,
-            "env": action.env,
-        }
-        if action.config_overrides:
-            params["config_overrides"] = [list(o) for o in action.config_overrides]
+    contrib_dir = app.config["CONTRIB_DIR"]
+    if isinstance(action, JobStartAction):  # built (and checked) as the API builds them
+        params = job_requests.start_params(
+            contrib_dir,
+            action.experiment,
+            action.job,
+            options=action.options,
+            args=action.args,
+            env=action.env,
+            config_overrides=action.config_overrides,
+            at="$.action",
+        )
         return Plan("job.start", params, targets)
     if isinstance(action, JobSettingsAction):
-        params = {"experiment": action.experiment, "job": action.job, "settings": action.settings}
+        params = job_requests.settings_params(
+            contrib_dir, action.experiment, action.job, action.settings, at="$.action"
+        )
         return Plan("job.settings", params, targets)
     if isinstance(action, StopAllAction):
         return Plan("jobs.stop_all", {"experiment": action.experiment}, targets)

@@ -30,6 +30,24 @@ function showCheck(el, answer) {
   }
 }
 
+// What a failed check means for a unit not provisioned yet (the agent answers 502/504 through the leader).
+function missingHint(error) {
+  const text = error.message || "";
+  if (/refused the cluster token/.test(text)) return "Missing: the cluster token — the agent runs but holds another token (run site.yml again).";
+  if (/unreachable|did not accept|did not answer|deadline/.test(text)) return "Missing: a running agent at this address — provision the unit (deploy/ansible with the setup wizard’s inventory), or check its address and port.";
+  return "";
+}
+
+function showCheckPending(el) {
+  const box = el.closest(".card")?.querySelector("[data-check-result]");
+  if (!box) return;
+  box.hidden = false;
+  const p = document.createElement("p");
+  p.className = "muted";
+  p.textContent = "Checking…";
+  box.replaceChildren(p);
+}
+
 function showCheckFailure(el, error) {
   const box = el.closest(".card")?.querySelector("[data-check-result]");
   if (!box) return false;
@@ -38,6 +56,13 @@ function showCheckFailure(el, error) {
   p.className = "check-bad";
   p.textContent = `✕ ${error.message}`;
   box.replaceChildren(p);
+  const hint = missingHint(error);
+  if (hint) {
+    const more = document.createElement("p");
+    more.className = "small";
+    more.textContent = hint;
+    box.append(more);
+  }
   return true;
 }
 
@@ -57,13 +82,18 @@ function after(el, answer) {
 async function runButton(button) {
   if (button.dataset.confirm && !(await confirmWith(button.dataset.confirm))) return;
   button.disabled = true;
+  const check = button.dataset.then === "show-check";
+  if (check) showCheckPending(button);
   try {
     const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
-    const answer = await call(button.dataset.method || "POST", button.dataset.action, body);
+    // a check always ends with an answer on the page: the leader gives up on the agent after 5 s, the page
+    // gives up on the leader after 20 s
+    const options = check ? { timeoutMs: 20000 } : {};
+    const answer = await call(button.dataset.method || "POST", button.dataset.action, body, options);
     announce(`${button.textContent.trim()}: done.`);
     after(button, answer);
   } catch (error) {
-    if (!(button.dataset.then === "show-check" && showCheckFailure(button, error))) {
+    if (!(check && showCheckFailure(button, error))) {
       announce(`${button.textContent.trim()} failed: ${error.message}`);
     }
   } finally {
@@ -75,6 +105,10 @@ function formBody(form) {
   const body = form.dataset.body ? JSON.parse(form.dataset.body) : {};
   let url = form.dataset.api;
   for (const el of form.elements) {
+    if (el.name && el.type === "checkbox" && "bool" in el.dataset) {
+      body[el.name] = el.checked; // `data-bool`: a true/false field, sent whether checked or not
+      continue;
+    }
     if (!el.name || el.value === "") continue;
     const placeholder = `{${el.name}}`;
     if (url.includes(placeholder)) {

@@ -2,29 +2,12 @@
 // EventSource resumes by itself after a cut, sending `Last-Event-ID` (the last line's seq), so the
 // server sends only the lines after it: none lost, none repeated.
 import { announce } from "./api.js";
+import { badge } from "./badge.js";
 import { formatDate } from "./time.js";
 
 const root = document.getElementById("operation");
 const FINISHED = new Set(["succeeded", "partial", "failed", "cancelled", "interrupted"]);
 const RETRYABLE = new Set(["partial", "interrupted", "failed"]);
-const SHAPES = {
-  ok: ["ok", "✓"], succeeded: ["ok", "✓"], pending: ["off", "◌"], queued: ["off", "◌"],
-  cancelled: ["off", "■"], running: ["busy", "↻"], partial: ["warn", "◐"], interrupted: ["warn", "!"],
-  failed: ["bad", "✕"],
-};
-
-function badge(status) {
-  const [tone, shape] = SHAPES[status] || ["off", "•"];
-  const span = document.createElement("span");
-  span.className = `badge badge-${tone}`;
-  span.dataset.status = status;
-  const icon = document.createElement("span");
-  icon.className = "badge-shape";
-  icon.setAttribute("aria-hidden", "true");
-  icon.textContent = shape;
-  span.append(icon, ` ${status}`);
-  return span;
-}
 
 function timeTag(iso) {
   const t = document.createElement("time");

@@ -11,7 +11,7 @@ const COLORS = ["#0969da", "#b42318", "#1a7f37", "#8250df", "#bc4c00", "#1b7c83"
 const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : s);
 const labelOf = (unit) => labels[unit] || unit;
 
-// -- dialogs and the start form ------------------------------------------------------------------------
+// -- dialogs (the start and settings forms are job_form.js) -------------------------------------------
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) document.getElementById(opener.dataset.open)?.showModal();
@@ -19,65 +19,8 @@ document.addEventListener("click", (event) => {
   if (closer) closer.closest("dialog")?.close();
 });
 
-function startBody(form) {
-  const options = {};
-  for (const input of form.querySelectorAll("[data-option]")) {
-    const kind = input.dataset.option;
-    if (kind === "boolean") options[input.name] = input.checked;
-    else if (input.value === "") continue;
-    else if (kind === "numeric") {
-      const n = Number(input.value);
-      if (!Number.isFinite(n)) throw Object.assign(new Error(`$.options.${input.name} must be a number`), { input });
-      options[input.name] = n;
-    } else options[input.name] = input.value;
-  }
-  const overrides = [];
-  const text = form.querySelector('[name="config_overrides"]')?.value || "";
-  for (const [i, line] of text.split("\n").entries()) {
-    if (!line.trim()) continue;
-    const m = /^\s*([^.=\s]+)\.([^=\s]+)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new Error(`$.config_overrides[${i}]: write section.key=value`);
-    overrides.push([m[1], m[2], m[3].trim()]);
-  }
-  return { options, config_overrides: overrides };
-}
-
-function showError(form, message) {
-  const summary = form.querySelector(".error-summary");
-  if (!summary) return announce(message);
-  const item = document.createElement("li");
-  item.textContent = message;
-  summary.querySelector("ul").replaceChildren(item);
-  summary.hidden = false;
-  summary.focus();
-}
-
-const pending = new Map(); // operation id -> the job section showing its progress
-
-document.addEventListener("submit", async (event) => {
-  const form = event.target.closest("form[data-start]");
-  if (!form) return;
-  event.preventDefault();
-  const submit = form.querySelector('[type="submit"]');
-  submit.disabled = true;
-  try {
-    const answer = await call("POST", form.dataset.start, startBody(form));
-    form.closest("dialog").close();
-    const job = form.dataset.start.split("/").at(-2);
-    const section = document.querySelector(`[data-job="${esc(job)}"]`);
-    if (answer?.operation) {
-      pending.set(answer.operation.id, section);
-      showOperation(answer.operation);
-    }
-  } catch (error) {
-    showError(form, error.message);
-  } finally {
-    submit.disabled = false;
-  }
-});
-
 function showOperation(op) {
-  const section = pending.get(op.id) || document.querySelector(`[data-job="${esc(op.params?.job || "")}"]`);
+  const section = document.querySelector(`[data-job="${esc(op.params?.job || "")}"]`);
   const box = section?.querySelector("[data-op-progress]");
   if (!box) return;
   const done = (op.steps || []).filter((s) => s.status !== "pending" && s.status !== "running").length;
@@ -305,7 +248,11 @@ function listen() {
   const source = new EventSource(root.dataset.events); // reconnects with Last-Event-ID by itself
   const handlers = { job_state: onJobState, setting: onSetting, reading: onReading, log: onLog, operation: showOperation };
   for (const [name, fn] of Object.entries(handlers)) {
-    source.addEventListener(name, (event) => fn(JSON.parse(event.data)));
+    source.addEventListener(name, (event) => {
+      const data = JSON.parse(event.data);
+      fn(data);
+      document.dispatchEvent(new CustomEvent(`workspace:${name}`, { detail: data })); // for other modules
+    });
   }
   source.addEventListener("reset", () => window.location.reload());
 }
