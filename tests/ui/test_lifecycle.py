@@ -61,7 +61,10 @@ def test_manual_actions_edit_and_end(operator_ui: Watched, cluster: Cluster) -> 
     edit = page.get_by_role("dialog", name="Edit exp")
     edit.get_by_label("Description").fill("yeast in YPD")
     edit.get_by_role("button", name="Save").click()
-    expect(page.locator(".page-head")).to_contain_text("yeast in YPD", timeout=10_000)
+    # the saved description shows under the title once the page has reloaded (not the dialog's own text)
+    expect(page.locator(".page-head > p.muted").first).to_have_text("yeast in YPD", timeout=10_000)
+    expect(edit).to_be_hidden()
+    page.wait_for_load_state("load")
 
     stirring = page.locator('[data-job="stirring"]')
     expect(stirring.locator('[data-unit="unit1"]')).to_contain_text("ready", timeout=30_000)
