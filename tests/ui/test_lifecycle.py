@@ -94,6 +94,7 @@ def test_delete_keeping_or_deleting_the_data(operator_ui: Watched, cluster: Clus
     page.get_by_role("button", name="Create experiment").click()
     expect(page.locator('[data-experiment="copy-of-exp"]')).to_contain_text("yeast in YPD", timeout=10_000)
 
+    page.wait_for_load_state("load")  # the reload's scripts run before a click can count
     page.get_by_role("button", name="Delete keep-me").click()
     dialog = page.get_by_role("dialog", name="Delete keep-me?")
     expect(dialog.get_by_label("Keep its data")).to_be_checked()
@@ -106,6 +107,7 @@ def test_delete_keeping_or_deleting_the_data(operator_ui: Watched, cluster: Clus
     again = cluster.api("POST", "/api/experiments", json={"name": "keep-me"})
     assert again.status_code == 409 and again.json()["error"] == "name_archived"
 
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Delete drop-me").click()
     dialog = page.get_by_role("dialog", name="Delete drop-me?")
     dialog.get_by_label("Delete it with its data").check()
