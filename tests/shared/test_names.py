@@ -46,6 +46,13 @@ def test_option_keys_allow_dashes() -> None:
     assert names.check_option_key("target_rpm") == "target_rpm"
 
 
+def test_option_keys_allow_one_capital_letter_as_led_channels() -> None:
+    assert names.check_option_key("A") == "A"  # pio run led_intensity --A 50
+    for bad in ("AB", "Ab", "aB"):
+        with pytest.raises(BadRequest, match="at `f`"):
+            names.check_option_key(bad, "f")
+
+
 @pytest.mark.parametrize("value", ["Exp 1", "growth curve (2026)", "über"])
 def test_experiments_ok(value: str) -> None:
     assert names.check_experiment(value) == value

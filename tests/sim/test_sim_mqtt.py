@@ -115,3 +115,27 @@ def test_stop_while_settings_pour_in_does_not_hang(tmp_path: Path, mqtt_broker: 
         assert unit.exited(proc, timeout=10) == 0
         assert unit.states("stirring")[-1] == "disconnected"
         assert unit.registry("stirring")[0]["is_running"] == 0
+
+
+def test_one_shot_actions_dose_and_set_leds_then_exit(tmp_path: Path, mqtt_broker: Broker) -> None:
+    """`pio run add_media --ml=1` (the agent's `--key=value` form) and `led_intensity --A=50`: real pio's
+    dosing event and LED message, a log line each, and exit 0 without being stopped."""
+    with pio_unit("sim", tmp_path / "u", "sim-act", "exp-act", mqtt_broker, speed=10) as unit:
+        done = unit.cli("run", "add_media", "--ml=1", "--source-of-event=UI")
+        assert done.returncode == 0, done.stderr
+        events_topic, leds_topic = f"{unit.prefix}/dosing_events", f"{unit.prefix}/leds/intensity"
+        wait_for(lambda: unit.observer.values(events_topic), 10, what="the dosing event")
+        events = [json.loads(v) for v in unit.observer.values(events_topic)]
+        assert [(e["event"], e["volume_change"], e["source_of_event"]) for e in events] == [
+            ("add_media", 1.0, "UI")
+        ]
+        unit.observer.wait_log(unit.prefix, "Adding 1.0 mL media.")
+        assert unit.cli("run", "remove_waste", "--duration=2").returncode == 0
+        unit.observer.wait_log(unit.prefix, "Removing waste for 2.0s.")
+        assert unit.cli("run", "led_intensity", "--A=50", "--C=5").returncode == 0
+        wait_for(lambda: unit.observer.values(leds_topic), 10, what="the LED intensities")
+        leds = json.loads(unit.observer.values(leds_topic)[-1])
+        assert leds == {"A": 50.0, "B": 0.0, "C": 5.0, "D": 0.0}
+        unit.observer.wait_log(unit.prefix, "Updated LED A from 0% to 50%.")
+        assert unit.cli("run", "add_media").returncode == 2  # neither --ml nor --duration
+        assert unit.cli("run", "led_intensity", "--A=101").returncode == 2

@@ -97,10 +97,15 @@ class Unit(Wire):
 class ExperimentCreate(Wire):
     name: ExperimentName
     description: Description = ""
+    # an experiment whose per-experiment settings (unit labels, alert rules; its description when none
+    # is given) the new one starts with
+    copy_from: ExperimentName | None = None
 
     def validate(self) -> ExperimentCreate:
         check_experiment(self.name, "$.name")
         check_value(self.description, "$.description", 5000)
+        if self.copy_from is not None:
+            check_experiment(self.copy_from, "$.copy_from")
         return self
 
 
@@ -114,6 +119,8 @@ class Experiment(Wire):
     created_at: str
     units: list[str] = []
     labels: dict[str, str] = {}  # {unit: label} of the assigned units that have one
+    # set when it was deleted keeping its data: its name stays reserved, nothing can be assigned to it
+    archived_at: str | None = None
 
 
 class AssignmentsPut(Wire):

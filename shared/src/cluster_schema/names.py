@@ -23,7 +23,8 @@ from .errors import BadRequest
 # what `str.strip()` removes); job/setting/option names are identifiers the way Pioreactor spells them.
 UNIT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"
 IDENT_PATTERN = r"^[a-z_][a-z0-9_]{0,63}$"
-OPTION_PATTERN = r"^[a-z_][a-z0-9_-]{0,63}$"
+# or one capital letter: real pio's LED channel flags (`pio run led_intensity --A 50`)
+OPTION_PATTERN = r"^(?:[a-z_][a-z0-9_-]{0,63}|[A-Z])$"
 # letters, digits, '_', '-', '.'; not starting with '.' or '-'; never two dots in a row ('..')
 FILE_PATTERN = r"^[A-Za-z0-9_](?:\.?[A-Za-z0-9_-])*\.?$"
 FILE_MAX = 100
@@ -183,7 +184,8 @@ def check_value(value: object, field: str, max_len: int = VALUE_MAX) -> object:
 PATTERN_WORDS = {
     UNIT_PATTERN: "a unit name (1-63 letters, digits or '-', not starting with '-')",
     IDENT_PATTERN: "a name of lowercase letters, digits and '_' (max 64, not starting with a digit)",
-    OPTION_PATTERN: "an option name of lowercase letters, digits, '_' and '-' (max 64)",
+    OPTION_PATTERN: "an option name of lowercase letters, digits, '_' and '-' (max 64), or one capital "
+    "letter",
     FILE_PATTERN: "a file name of letters, digits, '_', '-', '.' (no '..', not starting with '.' or '-')",
     EXPERIMENT_PATTERN: "an experiment name without leading or trailing spaces, '/', '+', '#', '$' or "
     "control characters",

@@ -5,17 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from cluster_schema.additions import ExperimentUnits, LabelPut
+from cluster_schema.errors import BadRequest
 from cluster_schema.leader import AssignmentsPut, Experiment, ExperimentCreate, ExperimentPatch
 from cluster_schema.names import check_experiment, check_unit, check_value
-from cluster_schema.openapi import Route
+from cluster_schema.openapi import Route, enum
 
-from ..auth import address, principal, requires
+from ..auth import address, principal, require_fresh, requires
 from ..db import audit, get_db
+from ..db import experiment_data as data_db
 from ..db import experiments as exp_db
 from ..db import labels as labels_db
-from ..http import body, json_response
+from ..http import body, json_response, query_arg
 
 bp = Blueprint("experiments", __name__)
+DELETE_CHOICES = ("delete", "keep")
 
 
 @bp.get("/experiments")
@@ -28,7 +31,7 @@ def list_experiments() -> Response:
 @requires("operator")
 def create_experiment() -> Response:
     new = body(ExperimentCreate)
-    exp = exp_db.create(get_db(), new.name, new.description)
+    exp = exp_db.create(get_db(), new.name, new.description, new.copy_from)
     return json_response(exp, 201, {"Location": f"/api/experiments/{exp.name}"})
 
 
@@ -50,8 +53,20 @@ def patch_experiment(exp: str) -> Response:
 @bp.delete("/experiments/<exp>")
 @requires("operator")
 def delete_experiment(exp: str) -> Response:
-    exp_db.delete(get_db(), check_experiment(exp))
-    audit.record(get_db(), principal() or "", "experiment.delete", exp, address=address())
+    """`?data=delete` (default): the experiment and everything keyed by its name go, so a new experiment
+    of that name starts empty. `?data=keep`: archived, its data kept and its name reserved. Either way
+    409 while units are assigned (end it first)."""
+    check_experiment(exp)
+    choice = query_arg("data", "delete")
+    if choice not in DELETE_CHOICES:
+        raise BadRequest("Invalid value at `?data`: `delete` (with its data) or `keep` (archive it).")
+    if choice == "keep":
+        data_db.archive(get_db(), exp)
+    else:
+        require_fresh()  # deleting data is a dangerous action over a session
+        data_db.purge(get_db(), exp)
+    what = "experiment.archive" if choice == "keep" else "experiment.delete"
+    audit.record(get_db(), principal() or "", what, exp, address=address())
     return Response(status=204)
 
 
@@ -99,14 +114,22 @@ ROUTES = [
         ExperimentCreate,
         Experiment,
         201,
-        "Create an experiment",
+        "Create an experiment (`copy_from`: start with another experiment's unit labels and alert rules)",
         errors=(409,),
         headers=("Location",),
     ),
     Route("GET", "/api/experiments/<exp>", None, Experiment),
     Route("PATCH", "/api/experiments/<exp>", ExperimentPatch, Experiment),
     Route(
-        "DELETE", "/api/experiments/<exp>", None, None, 204, "Delete (409 while units are assigned)", (409,)
+        "DELETE",
+        "/api/experiments/<exp>",
+        None,
+        None,
+        204,
+        "Delete with its data (`?data=delete`, the default) or archive it keeping its data and reserving its "
+        "name (`?data=keep`); 409 while units are assigned",
+        (409,),
+        query={"data": enum(DELETE_CHOICES)},
     ),
     Route("GET", "/api/experiments/<exp>/units", None, ExperimentUnits, summary="Assigned units, labels"),
     Route(

@@ -8,6 +8,7 @@ from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import Assignment, Experiment
 
 from . import now, transaction
+from .experiment_data import copy_settings
 
 
 def _units_of(db: sqlite3.Connection, name: str) -> list[str]:
@@ -35,6 +36,7 @@ def _experiment(db: sqlite3.Connection, row: sqlite3.Row) -> Experiment:
         created_at=row["created_at"],
         units=_units_of(db, row["name"]),
         labels=labels_of(db, row["name"]),
+        archived_at=row["archived_at"],
     )
 
 
@@ -50,14 +52,35 @@ def get(db: sqlite3.Connection, name: str) -> Experiment:
     return _experiment(db, row)
 
 
-def create(db: sqlite3.Connection, name: str, description: str = "") -> Experiment:
+def create(
+    db: sqlite3.Connection, name: str, description: str = "", copy_from: str | None = None
+) -> Experiment:
+    """`copy_from`: an existing experiment (unknown: 409 naming `$.copy_from`) whose per-experiment
+    settings the new one starts with (experiment_data.copy_settings), and its description if none given."""
     with transaction(db):
-        if db.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone():
+        found = db.execute("SELECT archived_at FROM experiments WHERE name = ?", (name,)).fetchone()
+        if found and found[0]:
+            raise Conflict(
+                f"The name {name!r} belongs to an archived experiment (its data was kept); choose another "
+                "name, or delete that experiment with its data first.",
+                code="name_archived",
+            )
+        if found:
             raise Conflict(f"An experiment named {name!r} already exists.")
+        source = None
+        if copy_from is not None:
+            source = db.execute("SELECT * FROM experiments WHERE name = ?", (copy_from,)).fetchone()
+            if source is None:
+                raise Conflict(
+                    f"No experiment named {copy_from!r} at `$.copy_from`.", code="unknown_experiment"
+                )
+            description = description or source["description"]
         db.execute(
             "INSERT INTO experiments (name, description, created_at) VALUES (?, ?, ?)",
             (name, description, now()),
         )
+        if source is not None:
+            copy_settings(db, source["name"], name)
     return get(db, name)
 
 
@@ -69,24 +92,13 @@ def update(db: sqlite3.Connection, name: str, description: str | None) -> Experi
     return get(db, name)
 
 
-def delete(db: sqlite3.Connection, name: str) -> None:
-    """Refused while units are assigned; the experiment's closed assignment rows go with it, deliberately."""
-    with transaction(db):
-        current = _units_of(db, get(db, name).name)
-        if current:
-            raise Conflict(
-                f"Experiment {name!r} still has units assigned ({', '.join(current)}); unassign them first."
-            )
-        db.execute("DELETE FROM assignments WHERE experiment = ? AND unassigned_at IS NOT NULL", (name,))
-        db.execute("DELETE FROM experiments WHERE name = ?", (name,))
-
-
 def assign(db: sqlite3.Connection, experiment: str, units: list[str], move: bool = False) -> list[str]:
     """Make `units` exactly the experiment's units; others are unassigned. A unit assigned to another
     experiment moves here only with `move` (else 409 naming each such unit and where it is)."""
     stamp = now()
     with transaction(db):
-        get(db, experiment)
+        if get(db, experiment).archived_at and units:
+            raise Conflict(f"Experiment {experiment!r} is archived: no unit can join it.", code="archived")
         known = {
             r[0]
             for r in db.execute(

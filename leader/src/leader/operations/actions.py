@@ -30,6 +30,7 @@ from ..agent_client import AgentClient, AgentError
 from ..db import config_files
 from ..fanout import Outcome
 from ..unit_address import UnitAddress
+from . import lifecycle
 
 SYSTEM_ACTIONS = ("reboot", "shutdown", "update")
 
@@ -46,6 +47,9 @@ class Context:
 class Action:
     call: Callable[[Context, UnitAddress, float], Outcome]
     prepare: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None
+    # run in the engine's thread once every unit answered, before the status is decided (reads and
+    # writes the store: e.g. ending an experiment unassigns the units whose jobs stopped)
+    after: Callable[[sqlite3.Connection, str], None] | None = None
 
 
 def _tail(text: str, n: int = 300) -> str:
@@ -221,3 +225,13 @@ def _fleet_actions() -> dict[str, Action]:
 
 
 ACTIONS.update(_fleet_actions())
+
+
+def manual_action(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    """A manual action (add_media, led_intensity ...): pio's one-shot job, its outcome in its own words."""
+    return lifecycle.manual_outcome(ctx.params, start_job(ctx, unit, deadline))
+
+
+# ending an experiment stops its jobs, then unassigns the units whose jobs stopped (operations/lifecycle.py)
+ACTIONS[lifecycle.END] = Action(stop_all_jobs, after=lifecycle.unassign_stopped)
+ACTIONS.update({f"manual.{job}": Action(manual_action) for job in lifecycle.MANUAL_JOBS})

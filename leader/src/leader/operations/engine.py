@@ -85,6 +85,8 @@ def _run(op_id: str) -> None:
         lambda unit, dl: action.call(ctx, unit, dl), workers=current_app.config["FANOUT_WORKERS"]
     )
     fan.run([addresses[u] for u in op.targets if u in addresses], deadline, record, cancelled)
+    if action.after is not None and not ctx.cancel.is_set():
+        action.after(db, op_id)
     finish(op_id, cancelled=ctx.cancel.is_set())
 
 

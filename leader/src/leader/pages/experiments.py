@@ -6,10 +6,13 @@ Reads the store only; creating, editing and deleting are `/api/experiments` call
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, current_app, render_template, request
 
 from cluster_schema.names import check_experiment
 
+from .. import vial
 from ..auth import requires
 from ..db import activity, get_db
 from ..db import experiments as exp_db
@@ -25,15 +28,19 @@ def index() -> str:
     query = request.args.get("q", "").strip()
     running = activity.running_by_experiment(db)
     rows = []
-    for exp in exp_db.list_experiments(db):
+    everyone = exp_db.list_experiments(db)
+    for exp in everyone:
         if query and query.casefold() not in f"{exp.name} {exp.description}".casefold():
             continue
         rows.append({"exp": exp, "running": running.get(exp.name, [])})
-    return render_template("experiments.html", rows=rows, query=query)
+    names = [e.name for e in everyone if not e.archived_at]  # to copy settings from
+    return render_template("experiments.html", rows=rows, query=query, names=names)
 
 
 @bp.get("/<exp>")
 @requires("viewer")
 def show(exp: str) -> str:
-    data = workspace.load(get_db(), check_experiment(exp), current_app.config["CONTRIB_DIR"])
+    db = get_db()
+    data = workspace.load(db, check_experiment(exp), current_app.config["CONTRIB_DIR"])
+    data["vials"] = [asdict(vial.vial(db, unit, exp)) for unit in data["exp"].units]  # manual dosing's limits
     return render_template("experiment.html", **data)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from . import actions
 from .commands import COMMANDS
 from .env import SimEnv
 
@@ -131,6 +132,9 @@ def monitor() -> None:
     """Monitor and report metadata on the unit."""
     _run_job("monitor")
 
+
+for command in actions.commands(_run_job):
+    run.add_command(command)
 
 for command in COMMANDS:
     pio.add_command(command)

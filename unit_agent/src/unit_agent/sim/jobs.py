@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from .actions import ACTIONS
 from .automations import DosingAutomation, LEDAutomation, TemperatureAutomation
 from .culture import Culture, GrowthRateEstimator, seeded_rng
 from .env import PIO_VERSION, UNIVERSAL_EXPERIMENT
@@ -249,3 +250,4 @@ JOBS: dict[str, type[Job]] = {
         Monitor,
     )
 }
+JOBS.update(ACTIONS)  # the one-shot actions (add_media, led_intensity ...)

@@ -28,38 +28,6 @@ function showOperation(op) {
   box.textContent = text;
 }
 
-// -- End: stop every job and wait for that operation, then unassign the units (only when all stopped) --
-document.addEventListener("click", async (event) => {
-  const button = event.target.closest("[data-end]");
-  if (!button) return;
-  const dialog = document.getElementById(button.dataset.confirm);
-  dialog.returnValue = "";
-  dialog.showModal();
-  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
-  if (dialog.returnValue !== "confirm") return;
-  const box = document.querySelector("[data-end-progress]");
-  button.disabled = true;
-  try {
-    box.textContent = "Stopping every job…";
-    const answer = await call("POST", `${button.dataset.end}?wait=30`, {});
-    const op = answer.operation;
-    if (op.status !== "succeeded") {
-      box.textContent = `Jobs did not all stop (${op.status}); the units stay assigned. See the operation ${op.id}.`;
-      return;
-    }
-    const units = JSON.parse(root.dataset.units);
-    for (const [i, unit] of units.entries()) {
-      box.textContent = `Unassigning ${labelOf(unit)} (${i + 1} of ${units.length})…`;
-      await call("DELETE", `/api/experiments/${encodeURIComponent(root.dataset.experiment)}/units/${encodeURIComponent(unit)}`);
-    }
-    window.location.reload();
-  } catch (error) {
-    box.textContent = `End failed: ${error.message}`;
-  } finally {
-    button.disabled = false;
-  }
-});
-
 // -- live state ---------------------------------------------------------------------------------------
 const WORDS = new Set(["init", "ready", "sleeping", "lost"]);
 const word = (state) => (WORDS.has(state) ? state : "off");
