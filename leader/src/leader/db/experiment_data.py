@@ -18,6 +18,7 @@ BATCH = 5000
 # tables with an `experiment` column whose rows belong to it (readings: per series, see _purge_readings)
 _KEYED = (
     "logs",
+    "dosing_events",
     "job_states",
     "job_state_transitions",
     "job_settings",
