@@ -101,7 +101,7 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     page.get_by_role("button", name="Elapsed hours").click()
     expect(od.locator(".u-legend .u-series").first).to_contain_text("Elapsed", timeout=LIVE)
     page.get_by_role("button", name="Custom…").click()
-    page.get_by_label("From").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600)))
+    page.locator("#chart-from").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 3600)))
     page.get_by_role("button", name="Show", exact=True).click()
     expect(od).not_to_have_attribute("data-points", "0", timeout=LIVE)
     page.get_by_role("button", name="24 h", exact=True).click()
