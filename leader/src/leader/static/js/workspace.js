@@ -2,6 +2,8 @@
 // stream (job states, settings, logs, operations; experiment_charts.js takes the readings). Text from units
 // is set with textContent only; descriptor strings are data.
 import { announce, call } from "./api.js";
+import { badge } from "./badge.js";
+import { formatDate } from "./time.js";
 
 const root = document.querySelector("[data-workspace]");
 const labels = root ? JSON.parse(root.dataset.labels || "{}") : {};
@@ -60,13 +62,20 @@ function onSetting({ unit, job, name, value }) {
 function onLog(entry) {
   const body = document.querySelector("[data-logs]");
   if (!body) return;
+  // the same markup as the server's rows (a <time> in the lab's zone, the level as a badge), as text only
   const row = document.createElement("tr");
-  const when = new Date(entry.timestamp);
-  for (const text of [when.toLocaleString(), labelOf(entry.unit), entry.job || "", (entry.level || "").toLowerCase(), entry.message]) {
-    const cell = document.createElement("td");
-    cell.textContent = text;
-    row.append(cell);
-  }
+  const when = document.createElement("time");
+  when.dateTime = entry.timestamp;
+  when.dataset.datetime = "";
+  when.textContent = formatDate(entry.timestamp);
+  const unit = Object.assign(document.createElement("td"), { className: "mono", textContent: labelOf(entry.unit) });
+  const job = Object.assign(document.createElement("td"), { className: "mono", textContent: entry.job || "" });
+  const level = document.createElement("td");
+  level.append(badge((entry.level || "").toLowerCase()));
+  const message = Object.assign(document.createElement("td"), { textContent: entry.message });
+  const cell = document.createElement("td");
+  cell.append(when);
+  row.append(cell, unit, job, level, message);
   body.prepend(row);
   while (body.rows.length > 100) body.lastElementChild.remove();
 }
