@@ -292,3 +292,29 @@ def test_offline_unit_shows_offline_with_last_seen_age(ui: Watched, cluster: Clu
         agent.start_web()
         agent.start_worker()
         wait_for(agent.ready, 30, 0.1, "agent unit2 back")
+
+
+def test_unit_logs_read_as_blocks_on_a_phone(ui: Watched, cluster: Cluster) -> None:
+    """At 390 px each log is a block (time; level, experiment, source; message) inside the card: nothing to
+    scroll sideways; at 1440 px it stays a table row."""
+    import time
+
+    op = cluster.api("POST", "/api/experiments/exp/jobs/stop?wait=25", json={}).json()["operation"]
+    assert op["status"] == "succeeded", op  # the unit's agent logs the task: a row to look at
+    rows = ui.page.locator("#unit-logs tbody[data-logs] td.detail")
+    deadline = time.monotonic() + 30
+    ui.goto("/units/unit1")
+    while rows.count() == 0 and time.monotonic() < deadline:
+        ui.goto("/units/unit1")  # the logs are the page's own, not live: read again until the row landed
+    assert rows.count() > 0
+    ui.page.set_viewport_size({"width": 390, "height": 844})
+    wrap = ui.page.locator("#unit-logs .table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    cell = rows.first.bounding_box()
+    time_cell = ui.page.locator("#unit-logs tbody tr").first.locator("td").first.bounding_box()
+    assert cell is not None and time_cell is not None and cell["y"] > time_cell["y"]  # the message below
+    ui.page.set_viewport_size({"width": 1440, "height": 900})
+    time_cell = ui.page.locator("#unit-logs tbody tr").first.locator("td").first.bounding_box()
+    cell = rows.first.bounding_box()
+    assert cell is not None and time_cell is not None and abs(cell["y"] - time_cell["y"]) < 2
+    ui.check("unit-logs")

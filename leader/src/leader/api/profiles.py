@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, current_app
 from flask.blueprints import BlueprintSetupState
 from msgspec import Meta
 from werkzeug.routing import BaseConverter
@@ -31,7 +31,7 @@ from ..db import get_db
 from ..db import profiles as store
 from ..http import MAX_WAIT, body, json_response, query_float
 from ..operations.submit import accepted, requester, trigger
-from ..profiles import runs
+from ..profiles import bounds, runs
 from ..profiles.validate import load
 
 bp = Blueprint("profiles", __name__)
@@ -81,7 +81,12 @@ def list_profiles() -> Response:
 @bp.post("/profiles/validate")
 @requires("viewer")
 def validate() -> Response:
-    return json_response(DiagnosticsAnswer(diagnostics=load(body(ProfileValidate).yaml).diagnostics))
+    text = body(ProfileValidate).yaml
+    result = load(text)
+    found = result.diagnostics
+    if result.profile is not None:  # options checked against the descriptors: warnings only (bounds.py)
+        found = found + bounds.warnings(result.profile, text, current_app.config["CONTRIB_DIR"])
+    return json_response(DiagnosticsAnswer(diagnostics=found))
 
 
 @bp.get("/profiles/<profile:name>")

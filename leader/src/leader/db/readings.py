@@ -2,9 +2,10 @@
 
 The table is clustered on (series, experiment, unit, ts), so one unit's range is one contiguous scan and
 SQLite's GROUP BY reduces it to the requested number of points (average, min and max per bucket). When
-buckets are wider than two minutes they are built from the per-minute rollups a trigger keeps
-(`readings_minutes`, migration 0051): exact averages, minima and maxima, each minute counted in the
-bucket its start falls into (a bucket's edge is off by less than a minute).
+buckets are a minute wide or wider they are built from the per-minute rollups a trigger keeps
+(`readings_minutes`, migration 0051: count, sum, min, max): buckets are then whole minutes aligned on
+minute starts, so each bucket's average, minimum and maximum are exactly those of its raw readings, read
+from 60 times fewer rows (12 h of a 5 s series: 720 rows per unit instead of 8,640).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import msgspec
 
 COLUMNS = ["t", "avg", "min", "max"]
 MAX_POINTS = 10_000
-ROLLUP_WIDTH = 120.0  # seconds per bucket from which the minute rollups are used
+ROLLUP_WIDTH = 60.0  # seconds per bucket from which the minute rollups are used: a bucket >= a minute
 PRUNE_CHUNK = 10_000
 
 # One statement per batch (see leader.db.logs: the GIL is released once, not per row).
@@ -65,23 +66,7 @@ def buckets(
     """
     width = (until - since) / points
     if width >= ROLLUP_WIDTH:
-        rows = conn.execute(
-            "SELECT min(CAST((minute * 60 - ?) / ? AS INTEGER), ?) AS b, "
-            "sum(total) / sum(n), min(lo), max(hi) "
-            "FROM readings_minutes WHERE series = ? AND experiment = ? AND unit = ? "
-            "AND minute >= ? AND minute <= ? GROUP BY b ORDER BY b",
-            (
-                since,
-                width,
-                points - 1,
-                series,
-                experiment,
-                unit,
-                math.ceil(since / 60),
-                math.floor(until / 60),
-            ),
-        )
-        return [[since + b * width, avg, lo, hi] for b, avg, lo, hi in rows]
+        return minute_buckets(conn, series, experiment, unit, since, until, points)
     key = (series, experiment, unit, since, until)
     where = "series = ? AND experiment = ? AND unit = ? AND ts >= ? AND ts <= ?"
     (count,) = conn.execute(f"SELECT count(*) FROM readings WHERE {where}", key).fetchone()  # noqa: S608
@@ -94,6 +79,55 @@ def buckets(
         (since, width, points - 1, *key),
     )
     return [[since + b * width, avg, lo, hi] for b, avg, lo, hi in rows]
+
+
+# Whole minutes inside the window from the rollups, the two partial minutes at its ends from the readings
+# themselves (a few rows each), so a bucket holds exactly the readings in [since, until] it covers.
+_MINUTES = """
+SELECT min((minute - :first) / :per, :last_bucket) AS b, sum(total) / sum(n), min(lo), max(hi) FROM (
+    SELECT minute, n, total, lo, hi FROM readings_minutes
+    WHERE series = :series AND experiment = :exp AND unit = :unit AND minute > :first AND minute < :last
+    UNION ALL
+    SELECT :first, 1, value, value, value FROM readings
+    WHERE series = :series AND experiment = :exp AND unit = :unit AND ts >= :since AND ts < :first_end
+    UNION ALL
+    SELECT :last, 1, value, value, value FROM readings
+    WHERE series = :series AND experiment = :exp AND unit = :unit AND ts >= :last_start AND ts <= :until
+) GROUP BY b ORDER BY b
+"""
+
+
+def minute_buckets(
+    conn: sqlite3.Connection,
+    series: str,
+    experiment: str,
+    unit: str,
+    since: float,
+    until: float,
+    points: int,
+) -> list[list[float | None]]:
+    """Buckets of whole minutes, `ceil(width / 60)` minutes each from the minute `since` falls in (the
+    last takes any remainder, so never more than `points`); the first starts at `since`. Exact: every
+    reading in [since, until] counted once, in the bucket its minute lies in. Needs until - since >= 60 s."""
+    first, last = math.floor(since / 60), math.floor(until / 60)
+    per = max(1, math.ceil((until - since) / points / 60))  # minutes per bucket
+    rows = conn.execute(
+        _MINUTES,
+        {
+            "series": series,
+            "exp": experiment,
+            "unit": unit,
+            "first": first,
+            "last": last,
+            "per": per,
+            "last_bucket": points - 1,
+            "since": since,
+            "until": until,
+            "first_end": (first + 1) * 60,
+            "last_start": last * 60,
+        },
+    )
+    return [[max(since, (first + b * per) * 60.0), avg, lo, hi] for b, avg, lo, hi in rows]
 
 
 def rows_for_export(
