@@ -32,6 +32,7 @@ from cluster_schema.errors import ApiError, BadRequest
 from . import runtime
 from .config import Settings
 from .jobs import TaskFailed, run_job, stop_jobs, update_settings
+from .queue_wake import WakeableSqliteStorage
 from .store import Store
 
 log = logging.getLogger("unit_agent.tasks")
@@ -162,6 +163,8 @@ TASKS: dict[str, Callable[..., Any]] = {
 
 
 class _Huey(SqliteHuey):
+    storage_class = WakeableSqliteStorage
+
     def create_consumer(self, **options: Any) -> Any:
         """`huey_consumer` builds its consumer here: ours stops on signals safely (see unit_agent.signals)."""
         from .signals import Consumer
