@@ -7,20 +7,19 @@ followed on `/unit_api/task_results/<id>` until they complete, fail, or the dead
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any, TypeVar
 
 import msgspec
-import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from cluster_schema import codec
 from cluster_schema.agent import TaskAnswer, TaskResult
 
 from . import cluster_token
+from .agent_connections import ConnectFailed, Connections
 from .unit_address import UnitAddress
 
 T = TypeVar("T")
@@ -52,13 +51,9 @@ class AgentClient:
         self.token_file = token_file
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        # urllib3 directly: a fan-out to 1,000 agents is CPU-bound in the client (one GIL), and requests'
-        # per-call machinery costs about twice as much. A connection pool per agent keeps connections
-        # alive; no retries: a request that reached an agent must never run twice (the step reports the
-        # failure). Our own dict of pools rather than a PoolManager: its URL parsing and pool-key building
-        # cost CPU on every request, and its one lock over all pools made 1,000 threads queue (a convoy).
-        self.pools: dict[str, urllib3.HTTPConnectionPool] = {}
-        self._pools_lock = threading.Lock()
+        # One kept-alive connection pool per agent (agent_connections: why not urllib3). No retries: a
+        # request that reached an agent must never run twice (the step reports the failure).
+        self.connections = Connections()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AgentClient:
@@ -88,43 +83,28 @@ class AgentClient:
         if body is not None:
             data = codec.encode(body)
             headers["Content-Type"] = "application/json"
-        timeout = urllib3.Timeout(connect=min(self.connect_timeout, read), read=read)
         try:
-            raw = self._pool(unit).urlopen(
-                method, path, body=data, headers=headers, timeout=timeout, redirect=False, retries=False
+            status, content = self.connections.send(
+                unit.address, unit.port, method, path, data, headers, min(self.connect_timeout, read), read
             )
-        except NewConnectionError as exc:  # (a subclass of ConnectTimeoutError in urllib3: check it first)
+        except ConnectFailed as exc:
+            if exc.timeout:
+                raise AgentError(
+                    f"agent at {unit.base_url} did not accept a connection in time", timeout=True
+                ) from None
             raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
-        except ConnectTimeoutError:
-            raise AgentError(
-                f"agent at {unit.base_url} did not accept a connection in time", timeout=True
-            ) from None
-        except (ReadTimeoutError, TimeoutError):
+        except TimeoutError:
             raise AgentError(
                 f"agent at {unit.base_url} did not answer in {read:.1f}s", timeout=True
             ) from None
-        except (HTTPError, OSError) as exc:
+        except (HTTPException, OSError) as exc:
             raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
-        resp = Reply(raw.status, raw.data)
+        resp = Reply(status, content)
         if resp.status_code == 401:
             raise AgentError("agent refused the cluster token (401)")
         if resp.status_code >= 400 and not (resp.status_code == 404 and "/task_results/" in path):
             raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}", status=resp.status_code)
         return resp
-
-    def _pool(self, unit: UnitAddress) -> urllib3.HTTPConnectionPool:
-        """The agent's pool; the lock only when it is new (a unit's address may change: a new key)."""
-        key = f"{unit.address}:{unit.port}"
-        pool = self.pools.get(key)
-        if pool is None:
-            with self._pools_lock:
-                pool = self.pools.get(key)
-                if pool is None:
-                    pool = urllib3.HTTPConnectionPool(
-                        unit.address, unit.port, maxsize=8, block=False, retries=False
-                    )
-                    self.pools[key] = pool
-        return pool
 
     def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:
         return _decode(type_, self.request(unit, "GET", path, deadline=deadline))
