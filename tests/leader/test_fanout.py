@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -110,3 +111,20 @@ def test_keep_alive_reuses_connections(client: AgentClient, standins: list[Stand
         client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
     assert len(standins[0].requests) == 3
     assert len(standins[0].peers) == 1  # three requests, one TCP connection
+
+
+def test_a_connection_the_agent_closed_is_replaced_not_failed(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """An agent restarting (or timing out an idle connection) must not fail the next request on it."""
+    unit = _address(standins[0])
+    client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    for sock in list(standins[0].sockets):
+        sock.shutdown(socket.SHUT_RDWR)  # the agent's side of the kept connection goes away
+    deadline = time.monotonic() + 5
+    while standins[0].sockets and time.monotonic() < deadline:
+        time.sleep(0.01)  # poll: the stand-in's handler thread notices the close
+    reply = client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    assert reply.status_code == 200
+    assert len(standins[0].requests) == 2  # each request reached the agent once (no retry)
+    assert len(standins[0].peers) == 2  # on a new connection

@@ -10,16 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any, TypeVar
 
 import msgspec
-import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from cluster_schema import codec
 from cluster_schema.agent import TaskAnswer, TaskResult
 
 from . import cluster_token
+from .agent_connections import ConnectFailed, Connections
 from .unit_address import UnitAddress
 
 T = TypeVar("T")
@@ -51,11 +51,9 @@ class AgentClient:
         self.token_file = token_file
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        # urllib3 directly: a fan-out to 100 agents is CPU-bound in the client (one GIL), and requests'
-        # per-call machinery costs about twice as much. A pool per agent keeps connections alive; no
-        # retries: a request that reached an agent must never run twice (the step reports the failure).
-        # num_pools: more than the largest fleet, or a fan-out evicts (and reconnects) pools as it goes.
-        self.pool = urllib3.PoolManager(num_pools=4096, maxsize=8, retries=False, block=False)
+        # One kept-alive connection pool per agent (agent_connections: why not urllib3). No retries: a
+        # request that reached an agent must never run twice (the step reports the failure).
+        self.connections = Connections()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AgentClient:
@@ -85,22 +83,23 @@ class AgentClient:
         if body is not None:
             data = codec.encode(body)
             headers["Content-Type"] = "application/json"
-        timeout = urllib3.Timeout(connect=min(self.connect_timeout, read), read=read)
         try:
-            raw = self.pool.request(method, unit.base_url + path, body=data, headers=headers, timeout=timeout)
-        except NewConnectionError as exc:  # (a subclass of ConnectTimeoutError in urllib3: check it first)
+            status, content = self.connections.send(
+                unit.address, unit.port, method, path, data, headers, min(self.connect_timeout, read), read
+            )
+        except ConnectFailed as exc:
+            if exc.timeout:
+                raise AgentError(
+                    f"agent at {unit.base_url} did not accept a connection in time", timeout=True
+                ) from None
             raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
-        except ConnectTimeoutError:
-            raise AgentError(
-                f"agent at {unit.base_url} did not accept a connection in time", timeout=True
-            ) from None
-        except (ReadTimeoutError, TimeoutError):
+        except TimeoutError:
             raise AgentError(
                 f"agent at {unit.base_url} did not answer in {read:.1f}s", timeout=True
             ) from None
-        except (HTTPError, OSError) as exc:
+        except (HTTPException, OSError) as exc:
             raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
-        resp = Reply(raw.status, raw.data)
+        resp = Reply(status, content)
         if resp.status_code == 401:
             raise AgentError("agent refused the cluster token (401)")
         if resp.status_code >= 400 and not (resp.status_code == 404 and "/task_results/" in path):

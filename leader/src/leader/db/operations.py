@@ -72,11 +72,13 @@ def create(
     return get(db, op_id)
 
 
-def get(db: sqlite3.Connection, op_id: str) -> Operation:
+def get(db: sqlite3.Connection, op_id: str, *, with_steps: bool = True) -> Operation:
+    """`with_steps=False`: the operation alone (its `steps` empty), for callers that need only its kind,
+    params and targets: reading a 1,000-unit operation's steps costs more than its fan-out's bookkeeping."""
     row = db.execute("SELECT * FROM operations WHERE id = ?", (op_id,)).fetchone()
     if row is None:
         raise NotFound(f"No operation with id {op_id!r}.")
-    return _operation(db, row)
+    return _operation(db, row, with_steps)
 
 
 def status(db: sqlite3.Connection, op_id: str) -> tuple[str, bool]:

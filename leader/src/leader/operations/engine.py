@@ -39,7 +39,7 @@ def register(queue: SqliteHuey, app: Flask) -> None:
 def run(op_id: str) -> None:
     """Run a fan-out operation. Kinds without an action here (e.g. `export`) have their own task."""
     db = get_db()
-    if ops_db.get(db, op_id).kind not in ACTIONS:
+    if ops_db.get(db, op_id, with_steps=False).kind not in ACTIONS:
         log.error("operation %s: no fan-out action for its kind; left to its own task", op_id)
         return
     if not ops_db.mark_started(db, op_id):
@@ -54,7 +54,7 @@ def run(op_id: str) -> None:
 
 def _run(op_id: str) -> None:
     db = get_db()
-    op = ops_db.get(db, op_id)
+    op = ops_db.get(db, op_id, with_steps=False)
     action = ACTIONS[op.kind]
     addresses = units_db.addresses(db, op.targets)
     for unit in op.targets:
