@@ -43,8 +43,7 @@ NAV = [
     ("Config", "config.index"),
     ("Alerts", "alerts.index"),
     ("People", "people.index"),
-    ("Account", "account.index_account"),
-]
+]  # your own account: the signed-in name in the header links to it
 
 
 def can(role: str) -> bool:
@@ -146,6 +145,7 @@ def _context() -> dict[str, Any]:
         "who": auth.current(),
         "can": can,
         "nav": nav,
+        "account_endpoints": {ep for ep in ("account.index_account",) if ep in current_app.view_functions},
         "csrf_value": csrf() if callable(csrf) else "",
         "lab_timezone": lab_zone().key,
     }
