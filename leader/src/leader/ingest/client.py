@@ -12,6 +12,7 @@ import logging
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -24,6 +25,7 @@ log = logging.getLogger("leader.ingest")
 
 _READ_SIZE = 1 << 16
 _PUBACK = struct.Struct("!BBH")
+_U16 = struct.Struct("!H")
 _DRAIN_PACKETS = 1000  # most buffered packets handled per network-loop turn (acks and pings go between)
 
 
@@ -68,6 +70,38 @@ class _BufferedSocket:
 
 
 class _Client(mqtt.Client):
+    # (topic, payload, mid, qos, retained) for each QoS 0/1 PUBLISH, instead of on_message
+    deliver: Callable[[str, bytes, int, int, bool], None] | None = None
+
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+        """Decode a QoS 0/1 PUBLISH (MQTT 3.1.1) straight into `deliver`.
+
+        paho builds an MQTTMessage, formats a debug line and walks its topic-callback matcher for every
+        message - most of the network thread's time on a stream of small messages, which is time the
+        GIL is not free for the writer. In manual-ack mode paho does nothing else for QoS 0/1 (no
+        PUBACK), so handing over the decoded fields keeps its protocol state as it was.
+        """
+        command = self._in_packet["command"]
+        qos = (command & 0x06) >> 1
+        deliver = self.deliver
+        if deliver is None or qos > 1 or self._protocol == mqtt.MQTTv5:
+            return super()._handle_publish()
+        packet = self._in_packet["packet"]
+        try:
+            (length,) = _U16.unpack_from(packet, 0)
+            topic = packet[2 : 2 + length].decode()
+            end = 2 + length
+            mid = 0
+            if qos:
+                (mid,) = _U16.unpack_from(packet, end)
+                end += 2
+        except (struct.error, UnicodeDecodeError):
+            return super()._handle_publish()  # paho reports (or refuses) what it cannot decode
+        if not topic or end > len(packet):
+            return super()._handle_publish()
+        deliver(topic, bytes(packet[end:]), mid, qos, bool(command & 0x01))
+        return mqtt.MQTT_ERR_SUCCESS
+
     def _create_socket(self) -> Any:
         return _BufferedSocket(super()._create_socket())
 
@@ -127,6 +161,7 @@ class IngestClient:
         client.on_connect_fail = self._on_connect_fail
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
+        client.deliver = self._deliver
         self.client = client
 
     def start(self) -> IngestClient:
@@ -183,6 +218,10 @@ class IngestClient:
         # (mid, qos, connection generation): acked by `ack` once the message's batch is committed
         token = (msg.mid, msg.qos, self._generation) if msg.qos else None
         self.writer.put(Message(msg.topic, bytes(msg.payload), time.time(), bool(msg.retain), token))
+
+    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int, retained: bool) -> None:
+        token = (mid, qos, self._generation) if qos else None
+        self.writer.put(Message(topic, payload, time.time(), retained, token))
 
     def ack(self, messages: list[Message]) -> None:
         """Acknowledge committed messages received on the current connection (all subscriptions are
