@@ -39,9 +39,10 @@ def buffered(data: bytes) -> _BufferedSocket:
 def test_decodes_qos1_and_qos0_with_their_flags() -> None:
     frame = publish("pioreactor/u1/e/logs/app/info", b'{"message":"hi"}', qos=1, mid=513, retain=True)
     sock = buffered(frame)
-    first, body, size = sock.peek_frame()  # type: ignore[misc]
-    assert size == len(frame)
-    assert _decode_publish(first, body) == ("pioreactor/u1/e/logs/app/info", b'{"message":"hi"}', 513, 1, True)
+    got = sock.peek_frame()
+    assert got is not None and got[2] == len(frame)
+    topic = "pioreactor/u1/e/logs/app/info"
+    assert _decode_publish(got[0], got[1]) == (topic, b'{"message":"hi"}', 513, 1, True)
     zero = publish("a/b", b"", qos=0)
     assert _decode_publish(zero[0], zero[2:]) == ("a/b", b"", 0, 0, False)
 
