@@ -13,6 +13,12 @@ Measured 2026-12-04 on the shared 2-CPU box (load 4.4; N=20,000, one trial - noi
 API writes are one small transaction per request, far below that rate, so FULL is the one setting.
 Live (mosquitto_pub -l, QoS 1), 2026-12-04, load 27.5, N=30,000: 2,533/s stored vs the publisher's own
 3,801/s = 67 % (target >= 90 %; not reached: the paho client thread and the writer share one GIL).
+Then (same day, `--live`, N=30,000 x 3, the old and new ingest run alternately, load 40-70): before
+67 % and 78 % (medians; runs 43-84 %), after 95 % and 100 % (runs 95-100 %). What changed: complete
+PUBLISH packets are framed from the read buffer and decoded straight into the writer's queue (paho's
+byte-at-a-time reads, MQTTMessage, debug formatting and callback matcher were most of the network
+thread's time), and the writer sleeps through its flush interval instead of waking (and taking the
+GIL) for every message. Acks still follow the fsync'd commit.
 
     .venv/bin/python bench/ingest.py     # BENCH_INGEST_N=60000 messages, median of BENCH_INGEST_TRIALS=3
     .venv/bin/python bench/ingest.py --live   # only the live figure (mosquitto_pub -l), TRIALS runs
