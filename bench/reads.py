@@ -8,6 +8,14 @@
 
 Measured 2026-12-04 on 10 M (shared 2-CPU box, load 9, the bench at nice 19; fill 339 s): cursor page
 p50 1.65 ms, p99 19.5 ms; OFFSET p50 170 ms, p99 895 ms; experiment + min_level p50 1.3 ms, p99 7.0 ms.
+Again on 10 M the same day (no change to the read path; fresh fill 185 s, load 12.7, nice 0): cursor page
+p50 0.91 ms, p99 1.96 ms (passes 2 and 3 over the same pages: p99 1.47, 1.34 ms), logs.page() without
+HTTP p50 0.29 ms, p99 0.57 ms; experiment + min_level p99 1.50 ms. The plans are index range scans
+(`SEARCH l USING PRIMARY KEY (ts<?)`; with filters `USING INDEX logs_experiment_ts (experiment=? AND
+ts<?)`, no temp b-tree), and the 2.9 GB store stays in the page cache (24 GB RAM). The 19.5 ms was the
+machine: the same store, code and pages measured during a load spike (load 500-700) gave p99 378 ms
+(warm second pass 409 ms, even without HTTP 14 ms), and minutes later 1.40 ms.
+    .venv/bin/python bench/reads.py --rows 10000000 --store /tmp/r10m --repeat 3   # keep/reuse the store
 """
 
 from __future__ import annotations
