@@ -26,6 +26,7 @@ from .status import STATUS
 log = logging.getLogger("leader.ingest")
 
 CHANGES_PRUNE_EVERY = 60.0  # seconds between prunes of the live-updates change log
+_NAP = 0.005  # seconds between looks at the queue while a batch gathers
 
 
 class Message(NamedTuple):
@@ -137,8 +138,13 @@ class BatchWriter:
         if first is None:
             return [], True
         batch = [first]
-        if self.flush_interval > 0 and q.qsize() < self.batch_size - 1:
-            self._stopping.wait(self.flush_interval)
+        # a few short naps, so a fast stream (a backlog draining) fills its batch without the full wait
+        deadline = time.monotonic() + self.flush_interval
+        while q.qsize() < self.batch_size - 1 and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(remaining, _NAP))
         get = q.get_nowait
         for _ in range(self.batch_size - 1):
             try:
