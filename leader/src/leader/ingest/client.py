@@ -12,6 +12,7 @@ import logging
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -24,6 +25,7 @@ log = logging.getLogger("leader.ingest")
 
 _READ_SIZE = 1 << 16
 _PUBACK = struct.Struct("!BBH")
+_U16 = struct.Struct("!H")
 _DRAIN_PACKETS = 1000  # most buffered packets handled per network-loop turn (acks and pings go between)
 
 
@@ -51,6 +53,28 @@ class _BufferedSocket:
         self._off += len(out)
         return out
 
+    def peek_frame(self) -> tuple[int, bytes, int] | None:
+        """(first byte, body, total size) of the packet at the head of the buffer, if all of it is here."""
+        buf, off = self._buf, self._off
+        end_of_buf = len(buf)
+        pos, length, mult = off + 1, 0, 1
+        while True:
+            if pos >= end_of_buf or pos - off > 4:  # more than 4 length bytes: paho reports it
+                return None
+            byte = buf[pos]
+            pos += 1
+            length += (byte & 127) * mult
+            mult *= 128
+            if not byte & 128:
+                break
+        end = pos + length
+        if end > end_of_buf:
+            return None
+        return buf[off], buf[pos:end], end - off
+
+    def skip(self, size: int) -> None:
+        self._off += size
+
     def pending(self) -> int:
         return len(self._buf) - self._off
 
@@ -67,7 +91,70 @@ class _BufferedSocket:
         self._sock.close()
 
 
+def _decode_publish(command: int, packet: bytes | bytearray) -> tuple[str, bytes, int, int, bool] | None:
+    """(topic, payload, mid, qos, retained) of a QoS 0/1 MQTT 3.1.1 PUBLISH; None for anything else."""
+    qos = (command & 0x06) >> 1
+    if qos > 1:
+        return None
+    try:
+        (length,) = _U16.unpack_from(packet, 0)
+        end = 2 + length
+        topic = packet[2:end].decode()
+        mid = 0
+        if qos:
+            (mid,) = _U16.unpack_from(packet, end)
+            end += 2
+    except (struct.error, UnicodeDecodeError):
+        return None
+    if not topic or end > len(packet) or len(topic) != length:
+        return None
+    return topic, bytes(packet[end:]), mid, qos, bool(command & 0x01)
+
+
 class _Client(mqtt.Client):
+    # (topic, payload, mid, qos, retained) for each QoS 0/1 PUBLISH, instead of on_message
+    deliver: Callable[[str, bytes, int, int, bool], None] | None = None
+
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+        """Decode a QoS 0/1 PUBLISH straight into `deliver`.
+
+        paho builds an MQTTMessage, formats a debug line and walks its topic-callback matcher for every
+        message - most of the network thread's time on a stream of small messages, which is time the
+        GIL is not free for the writer. In manual-ack mode paho does nothing else for QoS 0/1 (no
+        PUBACK), so handing over the decoded fields keeps its protocol state as it was.
+        """
+        deliver = self.deliver
+        decoded = None
+        if deliver is not None and self._protocol != mqtt.MQTTv5:
+            decoded = _decode_publish(self._in_packet["command"], self._in_packet["packet"])
+        if deliver is None or decoded is None:
+            return super()._handle_publish()  # paho reports (or refuses) what it cannot decode
+        deliver(*decoded)
+        return mqtt.MQTT_ERR_SUCCESS
+
+    def _deliver_buffered(self, sock: _BufferedSocket) -> int:
+        """Deliver the complete PUBLISH packets at the head of the buffer without paho's byte-by-byte
+        framing (a `recv` call per type byte, per length byte and per body); stops at anything else,
+        which paho then reads as usual. Answers how many it delivered."""
+        deliver = self.deliver
+        if deliver is None or self._protocol == mqtt.MQTTv5 or self._in_packet["command"] != 0:
+            return 0  # paho is part-way through a packet: let it finish
+        done = 0
+        while done < _DRAIN_PACKETS:
+            frame = sock.peek_frame()
+            if frame is None or frame[0] >> 4 != 3:  # 3: PUBLISH
+                break
+            decoded = _decode_publish(frame[0], frame[1])
+            if decoded is None:
+                break
+            sock.skip(frame[2])
+            deliver(*decoded)
+            done += 1
+        if done:
+            with self._msgtime_mutex:
+                self._last_bytes_received = mqtt.time_func()
+        return done
+
     def _create_socket(self) -> Any:
         return _BufferedSocket(super()._create_socket())
 
@@ -77,6 +164,8 @@ class _Client(mqtt.Client):
         for _ in range(_DRAIN_PACKETS):
             sock = self._sock
             if rc != mqtt.MQTT_ERR_SUCCESS or not isinstance(sock, _BufferedSocket) or not sock.pending():
+                break
+            if self._deliver_buffered(sock) and not sock.pending():
                 break
             rc = super().loop_read(max_packets)
         return rc
@@ -127,6 +216,7 @@ class IngestClient:
         client.on_connect_fail = self._on_connect_fail
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
+        client.deliver = self._deliver
         self.client = client
 
     def start(self) -> IngestClient:
@@ -183,6 +273,10 @@ class IngestClient:
         # (mid, qos, connection generation): acked by `ack` once the message's batch is committed
         token = (msg.mid, msg.qos, self._generation) if msg.qos else None
         self.writer.put(Message(msg.topic, bytes(msg.payload), time.time(), bool(msg.retain), token))
+
+    def _deliver(self, topic: str, payload: bytes, mid: int, qos: int, retained: bool) -> None:
+        token = (mid, qos, self._generation) if qos else None
+        self.writer.put(Message(topic, payload, time.time(), retained, token))
 
     def ack(self, messages: list[Message]) -> None:
         """Acknowledge committed messages received on the current connection (all subscriptions are

@@ -26,6 +26,7 @@ from .status import STATUS
 log = logging.getLogger("leader.ingest")
 
 CHANGES_PRUNE_EVERY = 60.0  # seconds between prunes of the live-updates change log
+_NAP = 0.005  # seconds between looks at the queue while a batch gathers
 
 
 class Message(NamedTuple):
@@ -122,26 +123,34 @@ class BatchWriter:
             conn.close()
 
     def _collect(self) -> tuple[list[Message], bool]:
-        get = self._queue.get
+        """The next batch: the first message, then what arrives within `flush_interval` (at most
+        `batch_size`).
+
+        The writer sleeps through the interval and then takes what queued, rather than waking for each
+        message: a wake-up per message hands the GIL back and forth with the network thread, which on a
+        live stream (messages arriving one by one) cost more than parsing and storing them.
+        """
+        q = self._queue
         try:
-            first = get(timeout=1.0)
+            first = q.get(timeout=1.0)
         except queue.Empty:
             return [], False
         if first is None:
             return [], True
         batch = [first]
+        # a few short naps, so a fast stream (a backlog draining) fills its batch without the full wait
         deadline = time.monotonic() + self.flush_interval
-        while len(batch) < self.batch_size:
+        while q.qsize() < self.batch_size - 1 and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(remaining, _NAP))
+        get = q.get_nowait
+        for _ in range(self.batch_size - 1):
             try:
-                item = self._queue.get_nowait()
+                item = get()
             except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    item = get(timeout=remaining)
-                except queue.Empty:
-                    break
+                break
             if item is None:
                 return batch, True
             batch.append(item)
