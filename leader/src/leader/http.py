@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Response, request
@@ -33,6 +34,21 @@ def query_arg(name: str, default: str | None = None) -> str | None:
     if len(values) > 1:
         raise BadRequest(f"Given more than once: `?{name}`.")
     return values[0] if values else default
+
+
+def query_time(name: str, default: float) -> float:
+    """A time parameter: epoch seconds or ISO 8601; `default` when absent or empty."""
+    raw = query_arg(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw).timestamp()
+    except ValueError:
+        raise BadRequest(f"Invalid time at `?{name}`: epoch seconds or ISO 8601.") from None
 
 
 def query_float(

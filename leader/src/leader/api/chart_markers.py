@@ -7,7 +7,6 @@ Job starts and stops, pump runs (dosing events) and experiment profiles' actions
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from flask import Blueprint, Response
 
@@ -19,24 +18,10 @@ from cluster_schema.openapi import Route
 from ..auth import requires
 from ..db import chart_markers, get_db
 from ..db import experiments as exp_db
-from ..http import json_response, query_arg
+from ..http import json_response, query_time
 
 bp = Blueprint("chart_markers", __name__)
 DEFAULT_HOURS = 24.0
-
-
-def _time(name: str, default: float) -> float:
-    raw = query_arg(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(raw).timestamp()
-    except ValueError:
-        raise BadRequest(f"Invalid time at `?{name}`: epoch seconds or ISO 8601.") from None
 
 
 @bp.get("/experiments/<exp>/chart_markers")
@@ -44,8 +29,8 @@ def _time(name: str, default: float) -> float:
 def markers(exp: str) -> Response:
     db = get_db()
     exp_db.get(db, check_experiment(exp))  # 404 for an unknown experiment
-    until = _time("until", time.time())
-    since = _time("since", until - DEFAULT_HOURS * 3600)
+    until = query_time("until", time.time())
+    since = query_time("since", until - DEFAULT_HOURS * 3600)
     if since >= until:
         raise BadRequest("Empty range: `?since` must be before `?until`.")
     found, truncated = chart_markers.markers(db, exp, since, until)

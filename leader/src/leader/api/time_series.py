@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
 
 from flask import Blueprint, Response, current_app
 
@@ -22,25 +21,11 @@ from .. import contrib
 from ..auth import requires
 from ..db import get_db
 from ..db import readings as readings_db
-from ..http import json_response, query_arg, query_int
+from ..http import json_response, query_arg, query_int, query_time
 
 bp = Blueprint("time_series", __name__)
 # comma-separated unit names (empty items are skipped)
 UNITS_PATTERN = rf"^(?:{UNIT_PATTERN[1:-1]})?(?:,(?:{UNIT_PATTERN[1:-1]})?)*$"
-
-
-def _time(name: str, default: float) -> float:
-    raw = query_arg(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(raw).timestamp()
-    except ValueError:
-        raise BadRequest(f"Invalid time at `?{name}`: epoch seconds or ISO 8601.") from None
 
 
 def _units() -> list[str]:
@@ -57,8 +42,8 @@ def time_series(exp: str, series: str) -> Response:
     chart = next((c for c in contrib.charts(current_app.config["CONTRIB_DIR"]) if c.key == series), None)
     if chart is None:
         raise NotFound(f"Unknown series `{series}`: use a chart key from /api/contrib/charts.")
-    until = _time("until", time.time())
-    since = _time("since", until - chart.lookback_hours * 3600)
+    until = query_time("until", time.time())
+    since = query_time("since", until - chart.lookback_hours * 3600)
     if since >= until:
         raise BadRequest("Empty range: `?since` must be before `?until`.")
     points = query_int("points", 1000, lo=1, hi=readings_db.MAX_POINTS)
