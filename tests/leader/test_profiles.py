@@ -524,3 +524,26 @@ def test_diagnostics_say_their_line() -> None:
     assert text.splitlines()[8].strip() == "t: 1h30m"
     (d,) = load(text + "  [\n").diagnostics
     assert d.code == "yaml.syntax" and d.line is not None
+
+
+def test_the_editor_page_marks_lines_and_reads_offsets_as_people_do(app: Flask) -> None:
+    from leader import setup
+    from leader.pages.profiles import after
+
+    db = connect(app.config["DATABASE"])
+    setup.complete(db, "test")
+    db.close()
+    op = _client(app, "operator")
+    text = GOOD.replace("t: 2s", "t: 1.5h") + "        - {type: log, t: 1d, options: {message: x}}\n"
+    assert op.put("/api/profiles/p", json={"yaml": text}).status_code == 201
+    page = op.get("/profiles/p").get_data(as_text=True)
+    assert "css/code_editor.css" in page and "data-ini-editor" in page and 'wrap="off"' in page
+    assert page.index("+0 s") < page.index("+1 h 30 min") < page.index("+1 d")
+    warned = _job("        - {type: update, t: 0s, options: {target_rpm: 1}}\n")  # saved with a warning
+    assert op.put("/api/profiles/w", json={"yaml": warned}).status_code == 201
+    page = op.get("/profiles/w").get_data(as_text=True)
+    assert 'data-diagnostic="job.ordering.before_start" data-line="7"' in page
+    assert 'data-goto-line="7">line 7</a>' in page and 'data-status="warning"' in page
+    page = op.get("/profiles/new").get_data(as_text=True)  # not saved: the template, with its timeline
+    assert "+1 h</span> stop" in page
+    assert [after(s) for s in (0.5, 90, 3645, 194400)] == ["+0.5 s", "+1 min 30 s", "+1 h 45 s", "+2 d 6 h"]

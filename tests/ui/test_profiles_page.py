@@ -43,16 +43,19 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
     diagnostic = ui.page.locator('[data-diagnostic="time.invalid"]')
     expect(diagnostic).to_have_attribute("data-line", "8", timeout=30_000)  # the `1h30m` line, as you type
     expect(diagnostic).to_contain_text("Invalid time literal '1h30m'")
+    expect(ui.page.locator(".ini-num-error")).to_have_text(["8"])  # and marked in the editor's gutter
     ui.check("profile-diagnostics")
     editor.fill(BAD.replace("1h30m", "2s"))
     expect(ui.page.locator("[data-diagnostics-none]")).to_be_visible(timeout=30_000)
+    expect(ui.page.locator(".ini-num-error")).to_have_count(0)
     with ui.reloads():  # the Run form below must be clicked on the saved page, its script listening
         ui.page.get_by_role("button", name="Save").click()
     expect(ui.page.locator("#timeline")).to_contain_text("+2 s update")
+    expect(ui.page.locator("#timeline")).to_contain_text("+1 h stop")  # offsets as people read them
     assert cluster.api("GET", "/api/profiles/ui-ramp").json()["yaml"] == BAD.replace("1h30m", "2s")
 
     with ui.reloads():
-        ui.page.locator("#run form").first.get_by_role("button", name="Run", exact=True).click()
+        ui.page.locator("#run").get_by_role("button", name="Run", exact=True).click()
     run = ui.page.locator("[data-run]").first
     expect(run).to_be_visible()
     # live: the start, then the update two seconds later, each done without reloading

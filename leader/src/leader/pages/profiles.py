@@ -60,8 +60,17 @@ def _timeline(text: str) -> dict[str, list[dict[str, Any]]]:
     rows, _ = planner.plan(profile, 0.0, ["all units"], units)
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r.at, r.priority)):
-        out.setdefault(r.unit, []).append({"at": r.at, "job": r.job, "action": r.action})
+        out.setdefault(r.unit, []).append({"after": after(r.at), "job": r.job, "action": r.action})
     return out
+
+
+def after(seconds: float) -> str:
+    """An offset as a person reads it: `+30 s`, `+1 min 30 s`, `+1 h 30 min`, `+2 d 6 h` (not `+5400 s`)."""
+    for size, name in ((86400.0, "d"), (3600.0, "h"), (60.0, "min")):
+        if seconds >= size:
+            whole, rest = divmod(seconds, size)
+            return f"+{whole:g} {name}" + (" " + after(rest)[1:] if rest else "")
+    return f"+{round(seconds, 3):g} s"
 
 
 @bp.get("")

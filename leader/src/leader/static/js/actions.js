@@ -101,8 +101,10 @@ async function runButton(button) {
   }
 }
 
-function formBody(form) {
+// `data-body` on the form, then on the button that submitted it (one form, a button per variant: Run / Dry run)
+function formBody(form, submitter) {
   const body = form.dataset.body ? JSON.parse(form.dataset.body) : {};
+  if (submitter?.dataset.body) Object.assign(body, JSON.parse(submitter.dataset.body));
   let url = form.dataset.api;
   for (const el of form.elements) {
     if (el.name && el.type === "checkbox" && "bool" in el.dataset) {
@@ -161,10 +163,10 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
   event.preventDefault();
-  const submit = form.querySelector('[type="submit"]');
+  const submit = event.submitter || form.querySelector('[type="submit"]');
   if (submit) submit.disabled = true;
   try {
-    const { url, body } = formBody(form);
+    const { url, body } = formBody(form, event.submitter);
     const answer = await call(form.dataset.method || "POST", url, body);
     after(form, answer);
   } catch (error) {

@@ -19,27 +19,7 @@ function say(text) {
 }
 
 function renderDiagnostics(diagnostics) {
-  const items = diagnostics.map((d) => {
-    const li = document.createElement("li");
-    li.dataset.diagnostic = d.code;
-    li.dataset.line = d.line ?? "";
-    const where = document.createElement("a");
-    where.className = "mono";
-    where.href = "#config-text";
-    where.dataset.gotoLine = d.line ?? "";
-    where.textContent = d.line ? `line ${d.line}` : "file";
-    li.append(badge("failed"), " ", where, ` ${d.message}`);
-    return li;
-  });
-  if (!items.length) {
-    const li = document.createElement("li");
-    li.className = "muted";
-    li.dataset.diagnosticsNone = "";
-    li.textContent = "No problems found.";
-    items.push(li);
-  }
-  list.replaceChildren(...items);
-  editor.mark(diagnostics);
+  editor.show(list, diagnostics, { mark: () => badge("failed"), fallback: "file" });
 }
 
 function renderDiff(text) {
@@ -119,14 +99,7 @@ async function save(mode, button) {
 }
 
 if (editor) {
-  const initial = [...list.querySelectorAll("[data-line]")].map((li) => ({ line: Number(li.dataset.line), message: li.textContent.trim() }));
-  editor.mark(initial.filter((d) => d.line));
-  list.addEventListener("click", (event) => {
-    const link = event.target.closest("[data-goto-line]");
-    if (!link || !link.dataset.gotoLine) return;
-    event.preventDefault();
-    editor.goto(Number(link.dataset.gotoLine));
-  });
+  editor.listen(list);
   if (!textarea.readOnly) {
     let timer = null;
     textarea.addEventListener("input", () => {
