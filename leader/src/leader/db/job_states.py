@@ -70,7 +70,7 @@ def apply_values(
     conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, str | None, float]]
 ) -> None:
     """The last value of every `<job>/<setting>` topic (descriptor or not): rows as `apply_settings`.
-    Profile expressions look them up (`unit1:od_reading:od1.od`); nothing else reads this table."""
+    Profile expressions look them up (`unit1:od_reading:od1.od`), as does the vial volume (leader.vial)."""
     for unit, exp, job, setting, value, at in rows:
         if value is None:
             conn.execute(
