@@ -76,3 +76,7 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
         return not [j for j in jobs if j["job_name"] == "stirring"]
 
     wait_for(stirring_stopped, 40, 0.2, "the run's stirring to stop")
+    ui.goto("/profiles")  # the list: the saved profile, and no run in progress any more
+    expect(ui.page.locator("#profiles-list")).to_contain_text("ui ramp")
+    expect(ui.page.locator("#active-runs")).to_contain_text("No profile is running.")
+    ui.check("profiles-list")
