@@ -10,10 +10,12 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.broker import Broker
 from devcluster.cluster import Cluster
@@ -145,6 +147,34 @@ def test_sixth_failure_per_user_is_refused_across_workers(leader: Cluster) -> No
     assert "try again in" in sixth.text
 
 
+def _served_by_worker(leader: Cluster) -> dict[str, float]:
+    """Requests each live gunicorn worker has served, by pid (from /metrics)."""
+    text = leader.api("GET", "/metrics").text
+    return {
+        s.labels["pid"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "pioreactor_http_worker_requests"
+    }
+
+
+def test_racing_failures_on_several_workers_never_pass_the_limit(leader: Cluster) -> None:
+    """Thirty wrong passwords for one user at once, each from an address of its own on a fresh connection:
+    the workers share one count in the store, so exactly five are checked and the rest are told to wait."""
+    name = _user(leader, "viewer")
+    browsers = [Browser(leader) for _ in range(30)]
+    for b in browsers:
+        b.form()  # each its CSRF token first: the burst below is only sign-ins
+    before = _served_by_worker(leader)
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda b: b.login(name, "wrong password"), browsers))
+    after = _served_by_worker(leader)
+    assert sorted(r.status_code for r in answers) == [401] * 5 + [429] * 25
+    assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in answers if r.status_code == 429)
+    busy = [pid for pid, n in after.items() if n - before.get(pid, 0) > 1]  # > 1: not just the scrape
+    assert len(busy) > 1, (before, after)
+
+
 def test_sixth_failure_per_address_is_refused(leader: Cluster) -> None:
     address = "192.0.2.66"
     for i in range(5):
@@ -274,6 +304,9 @@ def test_audit_records_each_kind_of_event(leader: Cluster) -> None:
     assert leader.api("PATCH", f"/api/users/{name}", json={"password": "yet another one"}).status_code == 200
     token = leader.api("POST", "/api/tokens", json={"name": "audited"}).json()
     assert leader.api("DELETE", f"/api/tokens/{token['id']}").status_code == 204
+    # a revoked token is refused even beside a live session cookie
+    revoked = b.request("GET", "/api/me", headers={"Authorization": f"Bearer {token['token']}"})
+    assert revoked.status_code == 401, revoked.text
     assert leader.api("DELETE", f"/api/users/{name}").status_code == 204
     config = leader.api(
         "PUT", "/api/config/files/config.ini", json={"content": "[stirring]\ntarget_rpm=400\n"}

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from devcluster.procs import wait_for
-from leader.db import connect, job_states, logs, presence, readings
+from leader.db import audit, connect, job_states, logs, presence, readings
 from leader.ingest.parse import Router
 from leader.ingest.writer import BatchWriter, Message
 
@@ -179,9 +179,15 @@ def test_pruning_respects_retention(db: sqlite3.Connection, db_path: str, router
         for iso in (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) for t in (old, new))
     ]
     w.write(db, msgs)
+    # the audit trail is kept as long as the logs (the design's "retained with the logs' retention")
+    for target, ts in (("old", old), ("new", new)):
+        audit.record(db, "cli:test", "user.create", target)
+        at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+        db.execute("UPDATE audit SET at = ? WHERE target = ?", (at, target))
     w.prune(db, now - 86400)
     assert [r[0] for r in db.execute("SELECT message FROM logs")] == ["1"]
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 1
+    assert [r[0] for r in db.execute("SELECT target FROM audit")] == ["new"]
 
 
 def test_a_row_the_store_refuses_does_not_block_the_others(db_path: str, router: Router) -> None:

@@ -64,7 +64,11 @@ def test_secret_key_required_outside_development(tmp_path: Path, monkeypatch: py
             make_app(tmp_path, SECRET_KEY=weak)
     monkeypatch.setenv("APP_ENV", "development")
     app = make_app(tmp_path, SECRET_KEY=None)
-    assert app.test_client().get("/api/units").status_code == 200  # explicitly development: no credentials
+    client = app.test_client()
+    assert client.get("/api/units").status_code == 200  # explicitly development: no credentials
+    assert client.post("/api/experiments", json={"name": "dev"}).status_code == 201
+    export = client.post("/api/exports", json={"experiments": ["dev"]})
+    assert export.status_code == 202 and export.json["operation"]["requested_by"] == "development"
 
 
 def test_config_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

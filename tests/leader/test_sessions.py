@@ -4,6 +4,7 @@ tests/cluster/test_people.py)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -26,7 +27,7 @@ def _login(client: FlaskClient, address: str) -> tuple[int, str]:
 
 
 def _app(tmp: Path, **settings: object) -> FlaskClient:
-    app = make_app(tmp, LOGIN_FAILURE_DELAY=0.0, **settings)
+    app = make_app(tmp, **{"LOGIN_FAILURE_DELAY": 0.0, **settings})
     db = connect(app.config["DATABASE"])
     users.create(db, "ada", passwords.hash_password("a long password"), "viewer")
     setup.complete(db, "test")
@@ -57,3 +58,21 @@ def test_login_form_needs_its_csrf_token(tmp_path: Path) -> None:
     assert r.status_code == 400 and r.mimetype == "text/html"  # a form gets the friendly page
     r = client.post("/login", json={"username": "ada", "password": "a long password"})
     assert r.status_code == 400 and r.json and r.json["error"] == "csrf_failed"  # a program gets JSON
+
+
+def test_every_failure_is_slowed_and_says_the_same(tmp_path: Path) -> None:
+    client = _app(tmp_path, LOGIN_FAILURE_DELAY=0.3)
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf, page
+    answers = []
+    for name in ("ada", "nobody"):  # a wrong password, an unknown user
+        started = time.monotonic()
+        r = client.post(
+            "/login",
+            json={"username": name, "password": "not the password"},
+            headers={"X-CSRFToken": csrf[1]},
+        )
+        answers.append((r.status_code, r.json, time.monotonic() - started >= 0.3))
+    assert answers[0] == answers[1] == (401, answers[0][1], True), answers
+    assert answers[0][1] and answers[0][1]["message"] == "Wrong user name or password."

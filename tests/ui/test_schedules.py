@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,3 +77,32 @@ def test_create_a_schedule_see_it_fire_and_its_history_grow(operator_ui: Watched
     ui.page.get_by_role("button", name="Delete stop stirring often").click()
     ui.page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(ui.page.locator("[data-schedule]")).to_have_count(0)
+
+
+def test_run_now_and_edit_on_the_schedule_page(operator_ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    ui = operator_ui
+    body = {
+        "name": "new year stop",
+        "trigger": {"type": "cron", "expression": "0 0 1 1 *"},  # far away: only "Run now" fires it
+        "action": {"kind": "job.stop", "experiment": "exp", "job": "stirring"},
+    }
+    r = cluster.api("POST", "/api/schedules", json=body)
+    assert r.status_code == 201, r.text
+    schedule_id = r.json()["id"]
+    ui.goto(f"/schedules/{schedule_id}")
+    expect(ui.page.locator("[data-firing]")).to_have_count(0)
+    with ui.reloads():
+        ui.page.get_by_role("button", name="Run now").click()
+    expect(ui.page.locator("[data-firing]")).to_have_count(1)
+    expect(ui.page.locator("[data-firing]").first).to_contain_text("run now")
+    ui.page.get_by_label("Name").fill("new year stop, renamed")
+    ui.page.get_by_label("Cron expression").fill("0 6 * * 0")  # Sundays at 06:00 (0 is Sunday)
+    ui.page.get_by_role("button", name="Save changes").click()
+    expect(ui.page.locator("h1")).to_contain_text("new year stop, renamed")
+    saved = cluster.api("GET", f"/api/schedules/{schedule_id}").json()
+    assert saved["name"] == "new year stop, renamed" and saved["trigger"]["expression"] == "0 6 * * 0"
+    due = datetime.fromisoformat(saved["next_run_at"].replace("Z", "+00:00"))
+    lab = due.astimezone(ZoneInfo(saved["trigger"]["timezone"]))
+    assert (lab.strftime("%a %H:%M"), lab.isoweekday()) == ("Sun 06:00", 7)
+    assert cluster.api("DELETE", f"/api/schedules/{schedule_id}").status_code == 204
