@@ -125,8 +125,9 @@ def test_bad_input_names_the_field_and_stores_nothing(
 ) -> None:
     _, api, _ = lab
     r = api.post("/api/schedules", json=body)
+    assert r.status_code == 400, r.json
     unknown = "nope" in str(body) or "stiring" in str(body)  # well-formed, naming what does not exist
-    assert r.status_code == (409 if unknown else 400), r.json
+    assert (r.json["error"] == "unknown_target") == unknown, r.json
     assert set(r.json) == {"error", "message"} and field in r.json["message"], r.json
     assert api.get("/api/schedules").json == []
 
@@ -183,7 +184,7 @@ def test_vanished_target_and_profile_record_a_failed_operation(
     s = api.post("/api/schedules", json=GOOD).json
     profile_run = {**GOOD, "action": {"kind": "profile.run", "experiment": EXP, "profile": "demo"}}
     r = api.post("/api/schedules", json=profile_run)
-    assert r.status_code == 409 and "Unknown profile at `$.action.profile`" in r.json["message"]
+    assert r.status_code == 400 and "Unknown profile at `$.action.profile`" in r.json["message"]
     demo = (
         'version: "1.0"\nexperiment_profile_name: demo\n'
         "common: {jobs: {stirring: {actions: [{type: start, t: 1h}]}}}\n"

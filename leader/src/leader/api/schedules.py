@@ -191,8 +191,7 @@ ROUTES = [
         ScheduleCreate,
         Schedule,
         201,
-        "Create a schedule (409: its experiment or profile is unknown)",
-        errors=(409,),
+        "Create a schedule (400 also when its experiment, job or profile is unknown)",
     ),
     # an id beyond SQLite's INTEGER fails the URL's int converter: Werkzeug answers 405 (documented)
     Route("GET", "/api/schedules/<int:schedule_id>", None, Schedule, summary="One schedule", errors=(405,)),
@@ -201,8 +200,8 @@ ROUTES = [
         "/api/schedules/<int:schedule_id>",
         SchedulePatch,
         Schedule,
-        summary="Edit, enable or disable (409: its experiment or profile is unknown)",
-        errors=(405, 409),
+        summary="Edit, enable or disable (400 also when its experiment, job or profile is unknown)",
+        errors=(405,),
     ),
     Route("DELETE", "/api/schedules/<int:schedule_id>", None, None, 204, "Delete a schedule", errors=(405,)),
     Route(

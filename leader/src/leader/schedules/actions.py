@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 
-from cluster_schema.errors import BadRequest, Conflict, NotFound
+from cluster_schema.errors import BadRequest, NotFound
 from cluster_schema.schedules import (
     Action,
     ExportAction,
@@ -59,18 +59,21 @@ def _job_known(app: Flask, job: str) -> bool:
     return any(d.job_name == job for d in contrib.jobs(app.config["CONTRIB_DIR"]))
 
 
+UNKNOWN = "unknown_target"  # well-formed, but names what the store lacks
+
+
 def _known_jobs(app: Flask) -> str:
     return ", ".join(d.job_name for d in contrib.jobs(app.config["CONTRIB_DIR"]))
 
 
 def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
-    """Raise Conflict (409) naming the field when the action targets something unknown (the body is
-    well-formed; the store lacks what it names); an unknown dataset is a 400 (the document lists them)."""
+    """Raise BadRequest (400, `unknown_target`) naming the field when the action targets something the store
+    lacks: the schedules issue asks for 400 here, as for any other bad field of a schedule."""
     if isinstance(action, ExportAction):
         named = action.experiments if isinstance(action.experiments, list) else []  # or a keyword ("all")
         for i, exp in enumerate(named):
             if not _experiment_exists(db, exp):
-                raise Conflict(f"Unknown experiment at `$.action.experiments[{i}]`: {exp!r}.")
+                raise BadRequest(f"Unknown experiment at `$.action.experiments[{i}]`: {exp!r}.", code=UNKNOWN)
         if action.format not in exports.FORMATS:
             raise BadRequest(
                 f"Not available at `$.action.format`: one of {', '.join(exports.FORMATS)}.",
@@ -84,15 +87,17 @@ def check(db: sqlite3.Connection, app: Flask, action: Action) -> None:
                 )
         return
     if not _experiment_exists(db, action.experiment):
-        raise Conflict(f"Unknown experiment at `$.action.experiment`: {action.experiment!r}.")
+        raise BadRequest(f"Unknown experiment at `$.action.experiment`: {action.experiment!r}.", code=UNKNOWN)
     if isinstance(action, ProfileRunAction):
         try:
             profiles_db.get_yaml(db, action.profile)
         except NotFound:
-            raise Conflict(f"Unknown profile at `$.action.profile`: {action.profile!r}.") from None
+            raise BadRequest(
+                f"Unknown profile at `$.action.profile`: {action.profile!r}.", code=UNKNOWN
+            ) from None
     job = getattr(action, "job", None)
     if job is not None and not _job_known(app, job):
-        raise Conflict(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.")
+        raise BadRequest(f"Unknown job at `$.action.job`: {job!r}; one of {_known_jobs(app)}.", code=UNKNOWN)
     if isinstance(action, JobStartAction):  # the descriptor's bounds, as the API checks a start (400)
         job_requests.check_options(app.config["CONTRIB_DIR"], action.job, action.options, "$.action.options")
     if isinstance(action, JobSettingsAction):
@@ -120,7 +125,7 @@ def plan(db: sqlite3.Connection, app: Flask, action: Action) -> Plan:
     """The operation to submit for `action` now, or Vanished."""
     try:
         check(db, app, action)
-    except (BadRequest, Conflict) as exc:
+    except BadRequest as exc:
         raise Vanished(exc.message.replace("Unknown", "unknown", 1)) from None
     params: dict[str, Any]
     if isinstance(action, ExportAction):
