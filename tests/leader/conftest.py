@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader import create_app
+from leader import cluster_token, create_app, setup
 from leader.db import connect
 from leader.db import tokens as tokens_db
+from tests.leader.standin import StandIn
 
 
 def make_app(tmp: Path, **overrides: Any) -> Flask:
@@ -30,11 +32,11 @@ def make_app(tmp: Path, **overrides: Any) -> Flask:
     return create_app(config)
 
 
-def api_client(app: Flask) -> FlaskClient:
-    """A test client that sends a fresh API token with every request."""
+def api_client(app: Flask, role: str = "admin") -> FlaskClient:
+    """A test client that sends a fresh API token of `role` with every request."""
     db = connect(app.config["DATABASE"])
     try:
-        token = tokens_db.create(db, "tests").token
+        token = tokens_db.create(db, "tests", role).token
     finally:
         db.close()
     client = app.test_client()
@@ -42,9 +44,45 @@ def api_client(app: Flask) -> FlaskClient:
     return client
 
 
+@contextmanager
+def with_standins(
+    tmp: Path, units: int, experiment: bool = True
+) -> Iterator[tuple[Flask, FlaskClient, list[StandIn]]]:
+    """A leader app (operations run inside the request, 2 s deadline), `units` stand-in agents pio0, pio1, …
+    registered, an admin API client, and with `experiment` the experiment `exp` holding every unit."""
+    app = make_app(tmp, HUEY_IMMEDIATE=True, OPERATION_DEADLINE=2.0)
+    token = cluster_token.read(app.config["CLUSTER_TOKEN_FILE"])
+    agents = [StandIn(f"pio{i}", token).start() for i in range(units)]
+    try:
+        client = api_client(app)
+        for a in agents:
+            r = client.post("/api/units", json={"name": a.unit, "address": "127.0.0.1", "port": a.port})
+            assert r.status_code == 201, r.json
+        if experiment:
+            names = [a.unit for a in agents]
+            assert client.post("/api/experiments", json={"name": "exp"}).status_code == 201
+            r = client.put("/api/experiments/exp/units", json={"units": names})
+            assert r.json == {"units": names, "labels": {}}, r.json
+        yield app, client, agents
+    finally:
+        for a in agents:
+            a.stop()
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path)
+
+
+@pytest.fixture
+def setup_done(app: Flask) -> None:
+    """The setup wizard finished: a leader whose setup is incomplete leads every page to /setup. Pages'
+    tests use it (`pytestmark = pytest.mark.usefixtures("setup_done")`)."""
+    db = connect(app.config["DATABASE"])
+    try:
+        setup.complete(db, "test")
+    finally:
+        db.close()
 
 
 @pytest.fixture
