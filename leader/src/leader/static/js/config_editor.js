@@ -3,7 +3,6 @@
 // the sync operation and opens the page on it, where each unit's result stays live until the sync ends.
 import { announce, call } from "./api.js";
 import { badge } from "./badge.js";
-import { renderDiagnostics } from "./diagnostics_list.js";
 import { attach } from "./ini_highlight.js";
 
 const root = document.getElementById("config-editor");
@@ -19,17 +18,27 @@ function say(text) {
   announce(text);
 }
 
-function describe(d) {
-  const where = document.createElement("a");
-  where.className = "mono";
-  where.href = "#config-text";
-  where.dataset.gotoLine = d.line ?? "";
-  where.textContent = d.line ? `line ${d.line}` : "file";
-  return [badge("failed"), " ", where, ` ${d.message}`];
-}
-
-function showDiagnostics(diagnostics) {
-  renderDiagnostics(list, diagnostics, describe);
+function renderDiagnostics(diagnostics) {
+  const items = diagnostics.map((d) => {
+    const li = document.createElement("li");
+    li.dataset.diagnostic = d.code;
+    li.dataset.line = d.line ?? "";
+    const where = document.createElement("a");
+    where.className = "mono";
+    where.href = "#config-text";
+    where.dataset.gotoLine = d.line ?? "";
+    where.textContent = d.line ? `line ${d.line}` : "file";
+    li.append(badge("failed"), " ", where, ` ${d.message}`);
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.dataset.diagnosticsNone = "";
+    li.textContent = "No problems found.";
+    items.push(li);
+  }
+  list.replaceChildren(...items);
   editor.mark(diagnostics);
 }
 
@@ -52,7 +61,7 @@ async function check() {
   const mine = ++asked;
   const answer = await call("POST", root.dataset.checkUrl, { content: textarea.value });
   if (mine !== asked) return null; // a slower, older answer never overwrites a newer one
-  showDiagnostics(answer.diagnostics);
+  renderDiagnostics(answer.diagnostics);
   return answer;
 }
 
@@ -99,7 +108,7 @@ async function save(mode, button) {
     }
   } catch (error) {
     if (error.body?.diagnostics) {
-      showDiagnostics(error.body.diagnostics);
+      renderDiagnostics(error.body.diagnostics);
       review.hidden = true;
     }
     say(`Not saved: ${error.message}`);

@@ -2,23 +2,34 @@
 // each diagnostic is listed with its line; saving goes through actions.js (the form's data-api).
 import { call } from "./api.js";
 import { badge } from "./badge.js";
-import { renderDiagnostics } from "./diagnostics_list.js";
 
 const editor = document.getElementById("yaml");
 const list = document.querySelector("[data-diagnostics]");
 
-function describe(d) {
-  const where = document.createElement("span");
-  where.className = "mono";
-  where.textContent = d.line ? `line ${d.line}` : "";
-  const path = document.createElement("span");
-  path.className = "muted mono";
-  path.textContent = d.path;
-  const error = d.severity === "error";
-  return [badge(error ? "failed" : "partial", error ? "error" : "warning"), " ", where, ` ${d.message} `, path];
+function render(diagnostics) {
+  const items = diagnostics.map((d) => {
+    const li = document.createElement("li");
+    li.dataset.diagnostic = d.code;
+    li.dataset.line = d.line ?? "";
+    const where = document.createElement("span");
+    where.className = "mono";
+    where.textContent = d.line ? `line ${d.line}` : "";
+    const path = document.createElement("span");
+    path.className = "muted mono";
+    path.textContent = d.path;
+    li.append(badge(d.severity === "error" ? "failed" : "partial", d.severity === "error" ? "error" : "warning"),
+      " ", where, ` ${d.message} `, path);
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.dataset.diagnosticsNone = "";
+    li.textContent = "No problems found.";
+    items.push(li);
+  }
+  list.replaceChildren(...items);
 }
-
-const render = (diagnostics) => renderDiagnostics(list, diagnostics, describe);
 
 let timer = null;
 let asked = 0;
