@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devcluster.store_fill import JOBS, add_logs  # noqa: E402
-from leader import create_app, log_index  # noqa: E402
+from devcluster.store_fill import JOBS, add_logs, leader_app  # noqa: E402
+from leader import log_index  # noqa: E402
 from leader.db import connect, logs  # noqa: E402
 
 TEMPLATES = [
@@ -60,15 +60,7 @@ def main() -> None:
     n = 1_000_000 if args.full else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "leader.sqlite")
-        create_app(
-            {
-                "DATABASE": path,
-                "HUEY_DB": str(Path(tmp) / "huey.sqlite"),
-                "SECRET_KEY": "b" * 40,
-                "INSTANCE_PATH": tmp,
-                "CLUSTER_TOKEN_FILE": str(Path(tmp) / "token"),
-            }
-        )
+        leader_app(tmp)
         started = time.perf_counter()
         add_logs(path, n, message, seed=7, synchronous="NORMAL")
         print(

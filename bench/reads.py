@@ -34,8 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from devcluster.store_fill import T0, UNITS, add_logs, add_readings  # noqa: E402
-from leader import create_app  # noqa: E402
+from devcluster.store_fill import T0, UNITS, add_logs, add_readings, leader_app  # noqa: E402
 from leader.db import connect, logs, tokens, transaction  # noqa: E402
 
 N_LOGS = int(os.environ.get("BENCH_LOGS", "1000000"))
@@ -77,15 +76,7 @@ def main() -> None:
         tmp = opts.store or stack.enter_context(tempfile.TemporaryDirectory())
         os.makedirs(tmp, exist_ok=True)
         reuse = os.path.exists(f"{tmp}/leader.sqlite")
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-" + "k" * 40,
-                "INSTANCE_PATH": tmp,
-                "DATABASE": f"{tmp}/leader.sqlite",
-                "HUEY_DB": f"{tmp}/huey.sqlite",
-                "CLUSTER_TOKEN_FILE": f"{tmp}/cluster_token",
-            }
-        )
+        app = leader_app(tmp)
         db_path = app.config["DATABASE"]
         t = time.perf_counter()
         if reuse:

@@ -1,5 +1,8 @@
-"""Filling a leader's store straight through its own db modules, the rows as the ingest would have stored
-them: a million logs or days of readings in seconds, for the benches and the docs' screenshots.
+"""A leader's store for the benches and the docs' screenshots, filled straight through the leader's own db
+modules, the rows as the ingest would have stored them: a million logs or days of readings in seconds.
+
+    leader_app(folder, **settings) -> Flask
+        A leader app (no server, no worker) on the store in `folder`, created and migrated when new.
 
     add_logs(db_path, n, message, seed=, synchronous=)
         `n` logs, log i at T0 + 50 i ms (20 logs/s across the cluster), so the row at any depth is found
@@ -14,8 +17,12 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from flask import Flask
+
+from leader import create_app
 from leader.db import connect, logs, readings, transaction
 
 BATCH = 20_000  # rows a statement: one JSON array each, large enough that the statement cost disappears
@@ -23,6 +30,18 @@ T0 = 1_790_000_000_000  # ms: the first log's time
 UNITS = [f"unit{i:02d}" for i in range(10)]
 JOBS = ["stirring", "od_reading", "growth_rate_calculating", "temperature_automation", "dosing_automation"]
 LEVEL_WEIGHTS = (60, 30, 2, 6, 2)  # levels 0-4, as often as a running cluster logs them
+
+
+def leader_app(folder: str | Path, **settings: Any) -> Flask:
+    folder = Path(folder)
+    config = {
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "INSTANCE_PATH": str(folder),
+        "DATABASE": str(folder / "leader.sqlite"),
+        "HUEY_DB": str(folder / "huey.sqlite"),
+        "CLUSTER_TOKEN_FILE": str(folder / "cluster_token"),
+    }
+    return create_app({**config, **settings})
 
 
 def add_logs(
