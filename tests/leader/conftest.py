@@ -11,25 +11,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader import cluster_token, create_app, setup
+from devcluster.store_fill import leader_app
+from leader import cluster_token, setup
 from leader.db import connect
 from leader.db import tokens as tokens_db
 from tests.leader.standin import StandIn
 
 
 def make_app(tmp: Path, **overrides: Any) -> Flask:
-    config = {
-        "SECRET_KEY": "test-" + "k" * 40,
-        "INSTANCE_PATH": str(tmp),
-        "DATABASE": str(tmp / "leader.sqlite"),
-        "HUEY_DB": str(tmp / "huey.sqlite"),
-        "CLUSTER_TOKEN_FILE": str(tmp / "cluster_token"),
-        "OPERATION_DEADLINE": 5.0,
-        "AGENT_CONNECT_TIMEOUT": 1.0,
-        "AGENT_READ_TIMEOUT": 3.0,
-        **overrides,
-    }
-    return create_app(config)
+    """A leader app on a fresh store in `tmp`, its agent calls and operations quick to give up."""
+    quick = {"OPERATION_DEADLINE": 5.0, "AGENT_CONNECT_TIMEOUT": 1.0, "AGENT_READ_TIMEOUT": 3.0}
+    return leader_app(tmp, **{**quick, **overrides})
 
 
 def api_client(app: Flask, role: str = "admin") -> FlaskClient:
