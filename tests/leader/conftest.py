@@ -15,6 +15,9 @@ from devcluster.store_fill import leader_app
 from leader import cluster_token, setup
 from leader.db import connect
 from leader.db import tokens as tokens_db
+from leader.ingest import descriptors
+from leader.ingest.writer import BatchWriter, Message
+from tests.conftest import REPO
 from tests.leader.standin import StandIn
 
 
@@ -34,6 +37,19 @@ def api_client(app: Flask, role: str = "admin") -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return client
+
+
+def ingest_in_order(api: FlaskClient, msgs: list[Message]) -> BatchWriter:
+    """The ingest's writer storing each message in its own transaction, so the store changes in the order
+    given (a batch goes by kind); the writer, for what it remembers."""
+    db = connect(api.application.config["DATABASE"])
+    writer = BatchWriter(lambda: db, descriptors.router(str(REPO / "contrib")))
+    try:
+        for m in msgs:
+            writer.write(db, [m])
+    finally:
+        db.close()
+    return writer
 
 
 @contextmanager
