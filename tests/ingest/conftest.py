@@ -16,7 +16,9 @@ from leader.db.migrate import init_db
 from leader.ingest import descriptors
 from leader.ingest.parse import Router
 from leader.ingest.writer import Message
-from tests.leader.conftest import api_client, make_app
+
+# `app`: a leader app on a fresh store (a test module may define its own, e.g. one holding experiments)
+from tests.leader.conftest import api_client, app  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 CAPTURE = REPO / "tests" / "fixtures" / "pio-26.11.1-mqtt-capture.txt"
@@ -49,13 +51,7 @@ def db(db_path: str) -> Iterator[sqlite3.Connection]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    """A leader app on a fresh store (a test module may define its own, e.g. one holding experiments)."""
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def api(app: Flask) -> FlaskClient:
+def api(app: Flask) -> FlaskClient:  # noqa: F811 - `app` is the fixture imported above
     """An admin API client of the app."""
     return api_client(app)
 
