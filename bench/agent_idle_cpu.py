@@ -11,7 +11,6 @@ scale the percentages accordingly. Target: scraping every 15 s costs < 1% of one
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -23,24 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from devcluster.broker import Broker  # noqa: E402
+from devcluster.procs import group_cpu  # noqa: E402
 from tests.agent.harness import spied_sim_agent  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu(pgids: set[int]) -> float:
-    """CPU seconds of every live process in these process groups."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) in pgids:
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
 
 
 def main() -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from leader import create_app, passwords, setup  # noqa: E402
+from devcluster.store_fill import leader_app  # noqa: E402
+from leader import passwords, setup  # noqa: E402
 from leader.db import connect, tokens, users  # noqa: E402
 
 N = int(os.environ.get("BENCH_REQUESTS", "2000"))
@@ -40,15 +41,7 @@ def timed(fn: Callable[[], object], n: int) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-" + "k" * 40,
-                "INSTANCE_PATH": tmp,
-                "DATABASE": f"{tmp}/leader.sqlite",
-                "HUEY_DB": f"{tmp}/huey.sqlite",
-                "CLUSTER_TOKEN_FILE": f"{tmp}/cluster_token",
-            }
-        )
+        app = leader_app(tmp)
         db = connect(app.config["DATABASE"])
         token = tokens.create(db, "bench").token
         users.create(db, "bench", passwords.hash_password("bench password"), "viewer")

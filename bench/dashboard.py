@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["APP_ENV"] = "development"
 
-from leader import create_app  # noqa: E402
+from devcluster.store_fill import leader_app  # noqa: E402
+from leader import setup  # noqa: E402
 from leader.db import connect, migrate, transaction  # noqa: E402
 
 N_UNITS = int(os.environ.get("BENCH_UNITS", "100"))
@@ -75,15 +76,10 @@ def main() -> None:
     t = time.perf_counter()
     fill(db_path)
     print(f"store: {N_UNITS} units, {N_OPS} operations ({time.perf_counter() - t:.1f} s to fill)")
-    app = create_app(
-        {
-            "DATABASE": db_path,
-            "HUEY_DB": str(work / "huey.sqlite"),
-            "INSTANCE_PATH": str(work),
-            "SECRET_KEY": "x" * 32,
-            "CLUSTER_TOKEN_FILE": str(work / "token"),
-        }
-    )
+    app = leader_app(work)
+    db = connect(db_path)
+    setup.complete(db, "bench")  # until the setup wizard is done every page leads to /setup
+    db.close()
     client = app.test_client()
     timings = []
     for _ in range(20):

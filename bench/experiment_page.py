@@ -27,9 +27,10 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from devcluster.browser import admin_page  # noqa: E402
 from devcluster.cluster import Cluster  # noqa: E402
+from devcluster.store_fill import add_readings  # noqa: E402
 from leader.db import connect, transaction  # noqa: E402
-from leader.db import readings as readings_db  # noqa: E402
 from leader.db import units as units_db  # noqa: E402
 
 EXP, EMPTY = "bench", "empty"
@@ -47,7 +48,7 @@ SERIES = {
 
 
 def fill(db_path: str, hours: float, series: list[str]) -> int:
-    """Readings every 5 s for `hours` up to now, per unit and series, through readings.insert_many."""
+    """Readings every 5 s for `hours` up to now, per unit and series, as the ingest stores them."""
     db = connect(db_path)
     now = time.time()
     start = now - hours * 3600
@@ -64,9 +65,7 @@ def fill(db_path: str, hours: float, series: list[str]) -> int:
                     wave = math.sin(i / 700 + u) * 0.1 * (base or 1) + (0.02 if i % 997 == 0 else 0)
                     rows.append((key, EXP, unit, t, base + wave))
                 with transaction(db):
-                    for k in range(0, len(rows), 20_000):
-                        readings_db.insert_many(db, rows[k : k + 20_000])
-                n += len(rows)
+                    n += add_readings(db, rows)
         with transaction(db):  # the live-updates log is no history: the ingest prunes it the same way
             db.execute("DELETE FROM changes WHERE kind = 'reading'")
     finally:
@@ -157,13 +156,7 @@ def browser_figures(cluster: Cluster, readings: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(cluster.leader_url + "/login")
-        page.get_by_label("User name").fill(cluster.admin_user)
-        page.get_by_label("Password").fill(cluster.admin_password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(cluster.leader_url + "/")
+        browser, page = admin_page(pw, cluster)
         page.goto(f"{cluster.leader_url}/experiments/{EXP}")
         page.wait_for_function(
             "() => Number(document.querySelector('[data-chart=\"od\"]').dataset.points) > 0", timeout=60_000

@@ -45,7 +45,8 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from devcluster.broker import Broker  # noqa: E402
 from devcluster.procs import wait_for  # noqa: E402
-from leader import create_app, ingest  # noqa: E402
+from devcluster.store_fill import leader_app  # noqa: E402
+from leader import ingest  # noqa: E402
 from leader.db import connect  # noqa: E402
 
 N = int(os.environ.get("BENCH_INGEST_N", "60000"))
@@ -80,19 +81,13 @@ def publish(port: int, n: int, first: int = 0, units: int = UNITS) -> None:
 def make_app(
     workdir: Path, broker: Broker, batch_size: int, flush_interval: float, synchronous: str = "FULL"
 ) -> Flask:
-    return create_app(
-        {
-            "SECRET_KEY": "bench-" + "k" * 40,
-            "INSTANCE_PATH": str(workdir),
-            "DATABASE": str(workdir / "leader.sqlite"),
-            "HUEY_DB": str(workdir / "huey.sqlite"),
-            "CLUSTER_TOKEN_FILE": str(workdir / "cluster_token"),
-            "MQTT_URL": broker.url,
-            "INGEST_CLIENT_ID": f"bench-ingest-{workdir.name}",
-            "INGEST_BATCH_SIZE": batch_size,
-            "INGEST_FLUSH_INTERVAL": flush_interval,
-            "DB_SYNCHRONOUS": synchronous,
-        }
+    return leader_app(
+        workdir,
+        MQTT_URL=broker.url,
+        INGEST_CLIENT_ID=f"bench-ingest-{workdir.name}",
+        INGEST_BATCH_SIZE=batch_size,
+        INGEST_FLUSH_INTERVAL=flush_interval,
+        DB_SYNCHRONOUS=synchronous,
     )
 
 

@@ -40,10 +40,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import Clients, Streams, cpu_seconds, percentile  # noqa: E402
+from loadgen import Clients, Streams, percentile  # noqa: E402
 from loadpub import Publisher  # noqa: E402
 
 from devcluster.cluster import Cluster  # noqa: E402
+from devcluster.procs import group_cpu  # noqa: E402
 
 LOCKED = "database is locked"
 
@@ -97,7 +98,7 @@ def run(
             res.baseline = base.latencies
         groups = {"leader web": cluster.leader_web, "leader worker (ingest)": cluster.leader_worker}
         groups["mosquitto"] = cluster.broker.proc if cluster.broker else None
-        before = {name: cpu_seconds(p.pid) for name, p in groups.items() if p}
+        before = {name: group_cpu({p.pid}) for name, p in groups.items() if p}
         bench_before = time.process_time()
         sse = Streams(cluster, streams).start()
         pub = Publisher(cluster, mosquitto_pub, msgs, workdir, ingest_exp)
@@ -112,7 +113,7 @@ def run(
             res.lag_ms = pub.lag_ms
             res.stored, res.readings_stored = pub.stored(), pub.readings_stored()
             res.streams_open, res.stream_events = sse.stop()
-            res.cpu = {name: cpu_seconds(p.pid) - before[name] for name, p in groups.items() if p}
+            res.cpu = {name: group_cpu({p.pid}) - before[name] for name, p in groups.items() if p}
             res.cpu["this bench (clients, publisher feed, streams)"] = time.process_time() - bench_before
         res.requests, res.rate, res.latencies = load.count, load.rate, load.latencies
         res.statuses, res.errors = load.statuses, load.errors

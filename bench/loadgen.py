@@ -13,7 +13,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -26,23 +25,6 @@ THREADS = 64  # client threads: enough that slow answers (rate x latency) never 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
-
-
-def cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) of every live process in a process group (a devcluster Proc's group)."""
-    import os
-
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 def iso(t: float) -> str:

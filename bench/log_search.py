@@ -21,11 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from leader import create_app, log_index  # noqa: E402
-from leader.db import connect, logs, transaction  # noqa: E402
+from devcluster.store_fill import JOBS, add_logs, leader_app  # noqa: E402
+from leader import log_index  # noqa: E402
+from leader.db import connect, logs  # noqa: E402
 
-UNITS = [f"unit{i:02d}" for i in range(10)]
-JOBS = ["stirring", "od_reading", "growth_rate_calculating", "temperature_automation", "dosing_automation"]
 TEMPLATES = [
     "Updated target_rpm to {n}",
     "Started {job} with PID {n}",
@@ -41,37 +40,11 @@ TEMPLATES = [
 RARE = ["overflow", "stalled", "brownout", "nozzle", "quarantine"]  # ~1 in 100,000 lines each
 
 
-def fill(db_path: str, n: int) -> None:
-    rng = random.Random(7)
-    db = connect(db_path, "NORMAL")
-    t0 = 1_790_000_000_000
-    batch: list[tuple] = []
-    for i in range(n):
-        text = rng.choice(TEMPLATES).format(job=JOBS[i % 5], n=rng.randrange(1000), f=f"{rng.random():.3f}")
-        if rng.random() < len(RARE) / 100_000:
-            text += f" - {rng.choice(RARE)} detected"
-        level = rng.choices(range(5), weights=(60, 30, 2, 6, 2))[0]
-        batch.append(
-            (
-                t0 + i * 50,
-                UNITS[i % 10],
-                f"exp{i % 3}",
-                JOBS[i % 5],
-                "app",
-                level,
-                text,
-                rng.getrandbits(62),
-                1,
-            )
-        )
-        if len(batch) == 20_000:
-            with transaction(db):
-                logs.insert_many(db, batch)
-            batch = []
-    if batch:
-        with transaction(db):
-            logs.insert_many(db, batch)
-    db.close()
+def message(i: int, rng: random.Random) -> str:
+    text = rng.choice(TEMPLATES).format(job=JOBS[i % 5], n=rng.randrange(1000), f=f"{rng.random():.3f}")
+    if rng.random() < len(RARE) / 100_000:
+        text += f" - {rng.choice(RARE)} detected"
+    return text
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -87,17 +60,9 @@ def main() -> None:
     n = 1_000_000 if args.full else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "leader.sqlite")
-        create_app(
-            {
-                "DATABASE": path,
-                "HUEY_DB": str(Path(tmp) / "huey.sqlite"),
-                "SECRET_KEY": "b" * 40,
-                "INSTANCE_PATH": tmp,
-                "CLUSTER_TOKEN_FILE": str(Path(tmp) / "token"),
-            }
-        )
+        leader_app(tmp)
         started = time.perf_counter()
-        fill(path, n)
+        add_logs(path, n, message, seed=7, synchronous="NORMAL")
         print(
             f"stored {n:,} logs in {time.perf_counter() - started:.1f} s (trigger queues each for indexing)"
         )

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from leader import create_app  # noqa: E402
+from devcluster.store_fill import leader_app  # noqa: E402
 from leader.db import connect, transaction  # noqa: E402
 from leader.db import experiments as exp_db  # noqa: E402
 from leader.db import operations as ops_db  # noqa: E402
@@ -89,15 +89,7 @@ def main() -> None:
     actions = sum(len(j.actions) for b in result.profile.pioreactors.values() for j in b.jobs.values())
     print(f"profile: {len(text):,} bytes, {actions} actions over {len(UNITS)} units")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-" + "k" * 40,
-                "INSTANCE_PATH": tmp,
-                "DATABASE": f"{tmp}/leader.sqlite",
-                "HUEY_DB": f"{tmp}/huey.sqlite",
-                "CLUSTER_TOKEN_FILE": f"{tmp}/token",
-            }
-        )
+        app = leader_app(tmp)
         db = connect(app.config["DATABASE"])
         for unit in UNITS:
             units_db.add(db, unit, "127.0.0.1", 1, None)

@@ -26,14 +26,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from agent_idle_cpu import group_cpu  # noqa: E402
 
 from cluster_schema import topics  # noqa: E402
 from cluster_schema.codec import encode  # noqa: E402
 from cluster_schema.fleet import AgentStatus, UnitVersions  # noqa: E402
 from devcluster.broker import Broker  # noqa: E402
+from devcluster.procs import group_cpu  # noqa: E402
 from leader.agent_client import AgentClient, UnitAddress  # noqa: E402
 from leader.db import connect  # noqa: E402
 from leader.fanout import FanOut, Outcome  # noqa: E402

@@ -1,4 +1,4 @@
-"""Start a process, wait for it with a deadline, always clean it up."""
+"""Start a process, wait for it with a deadline, always clean it up; what its process group costs in CPU."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def group_cpu(pgids: set[int]) -> float:
+    """CPU seconds (user + system) of every live process in these process groups (a Proc's is its pid)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) in pgids:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def wait_for(

@@ -17,9 +17,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from devcluster.browser import admin_page  # noqa: E402
 from devcluster.cluster import Cluster  # noqa: E402
+from devcluster.store_fill import add_readings  # noqa: E402
 from leader.db import connect, transaction  # noqa: E402
-from leader.db import readings as readings_db  # noqa: E402
 
 EXP = "glucose-run"
 HOURS = 10.0
@@ -42,7 +43,7 @@ def latest_od(cluster: Cluster, unit: str) -> tuple[float, float] | None:
 
 def history(db_path: str, firsts: dict[str, tuple[float, float]]) -> None:
     """Logistic growth ending at each unit's first live OD reading, readings every 5 s, as the ingest would
-    have stored them (through readings.insert_many)."""
+    have stored them."""
     db = connect(db_path)
     try:
         for u, (unit, (t_end, od_end)) in enumerate(firsts.items()):
@@ -69,8 +70,7 @@ def history(db_path: str, firsts: dict[str, tuple[float, float]]) -> None:
                     "UPDATE experiments SET created_at = ? WHERE name = ?",
                     (iso(t_end - HOURS * 3600 - 60), EXP),
                 )
-                for k in range(0, len(rows), 20_000):
-                    readings_db.insert_many(db, rows[k : k + 20_000])
+                add_readings(db, rows)
     finally:
         db.close()
 
@@ -110,13 +110,7 @@ def main() -> None:
             start(cluster, "growth_rate_calculating")
             history(str(cluster.leader_dir / "leader.sqlite"), {u: latest_od(cluster, u) for u in LABELS})  # type: ignore[misc]
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-                page = browser.new_page(viewport={"width": 1440, "height": 900})
-                page.goto(cluster.leader_url + "/login")
-                page.get_by_label("User name").fill(cluster.admin_user)
-                page.get_by_label("Password").fill(cluster.admin_password)
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(cluster.leader_url + "/")
+                browser, page = admin_page(pw, cluster)
                 page.goto(f"{cluster.leader_url}/experiments/{EXP}")
                 page.get_by_role("button", name="12 h").click()
                 for key in ("od", "growth_rate", "normalized_od", "temperature"):

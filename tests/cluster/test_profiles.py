@@ -17,10 +17,22 @@ import requests
 from devcluster.broker import Broker
 from devcluster.cluster import Agent, Cluster
 from devcluster.procs import wait_for
+from tests.profile_runs import (
+    UNITS,
+    assert_ticked_once_each,
+    children,
+    finished,
+    iterations,
+    logs,
+    op,
+    profile_cluster,
+    running,
+    start_run,
+    ticking,
+)
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("profiles_cluster"), pytest.mark.timeout(180)]
 
-UNITS = ["unit1", "unit2"]
 LATE = 3.0  # seconds an action may start after its plan time on a loaded 2-core machine
 
 CORPUS = """
@@ -83,76 +95,12 @@ common:
         - {type: stop, t: 1h}
 """
 
-RESTART = """
-version: "1.0"
-experiment_profile_name: survives a restart
-common:
-  jobs:
-    stirring:
-      actions:
-        - {type: start, t: 0s}
-        - type: repeat
-          t: 1s
-          every: 1s
-          max_time: 8s
-          actions:
-            - {type: log, t: 0s, options: {message: "tick on ${{ unit() }}"}}
-        - {type: stop, t: 10s}
-"""
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
-    c = Cluster(
-        tmp_path_factory.mktemp("profiles"),
-        units=2,
-        broker=mqtt_broker,
-        leader_settings={"PROFILE_WHEN_POLL": 0.5, "PROFILE_TICK": 0.1},
-    )
-    c.start()
-    try:
-        assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
-        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).status_code == 200
-        for name, text in (("corpus", CORPUS), ("long", LONG), ("restart", RESTART)):
-            r = c.api("PUT", f"/api/profiles/{name}", json={"yaml": text})
-            assert r.status_code == 201, r.text
+    profiles = {"corpus": CORPUS, "long": LONG, "restart": ticking("survives a restart")}
+    with profile_cluster(tmp_path_factory.mktemp("profiles"), mqtt_broker, profiles) as c:
         yield c
-    finally:
-        c.stop()
-
-
-def _op(cluster: Cluster, op_id: str) -> dict[str, Any]:
-    return cluster.api("GET", f"/api/operations/{op_id}").json()["operation"]  # type: ignore[no-any-return]
-
-
-def _finished(cluster: Cluster, op_id: str, seconds: float) -> dict[str, Any]:
-    return wait_for(  # type: ignore[no-any-return]
-        lambda: (op := _op(cluster, op_id))["status"] not in ("queued", "running") and op,
-        seconds,
-        0.2,
-        f"profile run {op_id} to finish",
-    )
-
-
-def _children(cluster: Cluster, run_id: str) -> list[dict[str, Any]]:
-    ops = cluster.api("GET", "/api/operations?limit=500").json()["operations"]
-    return [o for o in ops if o["requested_by"] == f"profile:{run_id}"]
-
-
-def _running(cluster: Cluster, agent: Agent) -> list[str]:
-    r = requests.get(
-        agent.url + "/unit_api/jobs/running",
-        headers={"Authorization": f"Bearer {cluster.cluster_token}"},
-        timeout=30,
-    )
-    r.raise_for_status()
-    return [j["job_name"] for j in r.json()]
-
-
-def _logs(cluster: Cluster) -> list[str]:
-    page = cluster.api("GET", "/api/logs?experiment=exp&limit=1000").json()
-    assert "logs" in page, page
-    return [e["message"] for e in page["logs"]]
 
 
 def _epoch(iso: str) -> float:
@@ -186,11 +134,11 @@ def test_corpus_runs_each_action_at_its_time(cluster: Cluster) -> None:
         return float(r.json()["settings"]["target_rpm"]) if r.status_code == 200 else None
 
     # the `when` starts od_reading on unit1 once unit1's target_rpm reached 400 (after the update at 1 s)
-    wait_for(lambda: "od_reading" in _running(cluster, cluster.agents[0]), 15, 0.2, "od_reading on unit1")
-    assert "od_reading" not in _running(cluster, cluster.agents[1])
+    wait_for(lambda: "od_reading" in running(cluster, cluster.agents[0]), 15, 0.2, "od_reading on unit1")
+    assert "od_reading" not in running(cluster, cluster.agents[1])
     # three repeat iterations add 10 each: 400 -> 430 on both units, then the stop at 13 s
     wait_for(lambda: all(target_rpm(a) == 430.0 for a in cluster.agents), 20, 0.2, "target_rpm 430")
-    final = _finished(cluster, run["id"], 40)
+    final = finished(cluster, run["id"], 40)
     plan = final["plan"]
     bad = [e for e in plan if e["status"] != "done"]
     assert [e["detail"] for e in bad] == ["`if` condition, `unit() == unit1`, evaluated False"], bad
@@ -206,21 +154,21 @@ def test_corpus_runs_each_action_at_its_time(cluster: Cluster) -> None:
     assert {e["action"] for e in by_action[("unit1", "od_reading", "when")]} == {"when"}
     assert len(by_action[("unit1", "od_reading", "start")]) == 1
     # every unit action is its own operation, requested by the profile, started at its time, never twice
-    children = {o["id"]: o for o in _children(cluster, run["id"])}
+    ops = {o["id"]: o for o in children(cluster, run["id"])}
     with_ops = [e for e in plan if e.get("operation_id")]
-    assert len(with_ops) == len({e["operation_id"] for e in with_ops}) == len(children)
+    assert len(with_ops) == len({e["operation_id"] for e in with_ops}) == len(ops)
     for e in with_ops:
-        op = children[e["operation_id"]]
-        assert op["trigger"] == "profile" and op["status"] == "succeeded", op
-        started = _epoch(op["created_at"])
-        assert _epoch(e["at"]) - 0.5 <= started <= _epoch(e["at"]) + LATE, (e, op["created_at"])
-    kinds = sorted(children[e["operation_id"]]["kind"] for e in with_ops if e["unit"] == "unit2")
+        child = ops[e["operation_id"]]
+        assert child["trigger"] == "profile" and child["status"] == "succeeded", child
+        started = _epoch(child["created_at"])
+        assert _epoch(e["at"]) - 0.5 <= started <= _epoch(e["at"]) + LATE, (e, child["created_at"])
+    kinds = sorted(ops[e["operation_id"]]["kind"] for e in with_ops if e["unit"] == "unit2")
     assert kinds == ["job.pause", "job.resume"] + ["job.settings"] * 4 + ["job.start", "job.stop"]
-    logs = _logs(cluster)
-    assert "rpm on unit1 is 430.0" in logs and "rpm on unit2 is 430.0" in logs
-    assert "unit2 stirs" in logs and "never logged" not in logs
-    assert "od after od_reading waited" in logs
-    wait_for(lambda: all(_running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "every job stopped")
+    messages = logs(cluster)
+    assert "rpm on unit1 is 430.0" in messages and "rpm on unit2 is 430.0" in messages
+    assert "unit2 stirs" in messages and "never logged" not in messages
+    assert "od after od_reading waited" in messages
+    wait_for(lambda: all(running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "every job stopped")
 
 
 def test_dry_run_touches_no_unit(cluster: Cluster) -> None:
@@ -229,51 +177,35 @@ def test_dry_run_touches_no_unit(cluster: Cluster) -> None:
     run_id = r.json()["operation"]["id"]
     # the first action is due at once; the stop at 1 h keeps the run open: cancel ends it
     wait_for(
-        lambda: any(e["status"] == "done" for e in _op(cluster, run_id)["plan"]), 10, 0.2, "dry-run start"
+        lambda: any(e["status"] == "done" for e in op(cluster, run_id)["plan"]), 10, 0.2, "dry-run start"
     )
-    start = next(e for e in _op(cluster, run_id)["plan"] if e["action"] == "start")
+    start = next(e for e in op(cluster, run_id)["plan"] if e["action"] == "start")
     assert start["detail"].startswith("dry run: would start stirring") and start.get("operation_id") is None
-    assert all(_running(cluster, a) == [] for a in cluster.agents)
+    assert all(running(cluster, a) == [] for a in cluster.agents)
     assert cluster.api("POST", f"/api/operations/{run_id}/cancel").status_code == 202
-    final = _finished(cluster, run_id, 15)
+    final = finished(cluster, run_id, 15)
     assert final["status"] == "cancelled"
-    assert _children(cluster, run_id) == []
+    assert children(cluster, run_id) == []
 
 
 def test_cancel_stops_the_jobs_it_started(cluster: Cluster) -> None:
-    run_id = cluster.api("POST", "/api/experiments/exp/profiles/long/run", json={}).json()["operation"]["id"]
+    run_id = start_run(cluster, "long")
     wait_for(
-        lambda: all(_running(cluster, a) == ["stirring"] for a in cluster.agents), 15, 0.2, "stirring started"
+        lambda: all(running(cluster, a) == ["stirring"] for a in cluster.agents), 15, 0.2, "stirring started"
     )
     assert cluster.api("POST", f"/api/operations/{run_id}/cancel").status_code == 202
-    final = _finished(cluster, run_id, 15)
+    final = finished(cluster, run_id, 15)
     assert final["status"] == "cancelled"
     assert [e["status"] for e in final["plan"] if e["action"] == "stop"] == ["skipped", "skipped"]
-    wait_for(lambda: all(_running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "stirring stopped")
-    stops = [o for o in _children(cluster, run_id) if o["kind"] == "job.stop"]
+    wait_for(lambda: all(running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "stirring stopped")
+    stops = [o for o in children(cluster, run_id) if o["kind"] == "job.stop"]
     assert len(stops) == 1 and sorted(stops[0]["targets"]) == UNITS
 
 
 def test_worker_killed_mid_profile_finishes_with_no_action_twice(cluster: Cluster) -> None:
-    run_id = cluster.api("POST", "/api/experiments/exp/profiles/restart/run", json={}).json()["operation"][
-        "id"
-    ]
-    wait_for(
-        lambda: sum(e["detail"].startswith("iteration") for e in _op(cluster, run_id)["plan"]) >= 4,
-        20,
-        0.1,
-        "two iterations on each unit",
-    )
+    run_id = start_run(cluster, "restart")
+    wait_for(lambda: iterations(cluster, run_id) >= 4, 20, 0.1, "two iterations on each unit")
     cluster.restart_leader_worker()  # SIGKILL mid-profile, then a new worker
-    final = _finished(cluster, run_id, 40)
-    assert final["status"] == "succeeded", final
-    plan = final["plan"]
-    for unit in UNITS:
-        iterations = [e["detail"] for e in plan if e["unit"] == unit and e["action"] == "repeat"]
-        assert sorted(iterations) == sorted(f"iteration {i}" for i in range(1, 9)), iterations
-        assert len([e for e in plan if e["unit"] == unit and e["action"] == "log"]) == 8
-    logs = _logs(cluster)
-    assert logs.count("tick on unit1") == 8 and logs.count("tick on unit2") == 8
-    children = _children(cluster, run_id)
-    assert sorted(o["kind"] for o in children) == ["job.start", "job.start", "job.stop", "job.stop"]
-    wait_for(lambda: all(_running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "every job stopped")
+    final = finished(cluster, run_id, 40)
+    assert_ticked_once_each(cluster, final, run_id)
+    wait_for(lambda: all(running(cluster, a) == [] for a in cluster.agents), 15, 0.2, "every job stopped")

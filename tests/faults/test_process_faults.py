@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ def cluster(tmp_path: Path, fresh_broker: Broker) -> Iterator[Cluster]:
         c.stop()
 
 
-def test_broker_killed_mid_fanout_the_operation_finishes_and_service_resumes(
-    cluster: Cluster, fresh_broker: Broker
-) -> None:
+def _start_stirring_while(cluster: Cluster, fault: Callable[[], None], what: str) -> dict[str, Any]:
+    """Start stirring on both units, cause `fault` while the fan-out runs, and wait for the operation to
+    finish all the same; the finished operation."""
     answer: dict[str, Any] = {}
 
     def start() -> None:
@@ -41,15 +41,24 @@ def test_broker_killed_mid_fanout_the_operation_finishes_and_service_resumes(
 
     t = threading.Thread(target=start)
     t.start()
-    fresh_broker.stop()  # while the fan-out runs
+    fault()
     t.join(60)
     op_id = answer["operation"]["id"]
-    wait_for(
-        lambda: cluster.api("GET", f"/api/operations/{op_id}").json()["operation"]["status"] in FINISHED,
+    return wait_for(  # type: ignore[no-any-return]
+        lambda: (
+            (op := cluster.api("GET", f"/api/operations/{op_id}").json()["operation"])["status"] in FINISHED
+            and op
+        ),
         90,
         0.2,
-        what="the operation finished although the broker died",
+        what=f"the operation finished although {what}",
     )
+
+
+def test_broker_killed_mid_fanout_the_operation_finishes_and_service_resumes(
+    cluster: Cluster, fresh_broker: Broker
+) -> None:
+    _start_stirring_while(cluster, fresh_broker.stop, "the broker died")
     fresh_broker.start()
 
     def stirring_everywhere() -> bool:
@@ -68,23 +77,8 @@ def test_agent_worker_killed_mid_task_the_step_fails_with_a_reason(cluster: Clus
     """An agent's worker (the one that runs `pio`) dies while the fan-out waits on it."""
     victim = cluster.agents[0]
     assert victim.worker is not None
-    answer: dict[str, Any] = {}
-
-    def start() -> None:
-        answer.update(cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=30", json={}).json())
-
-    t = threading.Thread(target=start)
-    t.start()
-    victim.worker.kill(signal.SIGKILL)
-    t.join(60)
-    op_id = answer["operation"]["id"]
-    wait_for(
-        lambda: cluster.api("GET", f"/api/operations/{op_id}").json()["operation"]["status"] in FINISHED,
-        90,
-        0.2,
-        what="the operation finished although an agent's worker died",
-    )
-    op = cluster.api("GET", f"/api/operations/{op_id}").json()["operation"]
+    worker = victim.worker
+    op = _start_stirring_while(cluster, lambda: worker.kill(signal.SIGKILL), "an agent's worker died")
     steps = {s["unit"]: s for s in op["steps"]}
     assert steps["unit2"]["status"] == "ok", op
     # the killed worker either finished the start before dying or its step names why it did not

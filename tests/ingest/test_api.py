@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,19 +11,8 @@ from flask.testing import FlaskClient
 from leader.db import connect
 from leader.ingest.parse import Router
 from leader.ingest.writer import BatchWriter, Message
-from tests.leader.conftest import api_client, make_app
 
 LEVELS = ("debug", "info", "warning", "error")
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def api(app: Flask) -> FlaskClient:
-    return api_client(app)
 
 
 def ingest(app: Flask, router: Router, messages: list[Message]) -> None:

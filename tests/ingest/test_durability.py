@@ -15,10 +15,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from devcluster.procs import wait_for
-from leader import create_app
+from devcluster.store_fill import leader_app
 from leader.db import connect, get_db
 from leader.ingest import start as start_ingest
 
@@ -34,9 +36,10 @@ def seqs(path: Path) -> set[int]:
     return {int(r[0][4:]) for r in rows}
 
 
-def test_acked_messages_survive_a_kill_before_checkpoint_and_a_copy_mid_write(
-    db_path: str, tmp_path: Path
-) -> None:
+@contextmanager
+def acking_writer(db_path: str) -> Iterator[list[int]]:
+    """durable_writer.py storing `seq=N` logs in its own process; `acked[0]` is the last N it acknowledged.
+    SIGKILLed on leaving: everything it wrote may still be in the -wal."""
     proc = subprocess.Popen(
         [sys.executable, str(WRITER), db_path, str(REPO / "contrib")],
         stdout=subprocess.PIPE,
@@ -52,6 +55,17 @@ def test_acked_messages_survive_a_kill_before_checkpoint_and_a_copy_mid_write(
     reader = threading.Thread(target=read_acks, daemon=True)
     reader.start()
     try:
+        yield acked
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        reader.join(10)
+
+
+def test_acked_messages_survive_a_kill_before_checkpoint_and_a_copy_mid_write(
+    db_path: str, tmp_path: Path
+) -> None:
+    with acking_writer(db_path) as acked:
         wait_for(lambda: acked[0] >= 2000, 30, 0.01, what="2000 messages acknowledged")
         # the copy: the db file, then the -wal while the writer keeps appending to it
         before_copy = acked[0]
@@ -60,10 +74,6 @@ def test_acked_messages_survive_a_kill_before_checkpoint_and_a_copy_mid_write(
         shutil.copyfile(db_path, copy / "leader.sqlite")
         shutil.copyfile(db_path + "-wal", copy / "leader.sqlite-wal")
         wait_for(lambda: acked[0] >= before_copy + 2000, 30, 0.01, what="2000 more acknowledged")
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        reader.join(10)
     last_acked = acked[0]
     # nothing was checkpointed: what was acknowledged is in the -wal only
     assert Path(db_path + "-wal").stat().st_size > 0
@@ -75,16 +85,7 @@ def test_acked_messages_survive_a_kill_before_checkpoint_and_a_copy_mid_write(
 
 
 def test_ingest_and_api_connections_commit_with_synchronous_full(tmp_path: Path) -> None:
-    app = create_app(
-        {
-            "SECRET_KEY": "t" * 40,
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE": str(tmp_path / "leader.sqlite"),
-            "HUEY_DB": str(tmp_path / "huey.sqlite"),
-            "CLUSTER_TOKEN_FILE": str(tmp_path / "cluster_token"),
-            "MQTT_URL": "mqtt://127.0.0.1:1",  # never reached: the test only reads the pragmas
-        }
-    )
+    app = leader_app(tmp_path, MQTT_URL="mqtt://127.0.0.1:1")  # never reached: the test reads the pragmas
     assert app.config["DB_SYNCHRONOUS"] == "FULL"
     with app.app_context():
         assert get_db().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

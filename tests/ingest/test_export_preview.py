@@ -10,10 +10,10 @@ from urllib.parse import quote
 from flask.testing import FlaskClient
 
 from leader import export_preview
-from tests.ingest.test_exports import api, app  # noqa: F401 - the fixtures: a store with e1 and e2
+from tests.ingest.test_exports import app  # noqa: F401 - the fixture: a store with e1 and e2
 
 
-def test_preview_shows_first_rows_and_writes_nothing(api: FlaskClient) -> None:  # noqa: F811
+def test_preview_shows_first_rows_and_writes_nothing(api: FlaskClient) -> None:
     r = api.post("/api/exports/preview", json={"experiments": ["e1"], "datasets": ["logs", "od"]})
     assert r.status_code == 200, r.get_json()
     answer = r.get_json()
@@ -28,14 +28,14 @@ def test_preview_shows_first_rows_and_writes_nothing(api: FlaskClient) -> None: 
     assert api.get("/api/operations?kind=export").get_json()["operations"] == []
 
 
-def test_preview_refuses_what_the_export_refuses(api: FlaskClient) -> None:  # noqa: F811
+def test_preview_refuses_what_the_export_refuses(api: FlaskClient) -> None:
     r = api.post("/api/exports/preview", json={"experiments": ["e1"], "datasets": ["secrets"]})
     assert r.status_code == 400 and "$.datasets" in r.get_json()["message"]
     r = api.post("/api/exports/preview", json={"experiments": ["e1"], "since": "2026-01-01T00:00:00"})
     assert r.status_code == 400 and "$.since" in r.get_json()["message"]
 
 
-def test_preview_of_all_with_a_range_in_the_labs_zone(api: FlaskClient) -> None:  # noqa: F811
+def test_preview_of_all_with_a_range_in_the_labs_zone(api: FlaskClient) -> None:
     for name in ("e1", "e2"):
         assert api.post("/api/experiments", json={"name": name}).status_code == 201
     body = {"experiments": "all", "datasets": ["logs"], "since": "2026-09-21T16:13:00+02:00"}
@@ -44,7 +44,7 @@ def test_preview_of_all_with_a_range_in_the_labs_zone(api: FlaskClient) -> None:
     assert answer["since"] == "2026-09-21T14:13:00.000+00:00"
 
 
-def test_download_name_keeps_utf8_names(api: FlaskClient) -> None:  # noqa: F811
+def test_download_name_keeps_utf8_names(api: FlaskClient) -> None:
     assert api.post("/api/experiments", json={"name": "Wachstum-Müller_β"}).status_code == 201
     op = api.post("/api/exports", json={"experiments": ["Wachstum-Müller_β"]}).get_json()["operation"]
     got = api.get(f"/api/exports/{op['id']}")

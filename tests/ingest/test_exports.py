@@ -8,7 +8,6 @@ import json
 import os
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,11 +51,6 @@ def app(tmp_path: Path, router: Router) -> Flask:
     BatchWriter(lambda: db, router).write(db, msgs)
     db.close()
     return app
-
-
-@pytest.fixture
-def api(app: Flask) -> Iterator[FlaskClient]:
-    yield api_client(app)
 
 
 def test_export_zip_of_csv(api: FlaskClient) -> None:

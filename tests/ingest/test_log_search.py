@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,20 +16,9 @@ from leader.db import connect, log_search
 from leader.db import logs as logs_db
 from leader.ingest.parse import Router
 from tests.ingest.test_api import ingest, log
-from tests.leader.conftest import api_client, make_app
 
 T0 = 1_790_000_000.0
 WORDS = ("stirring", "heater", "pump", "optics")
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def api(app: Flask) -> FlaskClient:
-    return api_client(app)
 
 
 def catch_up(app: Flask, batch: int = log_search.BATCH) -> int:

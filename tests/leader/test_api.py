@@ -11,34 +11,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devcluster.procs import free_port, wait_for
-from leader import cluster_token
 from leader.db import connect
 from leader.db import operations as ops_db
 from leader.db import tokens as tokens_db
 from tests.conftest import REPO
-from tests.leader.conftest import make_app
+from tests.leader.conftest import make_app, with_standins
 from tests.leader.standin import StandIn
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[tuple[FlaskClient, list[StandIn]]]:
-    app = make_app(tmp_path, HUEY_IMMEDIATE=True, OPERATION_DEADLINE=2.0)
-    token = cluster_token.read(app.config["CLUSTER_TOKEN_FILE"])
-    agents = [StandIn(f"pio{i}", token).start() for i in range(3)]
-    client = app.test_client()
-    db = connect(app.config["DATABASE"])
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + tokens_db.create(db, "t").token
-    for a in agents:
-        r = client.post("/api/units", json={"name": a.unit, "address": "127.0.0.1", "port": a.port})
-        assert r.status_code == 201, r.json
-    assert client.post("/api/experiments", json={"name": "exp"}).status_code == 201
-    assert client.put("/api/experiments/exp/units", json={"units": [a.unit for a in agents]}).json == {
-        "units": ["pio0", "pio1", "pio2"],
-        "labels": {},
-    }
-    yield client, agents
-    for a in agents:
-        a.stop()
+    with with_standins(tmp_path, 3) as (_, client, agents):
+        yield client, agents
 
 
 def test_every_route_but_health_needs_credentials(app: Flask, client: FlaskClient) -> None:

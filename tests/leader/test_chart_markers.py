@@ -9,23 +9,11 @@ from flask.testing import FlaskClient
 
 from leader.db import changes, connect
 from leader.db import operations as ops_db
-from leader.ingest import descriptors
-from leader.ingest.writer import BatchWriter, Message
-from tests.conftest import REPO
+from leader.ingest.writer import Message
+from tests.leader.conftest import ingest_in_order
 
 T = 1_790_000_000.0
 ISO = "2026-09-21T14:13:20.000Z"  # T as Pioreactor writes it
-
-
-def _ingest(api: FlaskClient, msgs: list[Message]) -> BatchWriter:
-    db = connect(api.application.config["DATABASE"])
-    writer = BatchWriter(lambda: db, descriptors.router(str(REPO / "contrib")))
-    try:
-        for m in msgs:
-            writer.write(db, [m])
-    finally:
-        db.close()
-    return writer
 
 
 def _dose(event: str, volume: float, iso: str = ISO) -> bytes:
@@ -36,7 +24,7 @@ def _dose(event: str, volume: float, iso: str = ISO) -> bytes:
 def test_markers_from_job_states_dosing_and_profiles(api: FlaskClient) -> None:
     assert api.post("/api/experiments", json={"name": "e1"}).status_code == 201
     p = "pioreactor/pio0/e1"
-    writer = _ingest(
+    writer = ingest_in_order(
         api,
         [
             Message(f"{p}/od_reading/$state", b"init", T),

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from leader import cluster_token, setup
+from leader import setup
 from leader.config_check import diagnose
 from leader.db import connect
-from leader.db import tokens as tokens_db
-from tests.leader.conftest import make_app
+from tests.leader.conftest import with_standins
 from tests.leader.standin import StandIn
 
 BAD = """# shared config
@@ -32,19 +31,8 @@ password = raspberry
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[tuple[FlaskClient, list[StandIn]]]:
-    app = make_app(tmp_path, HUEY_IMMEDIATE=True, OPERATION_DEADLINE=2.0)
-    token = cluster_token.read(app.config["CLUSTER_TOKEN_FILE"])
-    agents = [StandIn(f"pio{i}", token).start() for i in range(2)]
-    client = app.test_client()
-    db = connect(app.config["DATABASE"])
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + tokens_db.create(db, "t").token
-    db.close()
-    for a in agents:
-        r = client.post("/api/units", json={"name": a.unit, "address": "127.0.0.1", "port": a.port})
-        assert r.status_code == 201, r.json
-    yield client, agents
-    for a in agents:
-        a.stop()
+    with with_standins(tmp_path, 2, experiment=False) as (_, client, agents):
+        yield client, agents
 
 
 def test_every_problem_is_named_on_its_line() -> None:

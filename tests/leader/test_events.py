@@ -12,9 +12,8 @@ from flask.testing import FlaskClient
 
 from leader import setup
 from leader.db import changes, connect
-from leader.ingest import descriptors
-from leader.ingest.writer import BatchWriter, Message
-from tests.conftest import REPO
+from leader.ingest.writer import Message
+from tests.leader.conftest import ingest_in_order
 from tests.leader.standin import StandIn
 from tests.leader.test_api import (
     _sse,
@@ -23,17 +22,6 @@ from tests.leader.test_api import (
 
 Cluster = tuple[FlaskClient, list[StandIn]]
 T = 1_790_000_000.0
-
-
-def _ingest(api: FlaskClient, msgs: list[Message]) -> None:
-    """One transaction per message, so the store changes in the order given (a batch goes by kind)."""
-    db = connect(api.application.config["DATABASE"])
-    writer = BatchWriter(lambda: db, descriptors.router(str(REPO / "contrib")))
-    try:
-        for m in msgs:
-            writer.write(db, [m])
-    finally:
-        db.close()
 
 
 def _unit_messages(exp: str, unit: str = "pio0") -> list[Message]:
@@ -66,7 +54,7 @@ def _events(api: FlaskClient, exp: str = "exp", **headers: str) -> list[dict[str
 def test_every_kind_in_order_with_ids_and_resume(cluster: Cluster) -> None:  # noqa: F811
     api, _ = cluster
     _short(api)
-    _ingest(api, _unit_messages("exp") + _unit_messages("other"))
+    ingest_in_order(api, _unit_messages("exp") + _unit_messages("other"))
     op = api.post("/api/experiments/exp/jobs/stirring/start", json={"units": ["pio1"]}).json["operation"]
     api.post("/api/experiments/exp/logs", json={"message": "a note"})
 
@@ -109,11 +97,11 @@ def test_every_kind_in_order_with_ids_and_resume(cluster: Cluster) -> None:  # n
 def test_live_stream_starts_now_and_follows(cluster: Cluster) -> None:  # noqa: F811
     api, _ = cluster
     api.application.config.update(SSE_MAX_SECONDS=10, SSE_POLL=0.02)
-    _ingest(api, _unit_messages("exp", "pio2"))  # before the stream: not sent
+    ingest_in_order(api, _unit_messages("exp", "pio2"))  # before the stream: not sent
     r = api.get("/api/experiments/exp/events", buffered=False)
     chunks: Iterator[bytes] = iter(r.response)
     assert next(chunks) == b"retry: 2000\n\n"
-    _ingest(api, [Message("pioreactor/pio1/exp/stirring/$state", b"ready", T)])
+    ingest_in_order(api, [Message("pioreactor/pio1/exp/stirring/$state", b"ready", T)])
     op = api.post("/api/experiments/exp/jobs/stirring/pause", json={"units": ["pio1"]}).json["operation"]
     got: list[dict[str, Any]] = []
     deadline = time.monotonic() + 10
@@ -135,7 +123,7 @@ def test_heartbeat_and_lifetime(cluster: Cluster) -> None:  # noqa: F811
 def test_pruned_history_says_reset(cluster: Cluster) -> None:  # noqa: F811
     api, _ = cluster
     _short(api)
-    _ingest(api, _unit_messages("exp"))
+    ingest_in_order(api, _unit_messages("exp"))
     db = connect(api.application.config["DATABASE"])
     try:
         assert changes.prune(db, keep=2) > 0
@@ -168,11 +156,15 @@ def test_the_workspace_page_listens_from_the_change_it_shows(cluster: Cluster) -
         setup.complete(db, "test")
     finally:
         db.close()
-    _ingest(api, [Message("pioreactor/pio1/exp/stirring/$state", b"init", T)])  # shown by the page itself
+    ingest_in_order(
+        api, [Message("pioreactor/pio1/exp/stirring/$state", b"init", T)]
+    )  # shown by the page itself
     html = api.get("/experiments/exp").get_data(as_text=True)
     url = html.split('data-events="')[1].split('"')[0].replace("&amp;", "&")
     assert "?after=" in url
-    _ingest(api, [Message("pioreactor/pio1/exp/stirring/$state", b"ready", T + 1)])  # before it connects
+    ingest_in_order(
+        api, [Message("pioreactor/pio1/exp/stirring/$state", b"ready", T + 1)]
+    )  # before it connects
     r = api.get(url)
     events = [e for e in _sse(r.get_data(as_text=True)) if "event" in e]
     assert [(e["event"], json.loads(e["data"])["state"]) for e in events] == [("job_state", "ready")]

@@ -13,23 +13,11 @@ from flask.testing import FlaskClient
 from cluster_schema.codec import encode
 from cluster_schema.fleet import AgentStatus, UnitVersions
 from leader.db import connect
-from leader.db import tokens as tokens_db
 from leader.ingest import descriptors
 from leader.ingest.writer import BatchWriter, Message
-from tests.leader.conftest import make_app
+from tests.leader.conftest import api_client, make_app
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _client(app: Flask, role: str) -> FlaskClient:
-    db = connect(app.config["DATABASE"])
-    try:
-        token = tokens_db.create(db, f"t-{role}", role).token
-    finally:
-        db.close()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
 
 
 @pytest.fixture
@@ -42,7 +30,7 @@ def _operations(client: FlaskClient) -> int:
 
 
 def test_plugins_are_refused_while_the_leader_switch_is_off(tmp_path: Path) -> None:
-    admin = _client(make_app(tmp_path), "admin")
+    admin = api_client(make_app(tmp_path), "admin")
     r = admin.post("/api/plugins/install", json={"name": "pioreactor-x"})
     assert r.status_code == 403 and "PLUGINS_ENABLED" in r.get_json()["message"]
 
@@ -64,7 +52,7 @@ def test_plugins_are_refused_while_the_leader_switch_is_off(tmp_path: Path) -> N
     ],
 )
 def test_bad_plugin_requests_name_the_field_and_queue_nothing(app: Flask, body: dict, field: str) -> None:  # type: ignore[type-arg]
-    admin = _client(app, "admin")
+    admin = api_client(app, "admin")
     assert admin.post("/api/units", json={"name": "u1", "address": "127.0.0.1"}).status_code == 201
     for path in ("/api/plugins/install", "/api/plugins/uninstall"):
         if path.endswith("uninstall") and "version" in body:
@@ -76,7 +64,7 @@ def test_bad_plugin_requests_name_the_field_and_queue_nothing(app: Flask, body: 
 
 def test_allow_list_and_roles(tmp_path: Path) -> None:
     app = make_app(tmp_path, PLUGINS_ENABLED=True, PLUGINS_ALLOWED=["pioreactor-good"])
-    admin, operator, viewer = (_client(app, r) for r in ("admin", "operator", "viewer"))
+    admin, operator, viewer = (api_client(app, r) for r in ("admin", "operator", "viewer"))
     assert admin.post("/api/units", json={"name": "u1", "address": "127.0.0.1", "port": 1}).status_code == 201
     r = admin.post("/api/plugins/install", json={"name": "pioreactor-other"})
     assert r.status_code == 403 and "allow-list" in r.get_json()["message"]
@@ -102,8 +90,8 @@ def test_allow_list_and_roles(tmp_path: Path) -> None:
 
 
 def test_calibration_names_with_slash_or_dots_are_refused(app: Flask) -> None:
-    operator = _client(app, "operator")
-    _client(app, "admin").post("/api/units", json={"name": "u1", "address": "127.0.0.1"})
+    operator = api_client(app, "operator")
+    api_client(app, "admin").post("/api/units", json={"name": "u1", "address": "127.0.0.1"})
     for device, name, field in (
         ("od", "a/b", "name"),
         ("od", "..", "name"),
@@ -137,7 +125,7 @@ def _status(unit: str, utc: float, interval: float = 30.0) -> bytes:
 
 
 def test_units_answer_versions_health_and_clock_offset_from_heartbeats(app: Flask) -> None:
-    admin = _client(app, "admin")
+    admin = api_client(app, "admin")
     for name in ("u1", "u2", "u3"):
         admin.post("/api/units", json={"name": name, "address": "127.0.0.1"})
     now = time.time()

@@ -19,12 +19,12 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster.procs import free_port, running, wait_for
-from leader import cluster_token, metrics
+from leader import metrics
 from leader.db import connect, migrate
 from leader.db import presence as presence_db
 from leader.db import tokens as tokens_db
 from tests.conftest import REPO
-from tests.leader.conftest import api_client, make_app
+from tests.leader.conftest import api_client, make_app, with_standins
 from tests.leader.standin import StandIn
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -51,22 +51,8 @@ def total(found: Samples, name: str, **labels: str) -> float:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[tuple[Flask, FlaskClient, list[StandIn]]]:
-    app = make_app(tmp_path, HUEY_IMMEDIATE=True, OPERATION_DEADLINE=2.0)
-    token = cluster_token.read(app.config["CLUSTER_TOKEN_FILE"])
-    agents = [StandIn(f"pio{i}", token).start() for i in range(2)]
-    client = api_client(app)
-    for a in agents:
-        assert (
-            client.post(
-                "/api/units", json={"name": a.unit, "address": "127.0.0.1", "port": a.port}
-            ).status_code
-            == 201
-        )
-    assert client.post("/api/experiments", json={"name": "exp"}).status_code == 201
-    client.put("/api/experiments/exp/units", json={"units": [a.unit for a in agents]})
-    yield app, client, agents
-    for a in agents:
-        a.stop()
+    with with_standins(tmp_path, 2) as found:
+        yield found
 
 
 def test_credentials_and_public_setting(tmp_path: Path) -> None:

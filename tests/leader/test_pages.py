@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader import setup
 from leader.db import connect
 from leader.db import operations as ops_db
 from leader.pages import shell
@@ -16,14 +15,7 @@ from leader.pages import shell
 PAGES = ["/", "/fragments/dashboard", "/units", "/operations"]
 
 
-@pytest.fixture(autouse=True)
-def _setup_done(app: Flask) -> None:
-    """Pages of a leader whose setup is incomplete all lead to /setup (tested with the people work)."""
-    db = connect(app.config["DATABASE"])
-    try:
-        setup.complete(db, "test")
-    finally:
-        db.close()
+pytestmark = pytest.mark.usefixtures("setup_done")
 
 
 def test_pages_need_credentials_like_the_api(client: FlaskClient) -> None:

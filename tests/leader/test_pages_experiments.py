@@ -8,18 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader import setup
 from leader.db import connect, job_states
 from leader.db import tokens as tokens_db
 
-
-@pytest.fixture(autouse=True)
-def _setup_done(app: Flask) -> None:
-    db = connect(app.config["DATABASE"])
-    try:
-        setup.complete(db, "test")
-    finally:
-        db.close()
+pytestmark = pytest.mark.usefixtures("setup_done")
 
 
 def test_list_shows_units_labels_running_jobs_and_searches(app: Flask, api: FlaskClient) -> None:

@@ -11,17 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader import setup
 from leader.db import connect, readings
 
-
-@pytest.fixture(autouse=True)
-def _setup_done(app: Flask) -> None:
-    db = connect(app.config["DATABASE"])
-    try:
-        setup.complete(db, "test")
-    finally:
-        db.close()
+pytestmark = pytest.mark.usefixtures("setup_done")
 
 
 def _page(app: Flask, api: FlaskClient) -> str:

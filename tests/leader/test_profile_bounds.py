@@ -11,7 +11,8 @@ from leader.profiles import bounds
 from leader.profiles.validate import load
 from tests.leader.conftest import make_app
 
-from .test_profiles import HEAD, _client
+from .conftest import api_client
+from .test_profiles import HEAD
 
 CONTRIB = str(Path(__file__).resolve().parents[2] / "contrib")
 
@@ -64,7 +65,7 @@ def test_out_of_bounds_and_wrong_types_are_warnings_naming_the_field() -> None:
 
 def test_validate_route_adds_the_warnings_with_their_lines(tmp_path: Path) -> None:
     app: Flask = make_app(tmp_path)
-    viewer = _client(app, "viewer")
+    viewer = api_client(app, "viewer")
     text = _stirring("{type: start, t: 0s, options: {target_rpm: 9000}}")
     r = viewer.post("/api/profiles/validate", json={"yaml": text})
     assert r.status_code == 200
@@ -76,5 +77,5 @@ def test_validate_route_adds_the_warnings_with_their_lines(tmp_path: Path) -> No
         == text.splitlines().index("        - {type: start, t: 0s, options: {target_rpm: 9000}}") + 1
     )
     # a warning saves and runs: the operator may PUT it like any valid profile
-    op = _client(app, "operator")
+    op = api_client(app, "operator")
     assert op.put("/api/profiles/fast", json={"yaml": text}).status_code == 201

@@ -10,17 +10,15 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
-from flask.testing import FlaskClient
 
 from leader.db import connect
 from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
-from leader.db import tokens as tokens_db
 from leader.db import units as units_db
 from leader.profiles import expr, yamlload
 from leader.profiles.driver import Driver
 from leader.profiles.validate import load
-from tests.leader.conftest import make_app
+from tests.leader.conftest import api_client, make_app
 
 HEAD = 'version: "1.0"\nexperiment_profile_name: test\n'
 
@@ -294,19 +292,8 @@ def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path, PROFILE_WHEN_POLL=0.05)
 
 
-def _client(app: Flask, role: str) -> FlaskClient:
-    db = connect(app.config["DATABASE"])
-    try:
-        token = tokens_db.create(db, f"t-{role}", role).token
-    finally:
-        db.close()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
-
-
 def test_profiles_crud_and_validate(app: Flask) -> None:
-    op, viewer = _client(app, "operator"), _client(app, "viewer")
+    op, viewer = api_client(app, "operator"), api_client(app, "viewer")
     r = op.put("/api/profiles/ramp", json={"yaml": GOOD})
     assert r.status_code == 201 and r.json == {"name": "ramp", "yaml": GOOD, "diagnostics": []}
     assert op.put("/api/profiles/ramp", json={"yaml": GOOD}).status_code == 200
@@ -380,7 +367,7 @@ pioreactors:
 
 def test_dry_run_plans_in_the_real_order_and_touches_nothing(app: Flask) -> None:
     _setup_experiment(app, ["u1", "u2"])
-    op = _client(app, "operator")
+    op = api_client(app, "operator")
     assert op.put("/api/profiles/dry", json={"yaml": DRY}).status_code == 201
     r = op.post("/api/experiments/exp/profiles/dry/run", json={"dry_run": True})
     assert r.status_code == 202, r.json
@@ -436,11 +423,11 @@ def test_dry_run_plans_in_the_real_order_and_touches_nothing(app: Flask) -> None
 
 def test_run_refuses_an_unknown_experiment_or_profile(app: Flask) -> None:
     _setup_experiment(app, ["u1"])
-    op = _client(app, "operator")
+    op = api_client(app, "operator")
     assert op.post("/api/experiments/exp/profiles/nope/run", json={}).status_code == 404
     op.put("/api/profiles/p", json={"yaml": GOOD})
     assert op.post("/api/experiments/nope/profiles/p/run", json={}).status_code == 404
-    assert _client(app, "viewer").post("/api/experiments/exp/profiles/p/run", json={}).status_code == 403
+    assert api_client(app, "viewer").post("/api/experiments/exp/profiles/p/run", json={}).status_code == 403
 
 
 # ---- YAML loading -----------------------------------------------------------------------------------
@@ -472,7 +459,7 @@ def test_yaml_refuses_python_tags(doc: str) -> None:
 
 def test_two_profiles_run_side_by_side_and_a_queued_cancel_closes_its_plan(app: Flask) -> None:
     _setup_experiment(app, ["u1", "u2"])
-    op = _client(app, "operator")
+    op = api_client(app, "operator")
     assert op.put("/api/profiles/dry", json={"yaml": DRY}).status_code == 201
     assert op.put("/api/profiles/good", json={"yaml": GOOD.replace("2s", "0.2s")}).status_code == 201
     runs = [

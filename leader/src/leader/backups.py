@@ -15,6 +15,7 @@ the -wal of the old store cannot be replayed over it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sqlite3
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from .db import operations as ops_db
 from .db.migrate import latest, online_copy, version
 from .schedules.cron import StandardCronTrigger
 from .schedules.triggers import default_timezone
-from .tasks import register_kind
+from .tasks import register_task
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +119,8 @@ def run(app: Flask, op_id: str) -> None:
 
 
 def register(queue: Any, app: Flask) -> None:
-    """The worker's task; web processes enqueue it (same name on every app's queue)."""
-
-    @queue.task(name="run_backup")
-    def run_backup(op_id: str) -> None:
-        with app.app_context():
-            run(app, op_id)
-
-    register_kind(app, KIND, run_backup)
+    """The worker's task; web processes enqueue it."""
+    register_task(queue, app, "run_backup", KIND, functools.partial(run, app))
 
 
 def add_nightly(app: Flask, scheduler: Any) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import logging
@@ -44,7 +45,7 @@ from .db import job_states as job_states_db
 from .db import logs as logs_db
 from .db import operations as ops_db
 from .db import readings as readings_db
-from .tasks import register_kind
+from .tasks import register_task
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +162,8 @@ def run(app: Flask, op_id: str) -> None:
 
 
 def register(queue: SqliteHuey, app: Flask) -> None:
-    """The worker's task; web processes enqueue it (same name on every app's queue)."""
-
-    @queue.task(name="run_export")
-    def run_export(op_id: str) -> None:
-        with app.app_context():
-            run(app, op_id)
-
-    register_kind(app, KIND, run_export)
+    """The worker's task; web processes enqueue it."""
+    register_task(queue, app, "run_export", KIND, functools.partial(run, app))
 
 
 def params(db: sqlite3.Connection, app: Flask, req: ExportRequest, datasets: list[str]) -> dict[str, Any]:

@@ -26,14 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def register(queue: SqliteHuey, app: Flask) -> None:
-    """The worker's task for every fan-out kind; web processes enqueue it (same name on every queue)."""
-
-    @queue.task(name="run_operation")
-    def run_operation(operation_id: str) -> None:
-        with app.app_context():
-            run(operation_id)
-
-    tasks.register_kind(app, tasks.FANOUT, run_operation)
+    """The worker's task for every fan-out kind; web processes enqueue it."""
+    tasks.register_task(queue, app, "run_operation", tasks.FANOUT, run)
 
 
 def run(op_id: str) -> None:

@@ -2,6 +2,7 @@
 // `data-then`: "operation" opens the operation started, "reload" (the default) reloads, "show-check"
 // shows a check result, "stay" leaves the page as it is (a live page shows the outcome), a path navigates. Errors appear in the form's error summary or the page's live region.
 import { announce, call } from "./api.js";
+import { showFormError } from "./form_errors.js";
 
 function confirmWith(dialogId) {
   const dialog = document.getElementById(dialogId);
@@ -122,33 +123,10 @@ function formBody(form, submitter) {
   return { url, body };
 }
 
-function showFormError(form, error) {
-  const summary = form.querySelector(".error-summary");
-  for (const p of form.querySelectorAll(".field-message")) p.hidden = true;
-  for (const f of form.querySelectorAll(".field")) f.classList.remove("field-error");
-  for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
-  // the contract names the field path ($.name) in the message: mark that field when there is one
-  const match = /\$\.([A-Za-z_]+)/.exec(error.message);
-  const input = match ? form.elements.namedItem(match[1]) : null;
-  if (input instanceof HTMLElement) {
-    const message = form.querySelector(`#${CSS.escape(input.id)}-error`);
-    if (message) {
-      message.hidden = false;
-      message.lastChild.textContent = ` ${error.message}`;
-    }
-    input.closest(".field")?.classList.add("field-error");
-    input.setAttribute("aria-invalid", "true");
-  }
-  if (!summary) return announce(error.message);
-  const list = summary.querySelector("ul");
-  const item = document.createElement("li");
-  const link = document.createElement("a");
-  link.href = input ? `#${input.id}` : "#";
-  link.textContent = error.message;
-  item.append(link);
-  list.replaceChildren(item);
-  summary.hidden = false;
-  summary.focus();
+// the contract names the field path ($.name) in the message: that field is marked when there is one
+function fieldFor(form, message) {
+  const match = /\$\.([A-Za-z_]+)/.exec(message);
+  return match ? form.elements.namedItem(match[1]) : null;
 }
 
 document.addEventListener("click", (event) => {
@@ -170,7 +148,7 @@ document.addEventListener("submit", async (event) => {
     const answer = await call(form.dataset.method || "POST", url, body);
     after(form, answer);
   } catch (error) {
-    showFormError(form, error);
+    showFormError(form, error.message, fieldFor(form, error.message));
   } finally {
     if (submit) submit.disabled = false;
   }

@@ -2,6 +2,7 @@
 // the page's current channels with that one change; errors name a path (`$.webhooks[0].url`, `$.email.host`)
 // and appear next to that field. The test alert shows each delivery's outcome.
 import { announce, call } from "./api.js";
+import { clearFormErrors, showFormError } from "./form_errors.js";
 
 const root = document.querySelector("[data-channels]");
 const URL_ = "/api/alerts/channels";
@@ -15,37 +16,8 @@ function current() {
   return { webhooks, email };
 }
 
-function clearErrors(form) {
-  form.querySelector(".error-summary").hidden = true;
-  for (const p of form.querySelectorAll(".field-message")) p.hidden = true;
-  for (const f of form.querySelectorAll(".field")) f.classList.remove("field-error");
-  for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
-}
-
-function showError(form, error, fieldFor) {
-  const input = fieldFor(error.message || "");
-  if (input) {
-    const message = form.querySelector(`#${CSS.escape(input.id)}-error`);
-    if (message) {
-      message.hidden = false;
-      message.lastChild.textContent = ` ${error.message}`;
-    }
-    input.closest(".field")?.classList.add("field-error");
-    input.setAttribute("aria-invalid", "true");
-  }
-  const summary = form.querySelector(".error-summary");
-  const item = document.createElement("li");
-  const link = document.createElement("a");
-  link.href = input ? `#${input.id}` : "#";
-  link.textContent = error.message;
-  item.append(link);
-  summary.querySelector("ul").replaceChildren(item);
-  summary.hidden = false;
-  summary.focus();
-}
-
 async function save(form, body, fieldFor) {
-  clearErrors(form);
+  clearFormErrors(form);
   const submit = form.querySelector('[type="submit"]');
   if (submit) submit.disabled = true;
   try {
@@ -53,7 +25,7 @@ async function save(form, body, fieldFor) {
     announce("Channels saved.");
     window.location.reload();
   } catch (error) {
-    showError(form, error, fieldFor);
+    showFormError(form, error.message, fieldFor(error.message || ""));
   } finally {
     if (submit) submit.disabled = false;
   }

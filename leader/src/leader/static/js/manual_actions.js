@@ -3,6 +3,7 @@
 // under its form. Texts from units are set as text only.
 import { call } from "./api.js";
 import { follow, summary } from "./follow_operation.js";
+import { clearFormErrors, showFormError } from "./form_errors.js";
 
 const LABELS = JSON.parse(document.querySelector("[data-workspace]")?.dataset.labels || "{}");
 const labelOf = (unit) => LABELS[unit] || unit;
@@ -13,34 +14,6 @@ class FieldError extends Error {
     super(message);
     this.input = input;
   }
-}
-
-function clearErrors(form) {
-  form.querySelector(".error-summary").hidden = true;
-  for (const p of form.querySelectorAll(".field-message")) p.hidden = true;
-  for (const f of form.querySelectorAll(".field-error")) f.classList.remove("field-error");
-  for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
-}
-
-function showError(form, message, input) {
-  if (input) {
-    const own = form.querySelector(`#${CSS.escape(input.id)}-error`);
-    if (own) {
-      own.hidden = false;
-      own.lastChild.textContent = ` ${message}`;
-    }
-    input.closest(".field")?.classList.add("field-error");
-    input.setAttribute("aria-invalid", "true");
-  }
-  const summaryBox = form.querySelector(".error-summary");
-  const item = document.createElement("li");
-  const link = document.createElement("a");
-  link.href = input ? `#${input.id}` : "#";
-  link.textContent = message;
-  item.append(link);
-  summaryBox.querySelector("ul").replaceChildren(item);
-  summaryBox.hidden = false;
-  summaryBox.focus();
 }
 
 function number(input, lo, hi) {
@@ -100,7 +73,7 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-manual]");
   if (!form) return;
   event.preventDefault();
-  clearErrors(form);
+  clearFormErrors(form);
   const box = form.querySelector("[data-manual-progress]");
   const submit = form.querySelector('[type="submit"]');
   box.textContent = ""; // the last outcome no longer describes what is on the form
@@ -109,7 +82,7 @@ document.addEventListener("submit", async (event) => {
   try {
     request = form.dataset.manual === "dose" ? doseRequest(form) : ledRequest(form);
   } catch (error) {
-    showError(form, error.message, error.input);
+    showFormError(form, error.message, error.input);
     return;
   }
   submit.disabled = true;
@@ -122,7 +95,7 @@ document.addEventListener("submit", async (event) => {
     });
   } catch (error) {
     box.textContent = "";
-    showError(form, error.message, inputFor(form, error.message));
+    showFormError(form, error.message, inputFor(form, error.message));
   } finally {
     submit.disabled = false;
   }

@@ -2,6 +2,7 @@
 // firing times in the chosen zone as you type (GET /api/schedules/preview, debounced), and sends the API's
 // nested body ({name, trigger: {type, ...}, action: {kind, ...}}) with POST (create) or PATCH (edit).
 import { announce, call } from "./api.js";
+import { showFormError } from "./form_errors.js";
 
 const DEBOUNCE_MS = 250;
 const JOBLESS = new Set(["jobs.stop_all"]);
@@ -71,31 +72,6 @@ function fieldFor(form, message) {
   return match ? form.elements.namedItem(match[1]) : null;
 }
 
-function showError(form, error) {
-  for (const p of form.querySelectorAll(".field-message")) p.hidden = true;
-  for (const f of form.querySelectorAll(".field-error")) f.classList.remove("field-error");
-  for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
-  const input = fieldFor(form, error.message);
-  if (input instanceof HTMLElement) {
-    const message = form.querySelector(`#${CSS.escape(input.id)}-error`);
-    if (message) {
-      message.hidden = false;
-      message.lastChild.textContent = ` ${error.message}`;
-    }
-    input.closest(".field")?.classList.add("field-error");
-    input.setAttribute("aria-invalid", "true");
-  }
-  const summary = form.querySelector(".error-summary");
-  const link = document.createElement("a");
-  link.href = input ? `#${input.id}` : "#";
-  link.textContent = error.message;
-  const item = document.createElement("li");
-  item.append(link);
-  summary.querySelector("ul").replaceChildren(item);
-  summary.hidden = false;
-  summary.focus();
-}
-
 for (const form of document.querySelectorAll("form[data-schedule-form]")) {
   form.addEventListener("change", (event) => {
     if (["type", "kind", "timezone"].includes(event.target.name)) showTrigger(form);
@@ -112,7 +88,7 @@ for (const form of document.querySelectorAll("form[data-schedule-form]")) {
       announce(`Schedule ${saved.name} saved.`);
       window.location.assign(`/schedules/${saved.id}`);
     } catch (error) {
-      showError(form, error);
+      showFormError(form, error.message, fieldFor(form, error.message));
     } finally {
       submit.disabled = false;
     }

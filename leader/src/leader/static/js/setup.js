@@ -1,6 +1,7 @@
 // The setup wizard's own steps: the broker check, the rollout's SSH key (make, copy, rotate with a fresh
 // password) and the optional first experiment (created, then the checked units assigned).
 import { announce, call } from "./api.js";
+import { clearFormErrors, showFormError } from "./form_errors.js";
 
 function say(box, ok, text, more) {
   box.hidden = false;
@@ -102,39 +103,19 @@ if (keyStep) {
 const experimentForm = document.querySelector("form[data-first-experiment]");
 if (experimentForm) {
   const box = experimentForm.querySelector("[data-experiment-result]");
-  const summary = experimentForm.querySelector(".error-summary");
   const input = experimentForm.querySelector("[data-name-field]");
-  const message = experimentForm.querySelector(`#${input.id}-error`);
-
-  function fieldError(error) {
-    message.hidden = false;
-    message.lastChild.textContent = ` ${error.message}`;
-    input.closest(".field").classList.add("field-error");
-    input.setAttribute("aria-invalid", "true");
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `#${input.id}`;
-    link.textContent = error.message;
-    item.append(link);
-    summary.querySelector("ul").replaceChildren(item);
-    summary.hidden = false;
-    summary.focus();
-  }
 
   experimentForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const submit = experimentForm.querySelector('[type="submit"]');
-    summary.hidden = true;
-    message.hidden = true;
-    input.removeAttribute("aria-invalid");
-    input.closest(".field").classList.remove("field-error");
+    clearFormErrors(experimentForm);
     const name = input.value.trim();
     const units = [...experimentForm.querySelectorAll('input[name="units"]:checked')].map((el) => el.value);
     submit.disabled = true;
     try {
       await call("POST", experimentForm.dataset.firstExperiment, { name });
     } catch (error) {
-      fieldError(error);
+      showFormError(experimentForm, error.message, input);
       submit.disabled = false;
       return;
     }
