@@ -520,7 +520,7 @@ def test_the_editor_page_marks_lines_and_reads_offsets_as_people_do(app: Flask) 
     db = connect(app.config["DATABASE"])
     setup.complete(db, "test")
     db.close()
-    op = _client(app, "operator")
+    op = api_client(app, "operator")
     text = GOOD.replace("t: 2s", "t: 1.5h") + "        - {type: log, t: 1d, options: {message: x}}\n"
     assert op.put("/api/profiles/p", json={"yaml": text}).status_code == 201
     page = op.get("/profiles/p").get_data(as_text=True)
