@@ -27,11 +27,15 @@ The figure printed as "leader CPU" is this process's CPU per unit (the stand-ins
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,15 +53,35 @@ def median(runs: Iterable[tuple[float, str]]) -> tuple[float, str]:
 
 
 CPU: list[float] = []  # leader CPU (this process: the stand-ins run in a child) of each timed operation
+FAILED: Counter[str] = Counter()  # details of failed steps, if any operation was not a success
 
 
-def serve(units: int, delay: float) -> None:
+def serve(units: int, delay: float, threads: bool) -> None:
     """Child process: start the stand-ins, print their ports as JSON, live until stdin closes."""
-    from tests.leader.standin import StandIn
+    names = [f"u{i:03d}" for i in range(units)]
+    if threads:  # the stand-ins before 2026-12-04's second sitting: a ThreadingHTTPServer each
+        from tests.leader.standin import StandIn
 
-    agents = [StandIn(f"u{i:03d}", TOKEN, delay=delay, poll=0.5).start() for i in range(units)]
-    print(json.dumps([a.port for a in agents]), flush=True)
-    sys.stdin.read()  # the servers' threads are daemons: they end with this process
+        agents = [StandIn(name, TOKEN, delay=delay, poll=0.5).start() for name in names]
+        print(json.dumps([a.port for a in agents]), flush=True)
+        sys.stdin.read()  # the servers' threads are daemons: they end with this process
+        return
+    from tests.leader.standin import Behaviour
+    from tests.leader.standin_host import serve as serve_all
+
+    loop = asyncio.new_event_loop()
+    ports, _ = loop.run_until_complete(serve_all([Behaviour(name, TOKEN, delay=delay) for name in names]))
+    print(json.dumps(ports), flush=True)
+    threading.Thread(
+        target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(loop.stop)), daemon=True
+    ).start()
+    loop.run_forever()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_operation(app, targets: list[str]) -> tuple[float, str]:  # type: ignore[no-untyped-def]
@@ -74,7 +98,9 @@ def run_operation(app, targets: list[str]) -> tuple[float, str]:  # type: ignore
         # stop them again so the next run starts them anew (not "already running")
         stop = ops_db.create(get_db(), "job.stop", {"experiment": "bench", "job": "stirring"}, targets, "api")
         engine.run(stop.id)
-        return elapsed, ops_db.get(get_db(), op.id).status
+        done = ops_db.get(get_db(), op.id)
+        FAILED.update(step.detail or "" for step in done.steps if step.status != "ok")
+        return elapsed, done.status
 
 
 def main() -> None:
@@ -82,10 +108,11 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--delay", type=float, default=0.1, help="seconds each stand-in takes per request")
     parser.add_argument("--workers", type=int, help="FANOUT_WORKERS (default: the leader's default)")
+    parser.add_argument("--threaded-standins", action="store_true", help="a ThreadingHTTPServer per stand-in")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.units, args.delay)
+        serve(args.units, args.delay, args.threaded_standins)
         return
 
     from leader import cluster_token, create_app
@@ -93,7 +120,8 @@ def main() -> None:
     from leader.db import units as units_db
 
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--units", str(args.units), "--delay", str(args.delay)],
+        [sys.executable, __file__, "--serve", "--units", str(args.units), "--delay", str(args.delay)]
+        + ["--threaded-standins"] * args.threaded_standins,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -113,7 +141,7 @@ def main() -> None:
             }
             cluster_token.write(cfg["CLUSTER_TOKEN_FILE"], TOKEN)
             ours = create_app(cfg if args.workers is None else {**cfg, "FANOUT_WORKERS": args.workers})
-            before = create_app({**cfg, "FANOUT_WORKERS": 128})  # the pool before the 1,000-unit work
+            before = create_app({**cfg, "FANOUT_WORKERS": 128})  # the default before the 1,000-unit work
             old = create_app({**cfg, "FANOUT_WORKERS": 6})
             names = [f"u{i:03d}" for i in range(args.units)]
             with ours.app_context():
@@ -124,7 +152,10 @@ def main() -> None:
             run_operation(before, names)
             one, s1 = median(run_operation(ours, names[:1]) for _ in range(ROUNDS))
             CPU.clear()
+            c0 = cpu_seconds(child.pid)
             many, s2 = median(run_operation(ours, names) for _ in range(ROUNDS))
+            # the stand-ins answered a start and a stop per round: half of it is the timed start's
+            standin_cpu = (cpu_seconds(child.pid) - c0) / ROUNDS / 2 / n
             cpu_per_unit = sorted(CPU)[len(CPU) // 2]
             pool128, s4 = median(run_operation(before, names) for _ in range(ROUNDS))
             six, s3 = run_operation(old, names) if n <= 100 else (float("nan"), "skipped above 100 units")
@@ -141,8 +172,14 @@ def main() -> None:
         f"  {n} units, our fan-out:      {many:6.2f} s  ({s2})  = {many / one:.2f}x one unit (target <= 1.5x)"
     )
     print(f"  leader CPU per unit and operation ({n} units): {cpu_per_unit * 1000:.2f} ms")
-    print(f"  {n} units, 128-thread pool:   {pool128:6.2f} s  ({s4})  = {pool128 / one:.2f}x one unit")
-    print(f"  {n} units, 6-wide pool (old): {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
+    print(f"  stand-ins' CPU per unit and operation:        {standin_cpu * 1000:.2f} ms")
+    print(
+        f"  {n} units, 128 at once (the default before): {pool128:6.2f} s  ({s4})"
+        f"  = {pool128 / one:.2f}x one unit"
+    )
+    print(f"  {n} units, 6 at once (the first design):    {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
+    for detail, count in FAILED.most_common(5):
+        print(f"  failed steps: {count} x {detail}")
 
 
 if __name__ == "__main__":

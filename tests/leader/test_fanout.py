@@ -12,8 +12,8 @@ import pytest
 
 from cluster_schema.agent import RunJobRequest, RunJobResult
 from devcluster.procs import free_port
-from leader import cluster_token
-from leader.agent_client import AgentClient
+from leader import agent_loop, cluster_token
+from leader.agent_client import AgentClient, Reply
 from leader.fanout import FanOut, Outcome
 from leader.unit_address import UnitAddress
 from tests.leader.standin import StandIn
@@ -38,9 +38,14 @@ def _address(a: StandIn) -> UnitAddress:
     return UnitAddress(a.unit, "127.0.0.1", a.port)
 
 
+def _get(client: AgentClient, unit: UnitAddress) -> Reply:
+    call = client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    return agent_loop.submit(call).result()
+
+
 def _start(client: AgentClient) -> FanOut[UnitAddress]:
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        result = client.run_task(
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        result = await client.run_task(
             unit,
             "POST",
             "/unit_api/jobs/run/job_name/stirring",
@@ -108,7 +113,7 @@ def test_cancellation_stops_waiting(client: AgentClient, standins: list[StandIn]
 def test_keep_alive_reuses_connections(client: AgentClient, standins: list[StandIn]) -> None:
     unit = _address(standins[0])
     for _ in range(3):
-        client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+        _get(client, unit)
     assert len(standins[0].requests) == 3
     assert len(standins[0].peers) == 1  # three requests, one TCP connection
 
@@ -118,13 +123,13 @@ def test_a_connection_the_agent_closed_is_replaced_not_failed(
 ) -> None:
     """An agent restarting (or timing out an idle connection) must not fail the next request on it."""
     unit = _address(standins[0])
-    client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    _get(client, unit)
     for sock in list(standins[0].sockets):
         sock.shutdown(socket.SHUT_RDWR)  # the agent's side of the kept connection goes away
     deadline = time.monotonic() + 5
     while standins[0].sockets and time.monotonic() < deadline:
         time.sleep(0.01)  # poll: the stand-in's handler thread notices the close
-    reply = client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    reply = _get(client, unit)
     assert reply.status_code == 200
     assert len(standins[0].requests) == 2  # each request reached the agent once (no retry)
     assert len(standins[0].peers) == 2  # on a new connection
