@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -150,6 +151,7 @@ def main() -> None:
             # warm-up: imports, and one kept-alive connection per agent (as a running leader has)
             run_operation(ours, names)
             run_operation(before, names)
+            gc.freeze()  # as the leader worker does once started (leader.worker)
             one, s1 = median(run_operation(ours, names[:1]) for _ in range(ROUNDS))
             CPU.clear()
             c0 = cpu_seconds(child.pid)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 
 from .http_answer import Answer, Incomplete, parse
 
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # a space or control character would end or split the line
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -178,7 +180,7 @@ async def _connect(host: str, port: int, timeout: float) -> _Conn:
 def _request(
     host: str, port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
 ) -> bytes:
-    if any(c <= " " or c == "\x7f" for c in path) or not path.isascii():
+    if not path.isascii() or _UNSAFE.search(path):
         raise ValueError(f"path {path!r} must be plain ASCII without spaces or control characters")
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]

@@ -31,31 +31,24 @@ def parse(buf: bytearray, *, at_eof: bool) -> Answer:
             if len(buf) > MAX_HEAD:
                 raise ValueError("header block too large")
             raise Incomplete
-        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
-            raise ValueError(f"bad status line {lines[0][:80]!r}")
-        status = int(code)
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise ValueError(f"bad header line {line[:80]!r}")
-            headers[name.strip().lower()] = value.strip()
+        head = bytes(buf[:end]).lower()  # header names are case-insensitive; values we read are tokens
+        if not head.startswith(b"http/1.") or not head[9:12].isdigit():
+            raise ValueError(f"bad status line {head[:80]!r}")
+        status = int(head[9:12])
         if 100 <= status < 200:
             del buf[: end + 4]
             continue
         break
-    connection = headers.get("connection", "").lower()
-    close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
+    headers = _headers(head)
+    connection = headers.get(b"connection", b"")
+    close = b"close" in connection or (head[5:8] == b"1.0" and b"keep-alive" not in connection)
     start = end + 4
     if status in (204, 304):
         size, body = start, b""
-    elif "chunked" in headers.get("transfer-encoding", "").lower():
+    elif b"chunked" in headers.get(b"transfer-encoding", b""):
         size, body = _chunked(buf, start)
-    elif "content-length" in headers:
-        length = int(headers["content-length"])
+    elif b"content-length" in headers:
+        length = int(headers[b"content-length"])
         if length < 0:
             raise ValueError("negative Content-Length")
         if len(buf) < start + length:
@@ -67,6 +60,16 @@ def parse(buf: bytearray, *, at_eof: bool) -> Answer:
         raise Incomplete
     del buf[:size]
     return Answer(status, body, close)
+
+
+def _headers(head: bytes) -> dict[bytes, bytes]:
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise ValueError(f"bad header line {line[:80]!r}")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 def _chunked(buf: bytearray, pos: int) -> tuple[int, bytes]:

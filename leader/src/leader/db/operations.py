@@ -144,6 +144,31 @@ def set_step(db: sqlite3.Connection, op_id: str, unit: str, status: str, detail:
         )
 
 
+def record_steps(db: sqlite3.Connection, op_id: str, outcomes: list[tuple[str, bool, str]]) -> None:
+    """(unit, ok, detail) of steps that finished together: each step and its line, in one transaction.
+
+    A fan-out's arrivals come in batches of hundreds; a statement per step and line (and a max(seq) per
+    line) cost more of the leader's time than the agents' requests did."""
+    stamp = now()
+    with transaction(db):
+        seq = db.execute(
+            "SELECT coalesce(max(seq), 0) FROM operation_lines WHERE operation_id = ?", (op_id,)
+        ).fetchone()[0]
+        db.executemany(
+            "UPDATE operation_steps SET status = ?, detail = ?, updated_at = ? "
+            "WHERE operation_id = ? AND unit = ?",
+            [("ok" if ok else "failed", detail[:2000], stamp, op_id, unit) for unit, ok, detail in outcomes],
+        )
+        db.executemany(
+            "INSERT INTO operation_lines (operation_id, seq, time, level, text, unit) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (op_id, seq + i, stamp, "info" if ok else "error", f"{unit}: {detail}", unit)
+                for i, (unit, ok, detail) in enumerate(outcomes, 1)
+            ],
+        )
+
+
 def steps_running(db: sqlite3.Connection, op_id: str) -> None:
     with transaction(db):
         db.execute(
