@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from cluster_schema.errors import NotFound
@@ -115,15 +116,21 @@ def list_operations(
 
 def add_line(db: sqlite3.Connection, op_id: str, level: str, text: str, unit: str | None = None) -> int:
     with transaction(db):
-        seq = db.execute(
-            "SELECT coalesce(max(seq), 0) + 1 FROM operation_lines WHERE operation_id = ?", (op_id,)
-        ).fetchone()[0]
-        db.execute(
-            "INSERT INTO operation_lines (operation_id, seq, time, level, text, unit) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (op_id, seq, now(), level, text, unit),
-        )
-    return int(seq)
+        return _add_lines(db, op_id, [(level, text, unit)], now())
+
+
+def _add_lines(
+    db: sqlite3.Connection, op_id: str, lines: Sequence[tuple[str, str, str | None]], at: str
+) -> int:
+    """(level, text, unit) lines after the operation's last; answers the last seq written."""
+    seq = db.execute(
+        "SELECT coalesce(max(seq), 0) FROM operation_lines WHERE operation_id = ?", (op_id,)
+    ).fetchone()[0]
+    db.executemany(
+        "INSERT INTO operation_lines (operation_id, seq, time, level, text, unit) VALUES (?, ?, ?, ?, ?, ?)",
+        [(op_id, seq + i, at, level, text, unit) for i, (level, text, unit) in enumerate(lines, 1)],
+    )
+    return int(seq) + len(lines)
 
 
 def lines(db: sqlite3.Connection, op_id: str, after: int = 0, limit: int = 1000) -> list[OperationLine]:
@@ -151,22 +158,13 @@ def record_steps(db: sqlite3.Connection, op_id: str, outcomes: list[tuple[str, b
     line) cost more of the leader's time than the agents' requests did."""
     stamp = now()
     with transaction(db):
-        seq = db.execute(
-            "SELECT coalesce(max(seq), 0) FROM operation_lines WHERE operation_id = ?", (op_id,)
-        ).fetchone()[0]
         db.executemany(
             "UPDATE operation_steps SET status = ?, detail = ?, updated_at = ? "
             "WHERE operation_id = ? AND unit = ?",
             [("ok" if ok else "failed", detail[:2000], stamp, op_id, unit) for unit, ok, detail in outcomes],
         )
-        db.executemany(
-            "INSERT INTO operation_lines (operation_id, seq, time, level, text, unit) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (op_id, seq + i, stamp, "info" if ok else "error", f"{unit}: {detail}", unit)
-                for i, (unit, ok, detail) in enumerate(outcomes, 1)
-            ],
-        )
+        lines = [("info" if ok else "error", f"{unit}: {detail}", unit) for unit, ok, detail in outcomes]
+        _add_lines(db, op_id, lines, stamp)
 
 
 def steps_running(db: sqlite3.Connection, op_id: str) -> None:
