@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -34,6 +36,7 @@ class Behaviour:
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, decoded JSON body) of each request
         self.peers: set[int] = set()  # client ports: one per TCP connection
+        self.resets = 0  # the next this many requests are read, then their connection is reset (RST)
 
     def handle(self, method: str, path: str, authorization: str | None, raw: bytes) -> tuple[int, Any]:
         """One request, once its delay has passed: (status, JSON-able answer)."""
@@ -164,6 +167,12 @@ class StandIn(Behaviour):
                 standin.requests.append((self.command, self.path))
                 standin.bodies.append((self.command, self.path, json.loads(raw) if raw else None))
                 standin.peers.add(self.client_address[1])
+                if standin.resets > 0:  # like an agent that crashed holding the request: no answer, a RST
+                    standin.resets -= 1
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    os.close(self.connection.detach())  # now: the server's shutdown would send a FIN first
+                    self.close_connection = True
+                    return
                 if standin.delay:
                     time.sleep(standin.delay)  # the stand-in's simulated work, not a test wait
                 status, data = standin.handle(self.command, self.path, self.headers.get("Authorization"), raw)

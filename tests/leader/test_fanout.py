@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -16,7 +17,8 @@ from leader import agent_loop, cluster_token
 from leader.agent_client import AgentClient, Reply
 from leader.fanout import FanOut, Outcome
 from leader.unit_address import UnitAddress
-from tests.leader.standin import StandIn
+from tests.leader.standin import Behaviour, StandIn
+from tests.leader.standin_host import serve
 
 
 @pytest.fixture
@@ -133,3 +135,48 @@ def test_a_connection_the_agent_closed_is_replaced_not_failed(
     assert reply.status_code == 200
     assert len(standins[0].requests) == 2  # each request reached the agent once (no retry)
     assert len(standins[0].peers) == 2  # on a new connection
+
+
+def test_a_reset_is_retried_only_where_the_request_cannot_run_twice(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """GET is idempotent: sent again on a new connection. A POST that met a reset may have started the job
+    on the agent: reported, never repeated."""
+    reader, starter = standins[0], standins[1]
+    reader.resets = 1
+    assert _get(client, _address(reader)).status_code == 200
+    assert [m for m, _ in reader.requests] == ["GET", "GET"]  # once reset, once answered
+    assert len(reader.peers) == 2
+
+    starter.resets = 1
+    outcomes = _start(client).run([_address(starter)], time.monotonic() + 5)
+    assert not outcomes["u1"].ok and "connection reset" in outcomes["u1"].detail
+    assert starter.requests == [("POST", "/unit_api/jobs/run/job_name/stirring")]  # reached once, not again
+
+
+def test_many_units_with_one_slow_and_one_gone_each_get_their_outcome_in_time(client: AgentClient) -> None:
+    """300 agents on one event loop (standin_host): every unit answers 100 ms after each request; one never
+    answers in time, one has no listener. Each unit's outcome is its own, and the deadline holds."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    units = [Behaviour(f"m{i:03d}", "secret-token", delay=0.1) for i in range(300)]
+    units[7].delay = 30.0
+    ports, servers = asyncio.run_coroutine_threadsafe(serve(units), loop).result(10)
+    try:
+        targets = [UnitAddress(u.unit, "127.0.0.1", p) for u, p in zip(units, ports, strict=True)]
+        targets.append(UnitAddress("gone", "127.0.0.1", free_port()))
+        t0 = time.monotonic()
+        outcomes = _start(client).run(targets, time.monotonic() + 2.0)
+        elapsed = time.monotonic() - t0
+    finally:
+        for s in servers:
+            loop.call_soon_threadsafe(s.close)
+        loop.call_soon_threadsafe(loop.stop)
+    assert elapsed < 3.0, f"the deadline did not hold: {elapsed:.2f}s"
+    assert len(outcomes) == 301
+    assert not outcomes["m007"].ok and outcomes["m007"].timeout
+    assert not outcomes["gone"].ok and "refused" in outcomes["gone"].detail
+    ok = [u for u, o in outcomes.items() if o.ok]
+    assert len(ok) == 299 and all(outcomes[u].detail == "ready" for u in ok)
+    assert all(len(u.requests) == 2 for i, u in enumerate(units) if i != 7)  # a run and its result
