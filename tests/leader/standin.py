@@ -38,11 +38,11 @@ class Behaviour:
         self.peers: set[int] = set()  # client ports: one per TCP connection
         self.resets = 0  # the next this many requests are read, then their connection is reset (RST)
 
-    def handle(self, method: str, path: str, authorization: str | None, raw: bytes) -> tuple[int, Any]:
-        """One request, once its delay has passed: (status, JSON-able answer)."""
+    def handle(self, method: str, path: str, authorization: str | None, body: Any) -> tuple[int, Any]:
+        """One request (its decoded JSON body, or None), once its delay has passed: (status, answer)."""
         if authorization != f"Bearer {self.token}":
             return 401, {"error": "unauthorized", "message": "bad token"}
-        return self.answer(method, path, json.loads(raw) if raw else {})
+        return self.answer(method, path, body or {})
 
     def _task(self, result: Any) -> tuple[int, Any]:
         task_id = uuid.uuid4().hex
@@ -165,7 +165,8 @@ class StandIn(Behaviour):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 standin.requests.append((self.command, self.path))
-                standin.bodies.append((self.command, self.path, json.loads(raw) if raw else None))
+                body = json.loads(raw) if raw else None
+                standin.bodies.append((self.command, self.path, body))
                 standin.peers.add(self.client_address[1])
                 if standin.resets > 0:  # like an agent that crashed holding the request: no answer, a RST
                     standin.resets -= 1
@@ -175,7 +176,9 @@ class StandIn(Behaviour):
                     return
                 if standin.delay:
                     time.sleep(standin.delay)  # the stand-in's simulated work, not a test wait
-                status, data = standin.handle(self.command, self.path, self.headers.get("Authorization"), raw)
+                status, data = standin.handle(
+                    self.command, self.path, self.headers.get("Authorization"), body
+                )
                 out = json.dumps(data).encode()
                 try:
                     self.send_response(status)

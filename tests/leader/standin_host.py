@@ -53,18 +53,19 @@ class _Serve(asyncio.Protocol):
             return
         raw = bytes(self.buf[end + 4 : end + 4 + length])
         del self.buf[: end + 4 + length]
+        body = json.loads(raw) if raw else None
         self.unit.requests.append((method, path))
-        self.unit.bodies.append((method, path, json.loads(raw) if raw else None))
+        self.unit.bodies.append((method, path, body))
         self.busy = True
         asyncio.get_running_loop().call_later(
-            self.unit.delay, self._answer, method, path, headers.get("authorization"), raw
+            self.unit.delay, self._answer, method, path, headers.get("authorization"), body
         )
 
-    def _answer(self, method: str, path: str, authorization: str | None, raw: bytes) -> None:
+    def _answer(self, method: str, path: str, authorization: str | None, body: Any) -> None:
         self.busy = False
         if self.transport is None or self.transport.is_closing():
             return  # the client gave up (a deadline)
-        status, data = self.unit.handle(method, path, authorization, raw)
+        status, data = self.unit.handle(method, path, authorization, body)
         out = json.dumps(data).encode()
         head = (
             f"HTTP/1.1 {status} {REASONS.get(status, 'Other')}\r\nContent-Type: application/json\r\n"
