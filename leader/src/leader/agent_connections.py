@@ -83,7 +83,8 @@ class _Conn(asyncio.Protocol):
             self.waiter.set_result(answer)
 
     async def exchange(self, request: bytes, timeout: float) -> Answer:
-        assert self.transport is not None
+        if self.transport is None or not self.open:
+            raise ConnectionResetError("the agent closed the connection")
         self.got = False
         self.waiter = waiter = self.loop.create_future()
         self.transport.write(request)
@@ -150,9 +151,10 @@ class Connections:
 
 def _take(idle: list[_Conn]) -> _Conn | None:
     """A kept connection still open; the loop already saw any the agent closed."""
+    loop = asyncio.get_running_loop()
     while idle:
         conn = idle.pop()
-        if conn.open:
+        if conn.open and conn.loop is loop:  # another loop's: a forked child inherited it
             return conn
         conn.close()
     return None
