@@ -1,27 +1,38 @@
-"""Fan-out benchmark: one unit vs 100 units through the leader's fan-out vs a 6-wide pool (the old design).
+"""Fan-out benchmark: one unit vs N units through the leader's fan-out, beside narrower caps in the same run.
 
-Starts 100 lightweight agent stand-ins (real HTTP servers speaking the /unit_api task contract, each request
-answered after 100 ms) in a child process, then runs `job.start` operations through the leader's real
-engine (store, steps, lines, agent client, fan-out) and prints the wall time of each.
+Starts N agent stand-ins (real HTTP/1.1 servers speaking the /unit_api task contract, each request answered
+after 100 ms, every unit on a port of its own) in a child process, then runs `job.start` operations through
+the leader's real engine (store, steps, lines, agent client, fan-out) and prints the wall time of each.
 
-    .venv/bin/python bench/fanout.py [--units 100] [--delay 0.1] [--workers N]
+    .venv/bin/python bench/fanout.py [--units 100] [--delay 0.1] [--workers N] [--threaded-standins]
 
-Target: 100 (and 1,000) units take at most 1.5x the time of one unit. At 1,000 units the leader is
-CPU-bound, not pool-bound: 1,024 threads were no faster than 128 (2026-12-04, shared 2-CPU box, load
-20-30: 128 threads 1.97-2.46 s, 1,024 threads 2.13-2.74 s; about 1.5 ms of leader CPU per unit and
-operation). Two fixes came out of it: the agent client keeps a pool per agent for up to 4,096 agents
-(512 evicted and reconnected every agent of a 1,000-unit fan-out) and the cluster token is read without a
-lock on the common path (a lock convoy of 128 threads).
+Target: 100 and 1,000 units take at most 1.5x the time of one unit (issue #18).
 
-Then (same day, same box, `--units 1000 --workers 1024`, the code before and after in one sitting):
-leader CPU per unit and operation 1.46 -> 1.03 ms, 1,000 units 1.53 s (7.4x) -> 1.25 s (6.1x; 0.86 s,
-4.2x, when the box was quiet); 100 units 1.22x one unit. What it took: arrivals through one queue
-(`concurrent.futures.wait` walked all 1,000 pending futures per arrival), the engine reading an operation
-without its 1,000 steps where it needs only kind and targets, and agent requests on `http.client`
-(agent_connections: 88 instead of 190 µs of CPU per request). What is left is two requests per unit on
-threads (sockets, GIL hand-offs: a third of it kernel time) and the stand-ins' own CPU (about as much
-again, on the same two cores): 1.5x at 1,000 units needs the calls off threads (one event loop).
-The figure printed as "leader CPU" is this process's CPU per unit (the stand-ins run in a child).
+The model since 2026-12-04 (second sitting): every call of a fan-out is a coroutine on one asyncio loop per
+leader process (leader.agent_loop) over a small HTTP/1.1 client on asyncio protocols (agent_connections);
+before, a thread per call on `http.client` (1,024 threads at 1,000 units): 1.22x at 100 units, 6.1x at
+1,000. The stand-ins changed too: they run on one asyncio loop (tests/leader/standin_host.py). The threaded
+ones (`--threaded-standins`, a ThreadingHTTPServer each) cost 3.2 ms of CPU per unit and operation, 30x
+what they now cost and several times the leader's, and under that load (load average 200) some of their
+answers took over the agents' 10 s read timeout: the `partial` operations seen before were those timeouts
+(the connection resets logged by the stand-ins came after, from the leader closing timed-out connections).
+
+Same sitting, asyncio stand-ins for both, the code before and after (`--units 1000 --workers 1024`, shared
+2-core box at load 5-8): leader CPU per unit and operation 0.49 -> 0.13 ms, 1,000 units 0.81 s (3.89x)
+-> 0.45 s (2.01x). Then: steps stored per batch in two statements (executemany retook the GIL from the
+loop's thread per row), the worker's gc.freeze() (full collections walked the start-up heap, ~60 ms per
+operation), the token stat'ed at most every 50 ms: leader CPU 0.10 ms per unit and operation, of which
+the loop thread's 80 µs is mostly the loopback `send` (the kernel does the stand-in's TCP receive in it).
+
+Final, same sitting (15:25-15:27 UTC, 1-minute load 3-6 and falling, the box otherwise idle), before ->
+after: 1 unit 0.21 -> 0.20-0.21 s; 100 units 1.31x -> 1.04x (leader CPU 0.59 -> 0.13 ms); 1,000 units
+0.87 s, 4.19x -> 0.27-0.30 s, 1.29-1.45x (leader CPU 0.50 -> 0.10-0.11 ms; stand-ins 0.09 ms). At load 8-11
+(other work on the two cores) 1,000 units take 0.45-0.84 s, 2-4x: the critical path is ~200 ms of CPU
+(leader and stand-ins) shared with everything else that runs.
+
+"leader CPU" is this process's CPU per unit and operation; "stand-ins' CPU" the child's, for the timed
+starts (a stop follows each). The baselines beside ours are the same fan-out at narrower caps: 128 (the
+default before) and 6 (the first design). Timings on a shared box swing with its load: note `uptime`.
 """
 
 from __future__ import annotations
