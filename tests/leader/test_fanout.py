@@ -180,3 +180,24 @@ def test_many_units_with_one_slow_and_one_gone_each_get_their_outcome_in_time(cl
     ok = [u for u, o in outcomes.items() if o.ok]
     assert len(ok) == 299 and all(outcomes[u].detail == "ready" for u in ok)
     assert all(len(u.requests) == 2 for i, u in enumerate(units) if i != 7)  # a run and its result
+
+
+def test_at_most_workers_calls_at_once(client: AgentClient, standins: list[StandIn]) -> None:
+    """FANOUT_WORKERS caps the calls in flight (sockets on the loop); the rest wait their turn."""
+    inflight, most = 0, 0
+
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        nonlocal inflight, most
+        inflight += 1  # every call runs on the one agent loop: no lock
+        most = max(most, inflight)
+        try:
+            await client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
+        finally:
+            inflight -= 1
+        return Outcome(unit.name, True, "answered")
+
+    for a in standins:
+        a.delay = 0.05
+    outcomes = FanOut(call, workers=3).run([_address(a) for a in standins], time.monotonic() + 10)
+    assert len(outcomes) == 8 and all(o.ok for o in outcomes.values())
+    assert most == 3
