@@ -26,9 +26,11 @@ the loop thread's 80 µs is mostly the loopback `send` (the kernel does the stan
 
 Final, same sitting (15:25-15:27 UTC, 1-minute load 3-6 and falling, the box otherwise idle), before ->
 after: 1 unit 0.21 -> 0.20-0.21 s; 100 units 1.31x -> 1.04x (leader CPU 0.59 -> 0.13 ms); 1,000 units
-0.87 s, 4.19x -> 0.27-0.30 s, 1.29-1.45x (leader CPU 0.50 -> 0.10-0.11 ms; stand-ins 0.09 ms). At load 8-11
-(other work on the two cores) 1,000 units take 0.45-0.84 s, 2-4x: the critical path is ~200 ms of CPU
-(leader and stand-ins) shared with everything else that runs.
+0.87 s, 4.19x -> 0.27-0.30 s, 1.29-1.45x (leader CPU 0.50 -> 0.10-0.11 ms; stand-ins 0.09 ms); a run
+minutes later, while other work came and went (load 2-5), 0.51 s, 2.27x. At load 8-11 1,000 units take
+0.45-0.84 s, 2-4x: a 1,000-unit operation is ~200 ms of CPU (the agent loop's thread ~95 ms, four fifths
+of it Python; the engine's thread ~30; the stand-ins ~90), and on two shared cores its wall time grows
+with whatever else runs.
 
 "leader CPU" is this process's CPU per unit and operation; "stand-ins' CPU" the child's, for the timed
 starts (a stop follows each). The baselines beside ours are the same fan-out at narrower caps: 128 (the
