@@ -65,7 +65,7 @@ class FanOut(Generic[T]):
             while pending:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    stop_reason = "no answer before the operation's deadline"
+                    stop_reason = "no answer before the deadline"  # the operation's, or a read's
                     break
                 if cancelled is not None and time.monotonic() >= next_check:
                     next_check = time.monotonic() + self.poll  # a store read; not once per arrival
