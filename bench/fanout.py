@@ -1,37 +1,55 @@
-"""Fan-out benchmark: one unit vs 100 units through the leader's fan-out vs a 6-wide pool (the old design).
+"""Fan-out benchmark: one unit vs N units through the leader's fan-out, beside narrower caps in the same run.
 
-Starts 100 lightweight agent stand-ins (real HTTP servers speaking the /unit_api task contract, each request
-answered after 100 ms) in a child process, then runs `job.start` operations through the leader's real
-engine (store, steps, lines, agent client, fan-out) and prints the wall time of each.
+Starts N agent stand-ins (real HTTP/1.1 servers speaking the /unit_api task contract, each request answered
+after 100 ms, every unit on a port of its own) in a child process, then runs `job.start` operations through
+the leader's real engine (store, steps, lines, agent client, fan-out) and prints the wall time of each.
 
-    .venv/bin/python bench/fanout.py [--units 100] [--delay 0.1] [--workers N]
+    .venv/bin/python bench/fanout.py [--units 100] [--delay 0.1] [--workers N] [--threaded-standins]
 
-Target: 100 (and 1,000) units take at most 1.5x the time of one unit. At 1,000 units the leader is
-CPU-bound, not pool-bound: 1,024 threads were no faster than 128 (2026-12-04, shared 2-CPU box, load
-20-30: 128 threads 1.97-2.46 s, 1,024 threads 2.13-2.74 s; about 1.5 ms of leader CPU per unit and
-operation). Two fixes came out of it: the agent client keeps a pool per agent for up to 4,096 agents
-(512 evicted and reconnected every agent of a 1,000-unit fan-out) and the cluster token is read without a
-lock on the common path (a lock convoy of 128 threads).
+Target: 100 and 1,000 units take at most 1.5x the time of one unit (issue #18).
 
-Then (same day, same box, `--units 1000 --workers 1024`, the code before and after in one sitting):
-leader CPU per unit and operation 1.46 -> 1.03 ms, 1,000 units 1.53 s (7.4x) -> 1.25 s (6.1x; 0.86 s,
-4.2x, when the box was quiet); 100 units 1.22x one unit. What it took: arrivals through one queue
-(`concurrent.futures.wait` walked all 1,000 pending futures per arrival), the engine reading an operation
-without its 1,000 steps where it needs only kind and targets, and agent requests on `http.client`
-(agent_connections: 88 instead of 190 µs of CPU per request). What is left is two requests per unit on
-threads (sockets, GIL hand-offs: a third of it kernel time) and the stand-ins' own CPU (about as much
-again, on the same two cores): 1.5x at 1,000 units needs the calls off threads (one event loop).
-The figure printed as "leader CPU" is this process's CPU per unit (the stand-ins run in a child).
+The model since 2026-12-04 (second sitting): every call of a fan-out is a coroutine on one asyncio loop per
+leader process (leader.agent_loop) over a small HTTP/1.1 client on asyncio protocols (agent_connections);
+before, a thread per call on `http.client` (1,024 threads at 1,000 units): 1.22x at 100 units, 6.1x at
+1,000. The stand-ins changed too: they run on one asyncio loop (tests/leader/standin_host.py). The threaded
+ones (`--threaded-standins`, a ThreadingHTTPServer each) cost 3.2 ms of CPU per unit and operation, 30x
+what they now cost and several times the leader's, and under that load (load average 200) some of their
+answers took over the agents' 10 s read timeout: the `partial` operations seen before were those timeouts
+(the connection resets logged by the stand-ins came after, from the leader closing timed-out connections).
+
+Same sitting, asyncio stand-ins for both, the code before and after (`--units 1000 --workers 1024`, shared
+2-core box at load 5-8): leader CPU per unit and operation 0.49 -> 0.13 ms, 1,000 units 0.81 s (3.89x)
+-> 0.45 s (2.01x). Then: steps stored per batch in two statements (executemany retook the GIL from the
+loop's thread per row), the worker's gc.freeze() (full collections walked the start-up heap, ~60 ms per
+operation), the token stat'ed at most every 50 ms: leader CPU 0.10 ms per unit and operation, of which
+the loop thread's 80 µs is mostly the loopback `send` (the kernel does the stand-in's TCP receive in it).
+
+Final, same sitting (15:25-15:27 UTC, 1-minute load 3-6 and falling, the box otherwise idle), before ->
+after: 1 unit 0.21 -> 0.20-0.21 s; 100 units 1.31x -> 1.04x (leader CPU 0.59 -> 0.13 ms); 1,000 units
+0.87 s, 4.19x -> 0.27-0.30 s, 1.29-1.45x (leader CPU 0.50 -> 0.10-0.11 ms; stand-ins 0.09 ms); a run
+minutes later, while other work came and went (load 2-5), 0.51 s, 2.27x. At load 8-11 1,000 units take
+0.45-0.84 s, 2-4x: a 1,000-unit operation is ~200 ms of CPU (the agent loop's thread ~95 ms, four fifths
+of it Python; the engine's thread ~30; the stand-ins ~90), and on two shared cores its wall time grows
+with whatever else runs.
+
+"leader CPU" is this process's CPU per unit and operation; "stand-ins' CPU" the child's, for the timed
+starts (a stop follows each). The baselines beside ours are the same fan-out at narrower caps: 128 (the
+default before) and 6 (the first design). Timings on a shared box swing with its load: note `uptime`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,15 +67,35 @@ def median(runs: Iterable[tuple[float, str]]) -> tuple[float, str]:
 
 
 CPU: list[float] = []  # leader CPU (this process: the stand-ins run in a child) of each timed operation
+FAILED: Counter[str] = Counter()  # details of failed steps, if any operation was not a success
 
 
-def serve(units: int, delay: float) -> None:
+def serve(units: int, delay: float, threads: bool) -> None:
     """Child process: start the stand-ins, print their ports as JSON, live until stdin closes."""
-    from tests.leader.standin import StandIn
+    names = [f"u{i:03d}" for i in range(units)]
+    if threads:  # the stand-ins before 2026-12-04's second sitting: a ThreadingHTTPServer each
+        from tests.leader.standin import StandIn
 
-    agents = [StandIn(f"u{i:03d}", TOKEN, delay=delay, poll=0.5).start() for i in range(units)]
-    print(json.dumps([a.port for a in agents]), flush=True)
-    sys.stdin.read()  # the servers' threads are daemons: they end with this process
+        agents = [StandIn(name, TOKEN, delay=delay, poll=0.5).start() for name in names]
+        print(json.dumps([a.port for a in agents]), flush=True)
+        sys.stdin.read()  # the servers' threads are daemons: they end with this process
+        return
+    from tests.leader.standin import Behaviour
+    from tests.leader.standin_host import serve as serve_all
+
+    loop = asyncio.new_event_loop()
+    ports, _ = loop.run_until_complete(serve_all([Behaviour(name, TOKEN, delay=delay) for name in names]))
+    print(json.dumps(ports), flush=True)
+    threading.Thread(
+        target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(loop.stop)), daemon=True
+    ).start()
+    loop.run_forever()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_operation(app, targets: list[str]) -> tuple[float, str]:  # type: ignore[no-untyped-def]
@@ -74,7 +112,9 @@ def run_operation(app, targets: list[str]) -> tuple[float, str]:  # type: ignore
         # stop them again so the next run starts them anew (not "already running")
         stop = ops_db.create(get_db(), "job.stop", {"experiment": "bench", "job": "stirring"}, targets, "api")
         engine.run(stop.id)
-        return elapsed, ops_db.get(get_db(), op.id).status
+        done = ops_db.get(get_db(), op.id)
+        FAILED.update(step.detail or "" for step in done.steps if step.status != "ok")
+        return elapsed, done.status
 
 
 def main() -> None:
@@ -82,10 +122,11 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--delay", type=float, default=0.1, help="seconds each stand-in takes per request")
     parser.add_argument("--workers", type=int, help="FANOUT_WORKERS (default: the leader's default)")
+    parser.add_argument("--threaded-standins", action="store_true", help="a ThreadingHTTPServer per stand-in")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.units, args.delay)
+        serve(args.units, args.delay, args.threaded_standins)
         return
 
     from leader import cluster_token, create_app
@@ -93,7 +134,8 @@ def main() -> None:
     from leader.db import units as units_db
 
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--units", str(args.units), "--delay", str(args.delay)],
+        [sys.executable, __file__, "--serve", "--units", str(args.units), "--delay", str(args.delay)]
+        + ["--threaded-standins"] * args.threaded_standins,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -113,7 +155,7 @@ def main() -> None:
             }
             cluster_token.write(cfg["CLUSTER_TOKEN_FILE"], TOKEN)
             ours = create_app(cfg if args.workers is None else {**cfg, "FANOUT_WORKERS": args.workers})
-            before = create_app({**cfg, "FANOUT_WORKERS": 128})  # the pool before the 1,000-unit work
+            before = create_app({**cfg, "FANOUT_WORKERS": 128})  # the default before the 1,000-unit work
             old = create_app({**cfg, "FANOUT_WORKERS": 6})
             names = [f"u{i:03d}" for i in range(args.units)]
             with ours.app_context():
@@ -122,9 +164,13 @@ def main() -> None:
             # warm-up: imports, and one kept-alive connection per agent (as a running leader has)
             run_operation(ours, names)
             run_operation(before, names)
+            gc.freeze()  # as the leader worker does once started (leader.worker)
             one, s1 = median(run_operation(ours, names[:1]) for _ in range(ROUNDS))
             CPU.clear()
+            c0 = cpu_seconds(child.pid)
             many, s2 = median(run_operation(ours, names) for _ in range(ROUNDS))
+            # the stand-ins answered a start and a stop per round: half of it is the timed start's
+            standin_cpu = (cpu_seconds(child.pid) - c0) / ROUNDS / 2 / n
             cpu_per_unit = sorted(CPU)[len(CPU) // 2]
             pool128, s4 = median(run_operation(before, names) for _ in range(ROUNDS))
             six, s3 = run_operation(old, names) if n <= 100 else (float("nan"), "skipped above 100 units")
@@ -141,8 +187,14 @@ def main() -> None:
         f"  {n} units, our fan-out:      {many:6.2f} s  ({s2})  = {many / one:.2f}x one unit (target <= 1.5x)"
     )
     print(f"  leader CPU per unit and operation ({n} units): {cpu_per_unit * 1000:.2f} ms")
-    print(f"  {n} units, 128-thread pool:   {pool128:6.2f} s  ({s4})  = {pool128 / one:.2f}x one unit")
-    print(f"  {n} units, 6-wide pool (old): {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
+    print(f"  stand-ins' CPU per unit and operation:        {standin_cpu * 1000:.2f} ms")
+    print(
+        f"  {n} units, 128 at once (the default before): {pool128:6.2f} s  ({s4})"
+        f"  = {pool128 / one:.2f}x one unit"
+    )
+    print(f"  {n} units, 6 at once (the first design):    {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
+    for detail, count in FAILED.most_common(5):
+        print(f"  failed steps: {count} x {detail}")
 
 
 if __name__ == "__main__":

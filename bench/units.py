@@ -89,8 +89,9 @@ def store_reads(tmp: Path, units: int, reads: int) -> None:
     agent_client = AgentClient(str(token_file), 1.0, 5.0)
     targets = [UnitAddress(s.unit, "127.0.0.1", s.port) for s in stand_ins]
 
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        return Outcome(unit.name, True, "", agent_client.request(unit, "GET", "/unit_api/versions").json())
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        reply = await agent_client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
+        return Outcome(unit.name, True, "", reply.json())
 
     fan: FanOut[UnitAddress] = FanOut(call, workers=128)
     try:

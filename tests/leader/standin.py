@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -19,10 +21,10 @@ from typing import Any
 from devcluster.procs import free_port
 
 
-class StandIn:
-    def __init__(
-        self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0, poll: float = 0.02
-    ) -> None:
+class Behaviour:
+    """What a stand-in agent answers, whatever serves it (StandIn's threads, standin_host's event loop)."""
+
+    def __init__(self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0) -> None:
         self.unit, self.token = unit, token
         self.delay = delay  # before answering any request
         self.task_time = task_time  # a task's result is pending this long
@@ -34,24 +36,13 @@ class StandIn:
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, decoded JSON body) of each request
         self.peers: set[int] = set()  # client ports: one per TCP connection
-        self.sockets: set[socket.socket] = set()
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self.server.daemon_threads = True
-        self.server.block_on_close = False  # keep-alive handler threads must not hold up stop()
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(poll,), daemon=True)
+        self.resets = 0  # the next this many requests are read, then their connection is reset (RST)
 
-    def start(self) -> StandIn:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Like a stopped process: no listener, and open keep-alive connections are closed."""
-        self.server.shutdown()
-        self.server.server_close()
-        for sock in list(self.sockets):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+    def handle(self, method: str, path: str, authorization: str | None, body: Any) -> tuple[int, Any]:
+        """One request (its decoded JSON body, or None), once its delay has passed: (status, answer)."""
+        if authorization != f"Bearer {self.token}":
+            return 401, {"error": "unauthorized", "message": "bad token"}
+        return self.answer(method, path, body or {})
 
     def _task(self, result: Any) -> tuple[int, Any]:
         task_id = uuid.uuid4().hex
@@ -122,6 +113,33 @@ class StandIn:
             return self._task({"command": ["echo", parts[1]], "exit_code": 0, "dry_run": True})
         return 404, {"error": "not_found", "message": path}
 
+
+class StandIn(Behaviour):
+    """One stand-in on a ThreadingHTTPServer of its own (a thread per connection), in the test process."""
+
+    def __init__(
+        self, unit: str, token: str, *, delay: float = 0.0, task_time: float = 0.0, poll: float = 0.02
+    ) -> None:
+        super().__init__(unit, token, delay=delay, task_time=task_time)
+        self.sockets: set[socket.socket] = set()
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        self.server.block_on_close = False  # keep-alive handler threads must not hold up stop()
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(poll,), daemon=True)
+
+    def start(self) -> StandIn:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Like a stopped process: no listener, and open keep-alive connections are closed."""
+        self.server.shutdown()
+        self.server.server_close()
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         standin = self
 
@@ -147,14 +165,20 @@ class StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 standin.requests.append((self.command, self.path))
-                standin.bodies.append((self.command, self.path, json.loads(raw) if raw else None))
+                body = json.loads(raw) if raw else None
+                standin.bodies.append((self.command, self.path, body))
                 standin.peers.add(self.client_address[1])
+                if standin.resets > 0:  # like an agent that crashed holding the request: no answer, a RST
+                    standin.resets -= 1
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    os.close(self.connection.detach())  # now: the server's shutdown would send a FIN first
+                    self.close_connection = True
+                    return
                 if standin.delay:
                     time.sleep(standin.delay)  # the stand-in's simulated work, not a test wait
-                if self.headers.get("Authorization") != f"Bearer {standin.token}":
-                    status, data = 401, {"error": "unauthorized", "message": "bad token"}
-                else:
-                    status, data = standin.answer(self.command, self.path, json.loads(raw) if raw else {})
+                status, data = standin.handle(
+                    self.command, self.path, self.headers.get("Authorization"), body
+                )
                 out = json.dumps(data).encode()
                 try:
                     self.send_response(status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -12,11 +13,12 @@ import pytest
 
 from cluster_schema.agent import RunJobRequest, RunJobResult
 from devcluster.procs import free_port
-from leader import cluster_token
-from leader.agent_client import AgentClient
+from leader import agent_loop, cluster_token
+from leader.agent_client import AgentClient, Reply
 from leader.fanout import FanOut, Outcome
 from leader.unit_address import UnitAddress
-from tests.leader.standin import StandIn
+from tests.leader.standin import Behaviour, StandIn
+from tests.leader.standin_host import serve
 
 
 @pytest.fixture
@@ -38,9 +40,14 @@ def _address(a: StandIn) -> UnitAddress:
     return UnitAddress(a.unit, "127.0.0.1", a.port)
 
 
+def _get(client: AgentClient, unit: UnitAddress) -> Reply:
+    call = client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    return agent_loop.submit(call).result()
+
+
 def _start(client: AgentClient) -> FanOut[UnitAddress]:
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        result = client.run_task(
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        result = await client.run_task(
             unit,
             "POST",
             "/unit_api/jobs/run/job_name/stirring",
@@ -108,7 +115,7 @@ def test_cancellation_stops_waiting(client: AgentClient, standins: list[StandIn]
 def test_keep_alive_reuses_connections(client: AgentClient, standins: list[StandIn]) -> None:
     unit = _address(standins[0])
     for _ in range(3):
-        client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+        _get(client, unit)
     assert len(standins[0].requests) == 3
     assert len(standins[0].peers) == 1  # three requests, one TCP connection
 
@@ -118,13 +125,79 @@ def test_a_connection_the_agent_closed_is_replaced_not_failed(
 ) -> None:
     """An agent restarting (or timing out an idle connection) must not fail the next request on it."""
     unit = _address(standins[0])
-    client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    _get(client, unit)
     for sock in list(standins[0].sockets):
         sock.shutdown(socket.SHUT_RDWR)  # the agent's side of the kept connection goes away
     deadline = time.monotonic() + 5
     while standins[0].sockets and time.monotonic() < deadline:
         time.sleep(0.01)  # poll: the stand-in's handler thread notices the close
-    reply = client.request(unit, "GET", "/unit_api/versions", deadline=time.monotonic() + 2)
+    reply = _get(client, unit)
     assert reply.status_code == 200
     assert len(standins[0].requests) == 2  # each request reached the agent once (no retry)
     assert len(standins[0].peers) == 2  # on a new connection
+
+
+def test_a_reset_is_retried_only_where_the_request_cannot_run_twice(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """GET is idempotent: sent again on a new connection. A POST that met a reset may have started the job
+    on the agent: reported, never repeated."""
+    reader, starter = standins[0], standins[1]
+    reader.resets = 1
+    assert _get(client, _address(reader)).status_code == 200
+    assert [m for m, _ in reader.requests] == ["GET", "GET"]  # once reset, once answered
+    assert len(reader.peers) == 2
+
+    starter.resets = 1
+    outcomes = _start(client).run([_address(starter)], time.monotonic() + 5)
+    assert not outcomes["u1"].ok and "connection reset" in outcomes["u1"].detail
+    assert starter.requests == [("POST", "/unit_api/jobs/run/job_name/stirring")]  # reached once, not again
+
+
+def test_many_units_with_one_slow_and_one_gone_each_get_their_outcome_in_time(client: AgentClient) -> None:
+    """300 agents on one event loop (standin_host): every unit answers 100 ms after each request; one never
+    answers in time, one has no listener. Each unit's outcome is its own, and the deadline holds."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    units = [Behaviour(f"m{i:03d}", "secret-token", delay=0.1) for i in range(300)]
+    units[7].delay = 30.0
+    ports, servers = asyncio.run_coroutine_threadsafe(serve(units), loop).result(10)
+    try:
+        targets = [UnitAddress(u.unit, "127.0.0.1", p) for u, p in zip(units, ports, strict=True)]
+        targets.append(UnitAddress("gone", "127.0.0.1", free_port()))
+        t0 = time.monotonic()
+        outcomes = _start(client).run(targets, time.monotonic() + 2.0)
+        elapsed = time.monotonic() - t0
+    finally:
+        for s in servers:
+            loop.call_soon_threadsafe(s.close)
+        loop.call_soon_threadsafe(loop.stop)
+    assert elapsed < 3.0, f"the deadline did not hold: {elapsed:.2f}s"
+    assert len(outcomes) == 301
+    assert not outcomes["m007"].ok and outcomes["m007"].timeout
+    assert not outcomes["gone"].ok and "refused" in outcomes["gone"].detail
+    ok = [u for u, o in outcomes.items() if o.ok]
+    assert len(ok) == 299 and all(outcomes[u].detail == "ready" for u in ok)
+    assert all(len(u.requests) == 2 for i, u in enumerate(units) if i != 7)  # a run and its result
+
+
+def test_at_most_workers_calls_at_once(client: AgentClient, standins: list[StandIn]) -> None:
+    """FANOUT_WORKERS caps the calls in flight (sockets on the loop); the rest wait their turn."""
+    inflight, most = 0, 0
+
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        nonlocal inflight, most
+        inflight += 1  # every call runs on the one agent loop: no lock
+        most = max(most, inflight)
+        try:
+            await client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
+        finally:
+            inflight -= 1
+        return Outcome(unit.name, True, "answered")
+
+    for a in standins:
+        a.delay = 0.05
+    outcomes = FanOut(call, workers=3).run([_address(a) for a in standins], time.monotonic() + 10)
+    assert len(outcomes) == 8 and all(o.ok for o in outcomes.values())
+    assert most == 3

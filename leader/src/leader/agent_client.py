@@ -1,16 +1,17 @@
-"""HTTP client of the unit agents' `/unit_api`.
+"""HTTP client of the unit agents' `/unit_api`: coroutines, run on the agent loop (leader.agent_loop).
 
 One connection pool per agent and process keeps connections alive between operations; every request
 has a connect and a read timeout, both cut to what is left of the caller's deadline. Task answers (202) are
-followed on `/unit_api/task_results/<id>` until they complete, fail, or the deadline passes.
+followed on `/unit_api/task_results/<id>` until they complete, fail, or the deadline passes. Synchronous
+callers reach the agents through the fan-out (leader.fanout), one unit or many.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.client import HTTPException
 from typing import Any, TypeVar
 
 import msgspec
@@ -23,6 +24,8 @@ from .agent_connections import ConnectFailed, Connections
 from .unit_address import UnitAddress
 
 T = TypeVar("T")
+
+TOKEN_RECHECK = 0.05  # seconds
 
 # Polling a task result: start fast (most tasks finish in well under a second), back off to this.
 POLL_FIRST, POLL_MAX = 0.02, 0.5
@@ -51,9 +54,21 @@ class AgentClient:
         self.token_file = token_file
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        # One kept-alive connection pool per agent (agent_connections: why not urllib3). No retries: a
-        # request that reached an agent must never run twice (the step reports the failure).
+        # One kept-alive connection pool per agent (agent_connections: when a request is sent again, and
+        # why never one that may have reached the agent, unless it is idempotent).
         self.connections = Connections()
+        self._token: tuple[float, str] = (float("-inf"), "")  # (read at, token): see _current_token
+
+    def _current_token(self) -> str:
+        """The cluster token, looked at again (a stat) at most every TOKEN_RECHECK seconds: a stat per
+        request was a tenth of the agent loop's time in a 1,000-unit fan-out. A rotation is seen at once
+        by every request sent more than that after it. Runs on the agent loop only: no lock."""
+        at, token = self._token
+        now = time.monotonic()
+        if now - at > TOKEN_RECHECK:
+            token = cluster_token.read(self.token_file)
+            self._token = (now, token)
+        return token
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AgentClient:
@@ -61,7 +76,7 @@ class AgentClient:
             config["CLUSTER_TOKEN_FILE"], config["AGENT_CONNECT_TIMEOUT"], config["AGENT_READ_TIMEOUT"]
         )
 
-    def request(
+    async def request(
         self,
         unit: UnitAddress,
         method: str,
@@ -78,13 +93,13 @@ class AgentClient:
             if left <= 0:
                 raise AgentError("no answer before the deadline", timeout=True)
             read = min(read, left)
-        headers = {"Authorization": f"Bearer {token or cluster_token.read(self.token_file)}"}
+        headers = {"Authorization": f"Bearer {token or self._current_token()}"}
         data = None
         if body is not None:
             data = codec.encode(body)
             headers["Content-Type"] = "application/json"
         try:
-            status, content = self.connections.send(
+            status, content = await self.connections.send(
                 unit.address, unit.port, method, path, data, headers, min(self.connect_timeout, read), read
             )
         except ConnectFailed as exc:
@@ -97,7 +112,7 @@ class AgentClient:
             raise AgentError(
                 f"agent at {unit.base_url} did not answer in {read:.1f}s", timeout=True
             ) from None
-        except (HTTPException, OSError) as exc:
+        except OSError as exc:  # ConnectionError: reset or closed
             raise AgentError(f"agent at {unit.base_url} is unreachable ({_reason(exc)})") from None
         resp = Reply(status, content)
         if resp.status_code == 401:
@@ -106,10 +121,10 @@ class AgentClient:
             raise AgentError(f"agent answered {resp.status_code}: {_message(resp)}", status=resp.status_code)
         return resp
 
-    def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:
-        return _decode(type_, self.request(unit, "GET", path, deadline=deadline))
+    async def get(self, unit: UnitAddress, path: str, type_: type[T], *, deadline: float | None = None) -> T:
+        return _decode(type_, await self.request(unit, "GET", path, deadline=deadline))
 
-    def run_task(
+    async def run_task(
         self,
         unit: UnitAddress,
         method: str,
@@ -121,13 +136,13 @@ class AgentClient:
         cancelled: Callable[[], bool] | None = None,
     ) -> T:
         """Submit a task and follow it to its result."""
-        resp = self.request(unit, method, path, body, deadline=deadline)
+        resp = await self.request(unit, method, path, body, deadline=deadline)
         if resp.status_code != 202:
             raise AgentError(f"agent answered {resp.status_code} where a task (202) was expected")
         task = _decode(TaskAnswer, resp)
-        return self.follow(unit, task, result_type, deadline=deadline, cancelled=cancelled)
+        return await self.follow(unit, task, result_type, deadline=deadline, cancelled=cancelled)
 
-    def follow(
+    async def follow(
         self,
         unit: UnitAddress,
         task: TaskAnswer,
@@ -139,7 +154,7 @@ class AgentClient:
         delay = POLL_FIRST
         path = task.result_url_path or f"/unit_api/task_results/{task.task_id}"
         while True:
-            resp = self.request(unit, "GET", path, deadline=deadline)
+            resp = await self.request(unit, "GET", path, deadline=deadline)
             if resp.status_code == 404:
                 raise AgentError(f"agent no longer knows task {task.task_id} (it may have restarted)")
             answer = _decode(TaskResult, resp)
@@ -154,7 +169,7 @@ class AgentClient:
                 raise AgentError("cancelled while the unit was still working")
             if time.monotonic() + delay >= deadline:
                 raise AgentError("the unit's task did not finish before the deadline", timeout=True)
-            time.sleep(delay)  # polling an HTTP resource; not waiting on a local event
+            await asyncio.sleep(delay)  # polling an HTTP resource; not waiting on a local event
             delay = min(delay * 2, POLL_MAX)
 
 

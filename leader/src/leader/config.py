@@ -53,8 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "OPERATION_DEADLINE": 60.0,
     # Deadlines of kinds that need longer (LEADER_OPERATION_DEADLINES='{"system.update": 1200}').
     "OPERATION_DEADLINES": {"system.update": 1200.0, "system.reboot": 120.0, "system.shutdown": 120.0},
-    # Most agents one fan-out talks to at once (LEADER_FANOUT_WORKERS).
-    "FANOUT_WORKERS": 128,
+    # Most agents one fan-out talks to at once (LEADER_FANOUT_WORKERS): open sockets on one event loop.
+    "FANOUT_WORKERS": 1024,
     # Threads of the Huey consumer = operations that run at the same time (LEADER_WORKER_THREADS).
     "WORKER_THREADS": 4,
     # Experiment profiles: how often the worker's driver looks for due actions, and how often a `when`

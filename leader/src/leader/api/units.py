@@ -11,6 +11,7 @@ from cluster_schema.leader import Unit, UnitCheck, UnitCreate, UnitPatch
 from cluster_schema.names import check_unit
 from cluster_schema.openapi import Route
 
+from .. import fanout
 from ..agent_client import AgentError
 from ..auth import address, principal, requires
 from ..db import audit, get_db
@@ -81,7 +82,8 @@ def check(unit: str) -> Response:
     # a person waits for this answer: at most CHECK_SECONDS, whatever the agents' read timeout is
     deadline = time.monotonic() + min(CHECK_SECONDS, float(current_app.config["AGENT_READ_TIMEOUT"]))
     try:
-        outcome = check_call(Context(client=agents(), params={}), address, deadline)
+        ctx = Context(client=agents(), params={})
+        outcome = fanout.one(lambda unit, dl: check_call(ctx, unit, dl), address, deadline)
     except AgentError as exc:
         raise (UnitTimeout if exc.timeout else UnitFailed)(f"{found.name}: {exc}") from None
     found = units_db.get(db, found.name)

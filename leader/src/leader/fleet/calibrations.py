@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import yaml
@@ -17,6 +18,7 @@ from cluster_schema.errors import NotFound, UnitFailed, UnitTimeout
 from cluster_schema.fleet import CalibrationCoverage, CalibrationCurve
 from cluster_schema.names import check_file_name
 
+from .. import fanout
 from ..agent_client import AgentClient, AgentError, UnitAddress
 from ..db import units as units_db
 from ..fanout import FanOut, Outcome
@@ -36,9 +38,17 @@ def _one(db: sqlite3.Connection, unit: str) -> UnitAddress:
     return units_db.addresses(db, [found.name])[found.name]
 
 
+def _reader(client: AgentClient, path: str) -> Callable[[UnitAddress, float], Awaitable[Outcome]]:
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        return Outcome(unit.name, True, "", await client.get(unit, path, Calibrations, deadline=deadline))
+
+    return call
+
+
 def _ask(client: AgentClient, address: UnitAddress, path: str, timeout: float) -> Calibrations:
     try:
-        return client.get(address, path, Calibrations, deadline=time.monotonic() + timeout)
+        found = fanout.one(_reader(client, path), address, time.monotonic() + timeout)
+        return found.result
     except AgentError as exc:
         raise (UnitTimeout if exc.timeout else UnitFailed)(f"{address.name}: {exc}") from None
 
@@ -105,11 +115,7 @@ def coverage(
     """For every active unit and every device any unit has: the active calibration's name or null."""
     addresses = units_db.addresses(db, units_db.active_names(db))
 
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        return Outcome(
-            unit.name, True, "", client.get(unit, "/unit_api/calibrations", Calibrations, deadline=deadline)
-        )
-
+    call = _reader(client, "/unit_api/calibrations")
     outcomes = FanOut(call, workers=workers).run(list(addresses.values()), time.monotonic() + timeout)
     answer = CalibrationCoverage()
     devices: set[str] = set()

@@ -30,9 +30,9 @@ def check_once(database: str, client: AgentClient, stale_after: float, workers: 
         names = fleet_db.stale(db, units_db.active_names(db), time.time() - stale_after)
         addresses = units_db.addresses(db, names)
 
-        def call(unit: UnitAddress, deadline: float) -> Outcome:
+        async def call(unit: UnitAddress, deadline: float) -> Outcome:
             return Outcome(
-                unit.name, True, "", client.get(unit, "/unit_api/versions", Versions, deadline=deadline)
+                unit.name, True, "", await client.get(unit, "/unit_api/versions", Versions, deadline=deadline)
             )
 
         outcomes = FanOut(call, workers=workers).run(list(addresses.values()), time.monotonic() + 15)

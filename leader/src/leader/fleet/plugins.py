@@ -63,8 +63,8 @@ def list_all(db: sqlite3.Connection, client: AgentClient, workers: int, timeout:
     """Ask every active unit (in parallel) for its plugins; units that fail are listed under `errors`."""
     addresses = units_db.addresses(db, units_db.active_names(db))
 
-    def call(unit: UnitAddress, deadline: float) -> Outcome:
-        found = client.get(unit, "/unit_api/plugins", Plugins, deadline=deadline)
+    async def call(unit: UnitAddress, deadline: float) -> Outcome:
+        found = await client.get(unit, "/unit_api/plugins", Plugins, deadline=deadline)
         return Outcome(unit.name, True, "", found)
 
     outcomes = FanOut(call, workers=workers).run(list(addresses.values()), time.monotonic() + timeout)

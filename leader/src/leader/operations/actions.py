@@ -1,7 +1,7 @@
 """What each kind of operation asks of one unit, and how the agent's answer becomes a step outcome.
 
 An action is `prepare(db, params) -> data` (run once, before the fan-out, in the engine's thread: reads the
-store) plus `call(ctx, unit, deadline) -> Outcome` (run in the fan-out's threads: talks HTTP only).
+store) plus `async call(ctx, unit, deadline) -> Outcome` (a coroutine on the agent loop: talks HTTP only).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import functools
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ class Context:
 
 @dataclass(frozen=True)
 class Action:
-    call: Callable[[Context, UnitAddress, float], Outcome]
+    call: Callable[[Context, UnitAddress, float], Awaitable[Outcome]]
     prepare: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None
     # run in the engine's thread once every unit answered, before the status is decided (reads and
     # writes the store: e.g. ending an experiment unassigns the units whose jobs stopped)
@@ -57,7 +57,7 @@ def _tail(text: str, n: int = 300) -> str:
     return text[-n:] if text else ""
 
 
-def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     p = ctx.params
     body = RunJobRequest(
         experiment=p["experiment"],
@@ -67,7 +67,7 @@ def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
         config_overrides=[tuple(o) for o in p.get("config_overrides", [])],
     )
     path = f"/unit_api/jobs/run/job_name/{p['job']}"
-    result = ctx.client.run_task(
+    result = await ctx.client.run_task(
         unit, "POST", path, body, RunJobResult, deadline=deadline, cancelled=ctx.cancel.is_set
     )
     if result.state == "ready":
@@ -83,8 +83,8 @@ def start_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     return Outcome(unit.name, False, f"{p['job']} failed: {reason}" + (f": {tail}" if tail else ""), result)
 
 
-def _stop(ctx: Context, unit: UnitAddress, deadline: float, body: StopJobsRequest) -> Outcome:
-    result = ctx.client.run_task(
+async def _stop(ctx: Context, unit: UnitAddress, deadline: float, body: StopJobsRequest) -> Outcome:
+    result = await ctx.client.run_task(
         unit,
         "POST",
         "/unit_api/jobs/stop",
@@ -100,20 +100,20 @@ def _stop(ctx: Context, unit: UnitAddress, deadline: float, body: StopJobsReques
     return Outcome(unit.name, True, "stopped " + ", ".join(result.stopped), result)
 
 
-def stop_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def stop_job(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     body = StopJobsRequest(job_name=ctx.params["job"], experiment=ctx.params["experiment"])
-    return _stop(ctx, unit, deadline, body)
+    return await _stop(ctx, unit, deadline, body)
 
 
-def stop_all_jobs(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
-    return _stop(ctx, unit, deadline, StopJobsRequest(experiment=ctx.params["experiment"]))
+async def stop_all_jobs(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    return await _stop(ctx, unit, deadline, StopJobsRequest(experiment=ctx.params["experiment"]))
 
 
-def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     p = ctx.params
     body = SettingsUpdateRequest(settings=p["settings"], experiment=p["experiment"])
     path = f"/unit_api/jobs/settings/job_name/{p['job']}"
-    result = ctx.client.run_task(
+    result = await ctx.client.run_task(
         unit, "PATCH", path, body, SettingsResult, deadline=deadline, cancelled=ctx.cancel.is_set
     )
     echoed = ", ".join(f"{k}={v}" for k, v in result.echoed.items())
@@ -126,13 +126,13 @@ def update_settings(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome
 JOB_STATES = {"job.pause": "sleeping", "job.resume": "ready"}
 
 
-def set_job_state(ctx: Context, unit: UnitAddress, deadline: float, *, state: str) -> Outcome:
+async def set_job_state(ctx: Context, unit: UnitAddress, deadline: float, *, state: str) -> Outcome:
     """Params {"experiment", "job"}: the state comes with the kind, so a schedule submits the same."""
     p = ctx.params
     body = SettingsUpdateRequest(settings={STATE_SETTING: state}, experiment=p["experiment"])
     path = f"/unit_api/jobs/settings/job_name/{p['job']}"
     try:
-        result = ctx.client.run_task(
+        result = await ctx.client.run_task(
             unit, "PATCH", path, body, SettingsResult, deadline=deadline, cancelled=ctx.cancel.is_set
         )
     except AgentError as exc:
@@ -144,9 +144,9 @@ def set_job_state(ctx: Context, unit: UnitAddress, deadline: float, *, state: st
     return Outcome(unit.name, True, f"{p['job']} {state}", result)
 
 
-def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def system(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     action = ctx.params["action"]
-    result = ctx.client.run_task(
+    result = await ctx.client.run_task(
         unit,
         "POST",
         f"/unit_api/system/{action}",
@@ -176,7 +176,7 @@ def _prepare_config(db: sqlite3.Connection, params: dict[str, Any]) -> dict[str,
     return config_files.contents(db)
 
 
-def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     files: dict[str, str] = ctx.data
     wanted = {
         "config.ini": files.get(SHARED_CONFIG),
@@ -186,7 +186,7 @@ def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     for target, content in wanted.items():
         if content is None:
             continue
-        resp = ctx.client.request(
+        resp = await ctx.client.request(
             unit, "PUT", f"/unit_api/config/{target}", ConfigFileBody(content=content), deadline=deadline
         )
         answer = resp.json()
@@ -200,9 +200,9 @@ def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     return Outcome(unit.name, True, "wrote " + ", ".join(written))
 
 
-def check_unit(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def check_unit(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     """Reachable and accepts the cluster token (`/unit_api/versions` needs credentials)."""
-    resp = ctx.client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
+    resp = await ctx.client.request(unit, "GET", "/unit_api/versions", deadline=deadline)
     data = resp.json()
     return Outcome(unit.name, True, f"agent {data.get('agent')}, pio {data.get('pio')}", data)
 
@@ -227,9 +227,9 @@ def _fleet_actions() -> dict[str, Action]:
 ACTIONS.update(_fleet_actions())
 
 
-def manual_action(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def manual_action(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     """A manual action (add_media, led_intensity ...): pio's one-shot job, its outcome in its own words."""
-    return lifecycle.manual_outcome(ctx.params, start_job(ctx, unit, deadline))
+    return lifecycle.manual_outcome(ctx.params, await start_job(ctx, unit, deadline))
 
 
 # ending an experiment stops its jobs, then unassigns the units whose jobs stopped (operations/lifecycle.py)

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from huey import SqliteHuey
 
 from .. import tasks
-from ..db import get_db, transaction
+from ..db import get_db
 from ..db import operations as ops_db
 from ..db import units as units_db
 from ..extensions import agents
@@ -63,12 +63,8 @@ def _run(op_id: str) -> None:
     ops_db.steps_running(db, op_id)
     ops_db.add_line(db, op_id, "info", f"started on {len(addresses)} unit(s), deadline {seconds:g}s")
 
-    def record(batch: list[Outcome]) -> None:
-        with transaction(db):  # one commit per batch of arrivals, not two per unit
-            for outcome in batch:
-                ops_db.set_step(db, op_id, outcome.unit, "ok" if outcome.ok else "failed", outcome.detail)
-                level = "info" if outcome.ok else "error"
-                ops_db.add_line(db, op_id, level, f"{outcome.unit}: {outcome.detail}", unit=outcome.unit)
+    def record(batch: list[Outcome]) -> None:  # one commit per batch of arrivals, not two per unit
+        ops_db.record_steps(db, op_id, [(o.unit, o.ok, o.detail) for o in batch])
 
     def cancelled() -> bool:
         if not ctx.cancel.is_set() and ops_db.status(db, op_id)[1]:

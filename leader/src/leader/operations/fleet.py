@@ -6,7 +6,7 @@ Registered into `actions.ACTIONS` (kinds `system.clock`, `unit.identify`, `plugi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -24,11 +24,11 @@ def _tail(text: str, n: int = 300) -> str:
     return text.strip()[-n:]
 
 
-def sync_clock(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def sync_clock(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     # the leader's time when this unit's turn comes, not when the operation was queued
     now = datetime.now(UTC)
     utc = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    result = ctx.client.run_task(
+    result = await ctx.client.run_task(
         unit, "POST", "/unit_api/system/clock", Clock(utc=now), CommandResult, deadline=deadline
     )
     if result.dry_run:
@@ -38,18 +38,18 @@ def sync_clock(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     return Outcome(unit.name, False, f"set clock exited {result.exit_code}: {_tail(result.output_tail)}")
 
 
-def identify(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
-    result = ctx.client.run_task(
+async def identify(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    result = await ctx.client.run_task(
         unit, "POST", "/unit_api/system/identify", None, CommandResult, deadline=deadline
     )
     return Outcome(unit.name, True, "LED flicker requested", result)
 
 
-def _plugin(action: str) -> Callable[[Context, UnitAddress, float], Outcome]:
-    def call(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+def _plugin(action: str) -> Callable[[Context, UnitAddress, float], Awaitable[Outcome]]:
+    async def call(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
         p = ctx.params
         body = PluginRequest(name=p["name"], version=p.get("version") if action == "install" else None)
-        result = ctx.client.run_task(
+        result = await ctx.client.run_task(
             unit,
             "POST",
             f"/unit_api/plugins/{action}",
@@ -73,14 +73,14 @@ def _plugin(action: str) -> Callable[[Context, UnitAddress, float], Outcome]:
     return call
 
 
-def set_active_calibration(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+async def set_active_calibration(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
     device, name = ctx.params["device"], ctx.params["name"]
     path = f"/unit_api/active_calibrations/{quote(device, safe='')}/{quote(name, safe='')}"
-    result = ctx.client.run_task(unit, "PATCH", path, None, ActiveCalibrationResult, deadline=deadline)
+    result = await ctx.client.run_task(unit, "PATCH", path, None, ActiveCalibrationResult, deadline=deadline)
     return Outcome(unit.name, True, f"{device}: {name} is active", result)
 
 
-FLEET_ACTIONS: dict[str, Callable[[Context, UnitAddress, float], Outcome]] = {
+FLEET_ACTIONS: dict[str, Callable[[Context, UnitAddress, float], Awaitable[Outcome]]] = {
     "system.clock": sync_clock,
     "unit.identify": identify,
     "plugin.install": _plugin("install"),

@@ -34,11 +34,11 @@ def rotate(force: bool = False) -> Rotation:
     db = get_db()
     targets = list(units_db.addresses(db, units_db.active_names(db)).values())
 
-    def push(unit: UnitAddress, deadline: float) -> Outcome:
-        client.request(
+    async def push(unit: UnitAddress, deadline: float) -> Outcome:
+        await client.request(
             unit, "PUT", "/unit_api/cluster_token", ClusterTokenPut(token=new), deadline=deadline, token=old
         )
-        client.request(
+        await client.request(
             unit, "GET", "/unit_api/versions", deadline=deadline, token=new
         )  # it trusts the new one
         return Outcome(unit.name, True, "took the new token")
