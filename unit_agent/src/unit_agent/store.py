@@ -85,6 +85,14 @@ class Store:
         db: sqlite3.Connection = self._local.db
         return db
 
+    def close_thread(self) -> None:
+        """Close the calling thread's connection. A short-lived thread calls this before it ends: left to
+        the thread's teardown, each connection's memory stayed with glibc (~50 KB per thread, measured)."""
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local.__dict__.clear()
+
     # -- task results ------------------------------------------------------------------------------------
     def task_pending(self, task_id: str, kind: str) -> None:
         self._conn().execute(
