@@ -39,6 +39,15 @@ else:
     control_socket_disable = True
 
 
+def pre_fork(server, worker):  # type: ignore[no-untyped-def]
+    # The worker starts with the master's pages (gunicorn itself, ~12 MB) shared. CPython's full garbage
+    # collections write to every object they visit: in the worker they copied those pages one by one
+    # (master + web grew 38.7 -> 40.8 MB PSS over 300 job starts). Frozen objects are never visited.
+    import gc
+
+    gc.freeze()
+
+
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
     from unit_agent.app import start_mqtt
 
