@@ -1,0 +1,97 @@
+"""What keeps the agent small (bench/agent_dispatch.py measures it: web + worker <= 60 MB PSS after 100
+job starts): the web process never loads the worker's side, a short-lived thread closes its SQLite
+connection, and gunicorn's master freezes its objects before it forks the worker."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import runpy
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.agent.harness import REPO
+from unit_agent.store import Store
+from unit_agent.tasks import NAMES
+from unit_agent.worker_tasks import TASKS
+
+# the worker's side, and packaging (only plugin requests check versions)
+WORKER_ONLY = {
+    "unit_agent.runtime",
+    "unit_agent.jobs",
+    "unit_agent.heartbeat",
+    "unit_agent.worker_tasks",
+    "packaging",
+}
+
+LOADED = """
+import json, sys
+from unit_agent.app import create_app
+create_app()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _config(tmp_path: Path) -> Path:
+    """The least an agent starts with: a unit name, a data folder and a private token."""
+    token = tmp_path / "token"
+    token.write_text("t" * 40 + "\n")
+    token.chmod(0o600)
+    values = {"unit": "mem", "data_dir": tmp_path / "data", "dot_pioreactor": tmp_path, "token_file": token}
+    config = tmp_path / "unit_agent.toml"
+    config.write_text("".join(f"{k} = {json.dumps(str(v))}\n" for k, v in values.items()))
+    return config
+
+
+def test_the_web_app_loads_nothing_of_the_worker(tmp_path: Path) -> None:
+    env = {**os.environ, "UNIT_AGENT_CONFIG": str(_config(tmp_path))}
+    out = subprocess.run(
+        [sys.executable, "-c", LOADED], env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    assert "unit_agent.tasks" in loaded  # it enqueues...
+    assert not loaded & WORKER_ONLY, loaded & WORKER_ONLY
+
+
+def test_every_task_name_has_a_body() -> None:
+    assert set(NAMES) == set(TASKS)
+
+
+def test_a_thread_closes_its_connection_and_can_open_another(tmp_path: Path) -> None:
+    store = Store(tmp_path / "agent.sqlite", result_ttl=60)
+    seen: list[sqlite3.Connection] = []
+
+    def short_lived() -> None:
+        store.set_fact("k", "v")
+        seen.append(store._local.db)
+        store.close_thread()
+        seen.append(store._local.__dict__.get("db"))
+
+    thread = threading.Thread(target=short_lived)
+    thread.start()
+    thread.join()
+    closed, after = seen
+    assert after is None
+    with pytest.raises(sqlite3.ProgrammingError):
+        closed.execute("SELECT 1")
+    store.close_thread()  # this thread had none: nothing to close
+    assert store.fact("k") == "v"  # a new connection, on demand
+
+
+def test_gunicorns_master_freezes_its_objects_before_forking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNIT_AGENT_CONFIG", str(_config(tmp_path)))
+    settings = runpy.run_path(str(REPO / "deploy" / "unit_agent" / "gunicorn.conf.py"))
+    assert settings["preload_app"] is False and settings["workers"] == 1
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
