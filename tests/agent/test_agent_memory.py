@@ -1,7 +1,7 @@
 """What keeps the agent small (bench/agent_dispatch.py measures it: web + worker <= 60 MB PSS after 100
 job starts): the web process never loads the worker's side (nor prometheus_client before a scrape), a
 short-lived thread closes its SQLite connection, and gunicorn's master freezes its objects before it forks
-the worker."""
+the worker and runs no control socket."""
 
 from __future__ import annotations
 
@@ -87,12 +87,14 @@ def test_a_thread_closes_its_connection_and_can_open_another(tmp_path: Path) -> 
     assert store.fact("k") == "v"  # a new connection, on demand
 
 
-def test_gunicorns_master_freezes_its_objects_before_forking(
+def test_gunicorns_master_freezes_its_objects_and_runs_no_control_socket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("UNIT_AGENT_CONFIG", str(_config(tmp_path)))
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))  # as under systemd
     settings = runpy.run_path(str(REPO / "deploy" / "unit_agent" / "gunicorn.conf.py"))
     assert settings["preload_app"] is False and settings["workers"] == 1
+    assert settings["control_socket_disable"] is True  # its asyncio thread: +2.1 MB in the master
     try:
         settings["pre_fork"](None, None)
         assert gc.get_freeze_count() > 0
