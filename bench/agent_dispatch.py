@@ -13,8 +13,10 @@ the same three processes with nothing of ours (gunicorn with the agent's worker 
 one-line WSGI app, huey_consumer with the worker's flags on an empty SqliteHuey) - the floor we build on.
 PSS shares a library's pages among every process mapping it, so the file-backed part (`file`) is smaller on
 a busy machine; `anon` is the agent's own memory wherever it runs.
-Measured 2026-12-04 (load ~7-10, 2 cores): 56.8-57.9 MB PSS (master 12.2, web worker 25.8-26.3, Huey
-worker 18.7-19.2), anon 49.5 MB; before the changes of issue #18, 59.5-60.3 MB (26.5 web, 20.6-21.2 Huey).
+Measured 2026-12-04, 2 cores, load ~3: 58.5-58.6 MB PSS (master 12.6, web worker 26.4, Huey worker 19.5;
+anon 54.7), baseline 34.5-35.9 MB; the code before issue #18's changes, same run conditions: 60.9-61.8 MB
+(12.7, 27.0, 21.5), and 2.1 MB more in production, where its master also ran gunicorn's control socket.
+At load ~80 (file pages shared with more processes): 56.8-57.9 MB.
 """
 
 from __future__ import annotations
