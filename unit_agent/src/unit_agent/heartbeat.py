@@ -157,8 +157,6 @@ class Heartbeat:
             self.publish()
         except Exception:
             log.exception("status publish on connect failed")
-        finally:
-            self.rt.store.close_thread()  # a thread per (re)connection: see Store.close_thread
 
     def stop(self) -> None:
         self._stop.set()

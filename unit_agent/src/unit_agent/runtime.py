@@ -37,10 +37,7 @@ class Children:
 
     def _wait(self, proc: subprocess.Popen[bytes], job: str, experiment: str | None) -> None:
         code = exit_code(proc.wait())
-        try:
-            self.store.run_ended(proc.pid, code)
-        finally:
-            self.store.close_thread()  # one thread per job: its connection must not outlive it
+        self.store.run_ended(proc.pid, code)
         with self._lock:  # recorded: from now on the store answers for it
             self.procs.pop(proc.pid, None)
         log.info("%s (pid %d) exited with code %s.", job, proc.pid, code, extra={"experiment": experiment})
