@@ -13,10 +13,11 @@ the same three processes with nothing of ours (gunicorn with the agent's worker 
 one-line WSGI app, huey_consumer with the worker's flags on an empty SqliteHuey) - the floor we build on.
 PSS shares a library's pages among every process mapping it, so the file-backed part (`file`) is smaller on
 a busy machine; `anon` is the agent's own memory wherever it runs.
-Measured 2026-12-04, 2 cores, load ~3: 58.5-58.6 MB PSS (master 12.6, web worker 26.4, Huey worker 19.5;
-anon 54.7), baseline 34.5-35.9 MB; the code before issue #18's changes, same run conditions: 60.9-61.8 MB
-(12.7, 27.0, 21.5), and 2.1 MB more in production, where its master also ran gunicorn's control socket.
-At load ~80 (file pages shared with more processes): 56.8-57.9 MB.
+Measured 2026-12-04, 2 cores, load ~1.5, back to back: 58.1-58.6 MB PSS (master 12.6-12.8, web worker 26.4,
+Huey worker 19.1-19.3; anon 54.1), baseline 35.3-35.4 MB; the code before issue #18's changes: 62.5 MB
+(13.0, 27.5, 22.0), and 2.1 MB more in production, where its master also ran gunicorn's control socket.
+With more processes on the machine sharing the libraries' pages, `file` and so PSS are lower (56.8-57.9 MB
+at load ~80); on an idle one higher (61.5 MB once at load 0.6, file 6.9 MB; anon does not move).
 """
 
 from __future__ import annotations
