@@ -8,8 +8,16 @@ deploy/ansible/roles/unit_agent/templates/) against a real broker. Its `pio` is 
 act is to write the time; the same script started with `subprocess.Popen` from this process is the baseline.
 Targets: p50 <= 100 ms, p99 <= 250 ms, web + worker
 resident memory <= 60 MB PSS after the job starts with heartbeats (every second here) and metrics on (the
-Prometheus endpoint scraped); PSS from /proc/<pid>/smaps_rollup. Measured 2026-12-04: 58.4-59.1 MB PSS
-(gunicorn master 12.0, web worker 26.3, Huey worker 20.1), RSS 95 MB.
+Prometheus endpoint scraped); PSS from /proc/<pid>/smaps_rollup. Its baseline, measured in the same run:
+the same three processes with nothing of ours (gunicorn with the agent's worker settings serving a
+one-line WSGI app, huey_consumer with the worker's flags on an empty SqliteHuey) - the floor we build on.
+PSS shares a library's pages among every process mapping it, so the file-backed part (`file`) is smaller on
+a busy machine; `anon` is the agent's own memory wherever it runs.
+Measured 2026-12-04, 2 cores, load ~1.5, back to back: 58.1-58.6 MB PSS (master 12.6-12.8, web worker 26.4,
+Huey worker 19.1-19.3; anon 54.1), baseline 35.3-35.4 MB; the code before issue #18's changes: 62.5 MB
+(13.0, 27.5, 22.0), and 2.1 MB more in production, where its master also ran gunicorn's control socket.
+With more processes on the machine sharing the libraries' pages, `file` and so PSS are lower (56.8-57.9 MB
+at load ~80); on an idle one higher (61.5 MB once at load 0.6, file 6.9 MB; anon does not move).
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
 from devcluster.broker import Broker  # noqa: E402
-from devcluster.procs import wait_for  # noqa: E402
-from tests.agent.harness import AgentProc  # noqa: E402
+from devcluster.procs import Proc, free_port, http_ok, wait_for  # noqa: E402
+from tests.agent.harness import AgentProc, exec_start, unit_environment  # noqa: E402
 
 
 def fake_pio(path: Path, marker: Path) -> Path:
@@ -78,16 +87,60 @@ def through_agent(agent: AgentProc, marker: Path, runs: int) -> list[float]:
     return out
 
 
-def memory(pids: list[int]) -> tuple[float, float]:
-    """(RSS, PSS) in MB summed over the processes (PSS shares library pages fairly between them)."""
-    rss = pss = 0
+def memory(pids: list[int]) -> dict[str, float]:
+    """Rss, Pss, Pss_Anon and Pss_File in MB summed over the processes (PSS shares pages fairly)."""
+    out = dict.fromkeys(("Rss", "Pss", "Pss_Anon", "Pss_File"), 0.0)
     for pid in pids:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss += int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss += int(line.split()[1])
-    return rss / 1024, pss / 1024
+            key = line.split(":")[0]
+            if key in out:
+                out[key] += int(line.split()[1]) / 1024
+    return out
+
+
+def measured(pids: list[int]) -> tuple[dict[str, float], dict[str, float]]:
+    """The processes' memory together, and each one's PSS (named master, web worker, huey)."""
+    names = ("master", "web worker", "huey")
+    return memory(pids), {name: memory([pid])["Pss"] for name, pid in zip(names, pids, strict=True)}
+
+
+FLOOR_APP = """
+from huey import SqliteHuey
+
+huey = SqliteHuey("floor", filename="floor-huey.sqlite")
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def floor(work: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """The three processes with nothing of ours: the agent's gunicorn and Huey flags, a trivial app."""
+    (work / "floor_app.py").write_text(FLOOR_APP)
+    port = free_port()
+    flags = ["-k", "gthread", "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "--no-control-socket"]
+    env = unit_environment("unit-agent-web.service")  # MALLOC_ARENA_MAX, as the agent's units set it
+    web = Proc([str(BIN / "gunicorn"), *flags, "floor_app:app"], work / "floor-web.log", env, cwd=work)
+    argv = [
+        a.replace("unit_agent.worker.huey", "floor_app.huey") for a in exec_start("unit-agent-worker.service")
+    ]
+    worker = Proc(
+        argv,
+        work / "floor-worker.log",
+        unit_environment("unit-agent-worker.service"),
+        cwd=work,
+    )
+    try:
+        wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/"), 30, 0.05, "floor web")
+        wait_for(lambda: len(children(web.pid)) == 1, 10, 0.05, "floor web worker")
+        for _ in range(100):
+            http_ok(f"http://127.0.0.1:{port}/")
+        return measured([web.pid, *children(web.pid), worker.pid])
+    finally:
+        web.stop()
+        worker.stop()
 
 
 def scrape(agent: AgentProc) -> None:
@@ -125,23 +178,24 @@ def main() -> None:
                     agent.get("/unit_api/jobs/running")
                 running_ms = (time.perf_counter() - t0) / 50 * 1000
                 assert agent.web is not None and agent.worker is not None
-                pids = [agent.web.pid, *children(agent.web.pid), agent.worker.pid]
-                rss, pss = memory(pids)
-                each = {
-                    name: memory([pid])[1]
-                    for name, pid in zip(("master", "web worker", "huey"), pids, strict=False)
-                }
+                total, each = measured([agent.web.pid, *children(agent.web.pid), agent.worker.pid])
             finally:
                 agent.stop()
+            floor_total, floor_each = floor(work)
         finally:
             broker.stop()
     print(f"POST run -> pio process started, {runs} runs (sequential)")
     print(f"  bare subprocess.Popen baseline: {percentiles(base)}")
     print(f"  through the agent:              {percentiles(agent_ms)}   (target p50 <= 100, p99 <= 250)")
     print(f"GET /unit_api/jobs/running: {running_ms:.1f} ms per request (from memory, no pio process)")
-    print(f"agent memory, web (gunicorn master + worker) + Huey worker, {len(pids)} processes:")
-    print(f"  RSS {rss:.1f} MB   PSS {pss:.1f} MB   (target <= 60 MB; PSS counts shared pages once)")
-    print("  PSS each: " + ", ".join(f"{name} {mb:.1f} MB" for name, mb in each.items()))
+    print(f"memory, PSS of gunicorn master + web worker + Huey worker, after {runs} job starts:")
+    for label, t, e in (("agent", total, each), ("baseline: nothing of ours", floor_total, floor_each)):
+        target = "   (target <= 60 MB)" if label == "agent" else ""
+        print(
+            f"  {label:26s} PSS {t['Pss']:5.1f} MB{target}   anon {t['Pss_Anon']:.1f}, file "
+            f"{t['Pss_File']:.1f}, RSS {t['Rss']:.1f}"
+        )
+        print("    each: " + ", ".join(f"{name} {mb:.1f}" for name, mb in e.items()))
 
 
 if __name__ == "__main__":

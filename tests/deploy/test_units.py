@@ -119,9 +119,8 @@ def test_stop_semantics(units_root: Path) -> None:
     web = unit_settings(units_root / SYSTEMD / "unit-agent-web.service")
     worker = unit_settings(units_root / SYSTEMD / "unit-agent-worker.service")
     leader_worker = unit_settings(units_root / SYSTEMD / "leader-worker.service")
-    # gunicorn: TERM to the arbiter, more time than its graceful_timeout (10 s); control socket per unit
+    # gunicorn: TERM to the arbiter, more time than its graceful_timeout (10 s)
     assert web["KillMode"] == ["mixed"] and int(web["TimeoutStopSec"][0]) > 10
-    assert web["RuntimeDirectory"] == ["unit-agent-web"]
     # Huey: SIGINT finishes running tasks; the agent's jobs outlive a worker restart
     assert worker["KillSignal"] == ["SIGINT"] and worker["KillMode"] == ["process"]
     assert leader_worker["KillSignal"] == ["SIGINT"] and int(leader_worker["TimeoutStopSec"][0]) > 60

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -51,6 +52,26 @@ def tail(text: str | bytes, limit: int = OUTPUT_TAIL) -> str:
     if isinstance(text, bytes):
         text = text[-limit * 4 :].decode("utf-8", errors="replace")
     return text[-limit:].strip()
+
+
+# PEP 508 distribution names; versions must parse as PEP 440 (so no URL, path, option or shell text).
+_PACKAGE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,98}[A-Za-z0-9])$")
+
+
+def check_plugin(name: str, version: str | None) -> None:
+    """The name and version of `pio plugins install NAME --version VERSION`, or 400 naming the field."""
+    from packaging.version import InvalidVersion, Version  # only the plugin routes and task need it
+
+    if not isinstance(name, str) or not _PACKAGE.match(name):
+        raise BadRequest("Invalid plugin name at `$.name`: a PEP 508 name (letters, digits, '.', '_', '-').")
+    if version is None:
+        return
+    try:
+        if len(version) > 64 or version != version.strip():
+            raise InvalidVersion(version)
+        Version(version)
+    except InvalidVersion:
+        raise BadRequest("Invalid plugin version at `$.version`: a PEP 440 version like 1.2.3.") from None
 
 
 class Pio:

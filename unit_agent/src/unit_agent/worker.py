@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import atexit
 
-from . import config, runtime, signals
+from . import config, runtime, signals, worker_tasks  # noqa: F401 (the task bodies, before the first task)
 from .presence import setup_logging
 from .tasks import Queue
 

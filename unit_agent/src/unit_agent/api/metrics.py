@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
 
 from . import agent
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 bp = Blueprint("metrics", __name__, url_prefix="/unit_api")
 
@@ -56,6 +53,8 @@ class AgentCollector:
         return []
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
         a = agent()
         unit = a.settings.unit
         running = GaugeMetricFamily(
@@ -105,6 +104,8 @@ class AgentCollector:
 
     @staticmethod
     def _processes(unit: str, worker_pid: str) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         memory = GaugeMetricFamily(
             "pioreactor_agent_process_resident_memory_bytes",
             "Resident memory of the agent's processes",
@@ -129,6 +130,9 @@ class AgentCollector:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    # imported at the first scrape: a unit nobody scrapes keeps prometheus_client out of memory (~0.7 MB)
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AgentCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

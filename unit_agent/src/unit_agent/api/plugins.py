@@ -11,7 +11,7 @@ from cluster_schema.errors import Forbidden, UnitFailed, UnitTimeout
 from cluster_schema.openapi import Route
 
 from ..http import body, json_response
-from ..tasks import check_plugin
+from ..pio import check_plugin
 from . import agent, enqueue
 
 bp = Blueprint("plugins", __name__, url_prefix="/unit_api/plugins")
