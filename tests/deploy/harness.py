@@ -194,7 +194,8 @@ def as_systemd_would(root: Path, unit: Path) -> tuple[list[str], dict[str, str]]
     """ExecStart and Environment= of a rendered unit, runtime paths mapped into `root`."""
     settings = unit_settings(unit)
     argv = shlex.split(settings["ExecStart"][0])
-    env = dict(e.split("=", 1) for e in settings.get("Environment", []))
+    # systemd's own syntax: a line may hold several assignments, each optionally quoted
+    env = dict(a.split("=", 1) for e in settings.get("Environment", []) for a in shlex.split(e))
 
     def rooted(value: str) -> str:
         return str(root) + value if value.startswith(("/opt/", "/etc/", "/var/")) else value

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pwd
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from paho.mqtt import client as mqtt
@@ -33,12 +35,14 @@ ACCOUNTS = {
 class Client:
     """A paho client that records its CONNACK and every message it receives."""
 
-    def __init__(self, port: int, user: str, password: str):
+    def __init__(self, port: int, user: str, password: str, ca: Path | None = None):
         self.connected = threading.Event()
         self.reason: mqtt.ReasonCode | None = None
         self.messages: list[tuple[str, bytes]] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{user}-{uuid.uuid4().hex[:6]}")
         self.client.username_pw_set(user, password)
+        if ca is not None:
+            self.client.tls_set(ca_certs=str(ca))
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, msg: self.messages.append((msg.topic, msg.payload))
         self.client.connect("127.0.0.1", port)
@@ -54,8 +58,14 @@ class Client:
         self.client.disconnect()
 
 
+class Ports(NamedTuple):
+    plain: int
+    tls: int
+    ca: Path  # the TLS listener's self-signed certificate
+
+
 @pytest.fixture(scope="module")
-def broker() -> Iterator[int]:
+def broker() -> Iterator[Ports]:
     require("ansible-playbook", "mosquitto", "mosquitto_passwd")
     if not shutil.which("mosquitto") or not _user_exists("mosquitto"):
         pytest.skip("no `mosquitto` user on this machine (mosquitto's package creates it)")
@@ -64,7 +74,20 @@ def broker() -> Iterator[int]:
     with tempfile.TemporaryDirectory(prefix="deploy-broker-") as tmp:
         base = Path(tmp)
         base.chmod(0o755)
-        port = free_port()
+        port, tls_port = free_port(), free_port()
+        # the optional TLS listener on too: a self-signed certificate mosquitto's user can read
+        cert, key = base / "cert.pem", base / "key.pem"
+        subprocess.run(
+            [
+                *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+                *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=broker"),
+                *("-addext", "subjectAltName=IP:127.0.0.1"),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        for path in (cert, key):
+            shutil.chown(path, "mosquitto", "mosquitto")
         play = base / "broker.yml"
         play.write_text("---\n- name: Broker\n  hosts: all\n  roles:\n    - role: broker\n")
         vars_ = {
@@ -78,6 +101,9 @@ def broker() -> Iterator[int]:
             "broker_listen_address": "127.0.0.1",
             "broker_port": port,
             "broker_passwords": ACCOUNTS,
+            "broker_tls_port": tls_port,
+            "broker_tls_certfile": str(cert),
+            "broker_tls_keyfile": str(key),
         }
         for parent in ("etc", "var", "var/lib"):
             (base / parent).mkdir(mode=0o755, exist_ok=True)
@@ -87,9 +113,10 @@ def broker() -> Iterator[int]:
             assert secret not in run.output
         proc = Proc(["mosquitto", "-c", f"{base}/etc/mosquitto/mosquitto.conf"], base / "mosquitto.log")
         try:
-            wait_for(lambda: port_open("127.0.0.1", port) or not proc.alive(), 10, what="mosquitto")
+            listening = [("127.0.0.1", port), ("127.0.0.1", tls_port)]
+            wait_for(lambda: all(port_open(*a) for a in listening) or not proc.alive(), 10, what="mosquitto")
             assert proc.alive(), proc.output()
-            yield port
+            yield Ports(port, tls_port, cert)
         finally:
             proc.stop()
 
@@ -102,9 +129,9 @@ def _user_exists(name: str) -> bool:
     return True
 
 
-def test_a_unit_writes_only_under_its_own_name(broker: int) -> None:
-    leader = Client(broker, "leader", ACCOUNTS["leader"])
-    unit = Client(broker, "pio01", ACCOUNTS["pio01"])
+def test_a_unit_writes_only_under_its_own_name(broker: Ports) -> None:
+    leader = Client(broker.plain, "leader", ACCOUNTS["leader"])
+    unit = Client(broker.plain, "pio01", ACCOUNTS["pio01"])
     try:
         assert leader.reason is not None and not leader.reason.is_failure
         assert unit.reason is not None and not unit.reason.is_failure
@@ -127,14 +154,29 @@ def test_a_unit_writes_only_under_its_own_name(broker: int) -> None:
         unit.close()
 
 
-def test_a_wrong_password_is_refused(broker: int) -> None:
-    intruder = Client(broker, "pio01", ACCOUNTS["pio02"])
+def test_a_wrong_password_is_refused(broker: Ports) -> None:
+    intruder = Client(broker.plain, "pio01", ACCOUNTS["pio02"])
     try:
         assert intruder.reason is not None and intruder.reason.is_failure
     finally:
         intruder.close()
-    stranger = Client(broker, "nobody", "whatever-password")
+    stranger = Client(broker.plain, "nobody", "whatever-password")
     try:
         assert stranger.reason is not None and stranger.reason.is_failure
     finally:
         stranger.close()
+
+
+def test_the_tls_listener_applies_the_same_accounts(broker: Ports) -> None:
+    """broker_tls_certfile/keyfile: a second listener speaks TLS with the same password file (and ACL:
+    per_listener_settings false)."""
+    unit = Client(broker.tls, "pio01", ACCOUNTS["pio01"], ca=broker.ca)
+    try:
+        assert unit.reason is not None and not unit.reason.is_failure
+    finally:
+        unit.close()
+    wrong = Client(broker.tls, "pio01", ACCOUNTS["pio02"], ca=broker.ca)
+    try:
+        assert wrong.reason is not None and wrong.reason.is_failure
+    finally:
+        wrong.close()

@@ -26,6 +26,9 @@ NEW, OLD = "0.2.0", "0.1.0"
 # host -> how its agent answers after the upgrade; serial [1, 2, 1] with 50 % allowed per batch:
 # batch 2 loses one of two (50 %, not beyond: goes on), batch 3 loses its one (stops), h5 is never reached.
 HOSTS = {"h1": "good", "h2": "good", "h3": "500", "h4": "wrong", "h5": "good"}
+# the settings the previous release was running with (an older release refuses settings it does not know)
+OLD_SETTINGS = "# the previous release's settings\n"
+SETTINGS = "etc/unit_agent/unit_agent.toml"
 BATCHES = [["h1"], ["h2", "h3"], ["h4"]]
 
 
@@ -85,6 +88,9 @@ def fleet(tmp_path: Path) -> Iterator[dict[str, StandIn]]:
         (root / "opt/unit_agent/releases" / OLD).mkdir(parents=True)
         (root / "opt/unit_agent/releases" / OLD / ".complete").write_text(OLD)
         (root / "opt/unit_agent/current").symlink_to(f"releases/{OLD}")
+        if host != "h5":  # h5 must stay untouched: nothing of it exists but its release
+            (root / SETTINGS).parent.mkdir(parents=True)
+            (root / SETTINGS).write_text(OLD_SETTINGS)
         servers[host] = StandIn(root, behaviour)
         threading.Thread(target=servers[host].serve_forever, daemon=True).start()
     try:
@@ -137,6 +143,13 @@ def test_rollout_in_batches_with_rollback_and_a_failure_budget(
     }, run.output[-6000:]
     for host in ("h3", "h4"):
         assert f"{host} did not answer {NEW}: back on {OLD}" in run.output
+    # with their settings: the new ones where the new release answered, the previous ones where not; no
+    # backup of the settings (with their secrets) is left behind either way
+    settings = {host: (fleet[host].root / SETTINGS).read_text() for host in ("h1", "h2", "h3", "h4")}
+    assert settings["h3"] == settings["h4"] == OLD_SETTINGS
+    assert "worker_shutdown_grace" in settings["h1"] and "worker_shutdown_grace" in settings["h2"]
+    for host in ("h1", "h2", "h3", "h4"):
+        assert [p.name for p in (fleet[host].root / SETTINGS).parent.iterdir()] == ["unit_agent.toml"]
     # h5 comes after the batch that broke the budget: never touched
     h5 = fleet["h5"]
     assert h5.hits == 0 and not (h5.root / "opt/unit_agent/releases" / NEW).exists()

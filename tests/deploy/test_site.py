@@ -22,7 +22,15 @@ import requests
 from devcluster.procs import free_port, running
 
 from .conftest import Site
-from .harness import ANSIBLE_DIR, SECRETS, as_systemd_would, local_vars, playbook
+from .harness import (
+    ANSIBLE_DIR,
+    SECRETS,
+    as_systemd_would,
+    local_vars,
+    playbook,
+    tasks_playbook,
+    unit_settings,
+)
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy-site")]
 
@@ -46,7 +54,13 @@ def test_files_owners_modes_and_toml(site: Site) -> None:
     }
     assert agent["token_file"] == "/var/lib/unit_agent/cluster_token"
     # no sudo: the worker keeps NoNewPrivileges and asks polkit
-    assert agent["system"]["reboot"] == ["systemctl", "reboot"]
+    assert agent["system"] == {
+        "reboot": ["systemctl", "reboot"],
+        "shutdown": ["systemctl", "poweroff"],
+        "update": ["systemctl", "start", "pio-update-app.service"],
+        "set_clock": ["timedatectl", "set-time", "{utc}"],
+        "dry_run": False,
+    }
     leader = tomllib.loads(leader_toml.read_text())
     assert leader["SECRET_KEY"] == SECRETS["leader_secret_key"]
     assert leader["DATABASE"] == "/var/lib/leader/leader.sqlite"
@@ -127,6 +141,71 @@ def test_the_converged_agent_answers_health(agent_web: str) -> None:
         timeout=5,
     )
     assert authorised.status_code == 200
+
+
+def test_stop_timeouts_cover_the_workers_grace(site: Site) -> None:
+    """systemd's TimeoutStopSec outlasts the grace each worker gives running tasks (then SIGKILL would cut
+    the shutdown hooks short: the agent's `offline`, the ingest's last commit)."""
+    root, units = site.root, site.root / "etc/systemd/system"
+    agent = tomllib.loads((root / "etc/unit_agent/unit_agent.toml").read_text())
+    leader = tomllib.loads((root / "etc/leader/leader.toml").read_text())
+    for grace, unit in (
+        (agent["worker_shutdown_grace"], "unit-agent-worker.service"),
+        (leader["WORKER_SHUTDOWN_GRACE"], "leader-worker.service"),
+    ):
+        stop = float(unit_settings(units / unit)["TimeoutStopSec"][0])
+        assert 3.0 < grace <= stop - 10, f"{unit}: grace {grace} s, TimeoutStopSec {stop} s"
+    # a pio call (timeouts_pio_call, 30 s by default) fits in the agent's grace
+    assert agent["worker_shutdown_grace"] > 30
+
+
+@pytest.fixture
+def tls_root(site: Site, tmp_path: Path) -> Iterator[Path]:
+    """The leader's settings and units rendered for HTTPS (a certificate made here) and behind a proxy."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=leader"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    play = tasks_playbook(tmp_path / "work", "config.yml", "leader")
+    systemd = tasks_playbook(tmp_path / "work", "systemd.yml", "leader")
+    for name, extra in (
+        ("tls", {"leader_tls_certfile": str(cert), "leader_tls_keyfile": str(key)}),
+        ("proxy", {"leader_forwarded_allow_ips": "127.0.0.1"}),
+        ("override", {"leader_forwarded_allow_ips": "127.0.0.1", "leader_settings": {"TRUSTED_PROXIES": 2}}),
+    ):
+        vars_ = local_vars(tmp_path / name) | extra
+        for each in (play, systemd):
+            run = playbook(each, "localhost,", vars_, tmp_path / "work")
+            assert run.rc == 0, run.output[-4000:]
+    yield tmp_path
+
+
+def test_tls_for_the_ui_with_matching_proxy_settings(site: Site, tls_root: Path) -> None:
+    def toml(name: str) -> dict[str, object]:
+        return tomllib.loads((tls_root / name / "etc/leader/leader.toml").read_text())
+
+    # HTTPS in gunicorn: the session cookie is Secure; no proxy, so no forwarded header is believed
+    assert toml("tls")["SESSION_COOKIE_SECURE"] is True and "TRUSTED_PROXIES" not in toml("tls")
+    # behind a proxy: gunicorn and the app (ProxyFix) both trust it, and leader_settings still wins
+    assert toml("proxy")["SESSION_COOKIE_SECURE"] is True and toml("proxy")["TRUSTED_PROXIES"] == 1
+    assert toml("override")["TRUSTED_PROXIES"] == 2
+    proxy_unit = unit_settings(tls_root / "proxy/etc/systemd/system/leader-web.service")
+    assert '"GUNICORN_CMD_ARGS=--forwarded-allow-ips=127.0.0.1"' in proxy_unit["Environment"]
+    # the converged leader started with the TLS unit's command and environment answers over HTTPS
+    argv, env = as_systemd_would(site.root, tls_root / "tls/etc/systemd/system/leader-web.service")
+    port = free_port()
+    env |= leader_env(site.root) | {"LEADER_LISTEN": f"127.0.0.1:{port}"}
+    with running(argv, tls_root / "leader-web.log", port=port, env=env, timeout=60):
+        answer = requests.get(f"https://127.0.0.1:{port}/api/health", verify=tls_root / "cert.pem", timeout=5)
+        assert answer.status_code == 200 and answer.json()["version"] == "0.1.0"
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
 
 
 # --- the leader's upgrade and rollback -----------------------------------------------------------------

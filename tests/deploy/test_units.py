@@ -56,6 +56,13 @@ def units_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                             **{f"{r}_root": str(work / "plugins-root") for r in ROLES},
                             "unit_agent_allow_plugins": True,
                         },
+                        # a leader serving HTTPS itself
+                        "tls": {
+                            **host,
+                            **{f"{r}_root": str(work / "tls-root") for r in ROLES},
+                            "leader_tls_certfile": "/etc/leader/tls/cert.pem",
+                            "leader_tls_keyfile": "/etc/leader/tls/key.pem",
+                        },
                     },
                 }
             }
@@ -133,6 +140,72 @@ def test_plugins_make_pios_environment_writable_and_only_then(units_root: Path) 
     assert not any("/opt/pioreactor" in p for p in worker["ReadWritePaths"])
     plugins = unit_settings(units_root.parent / "plugins-root" / SYSTEMD / "unit-agent-worker.service")
     assert "/opt/pioreactor" in plugins["ReadWritePaths"]
+
+
+def test_a_leader_serving_https_verifies_and_stays_in_budget(units_root: Path) -> None:
+    root = systemd_root(units_root.parent / "tls-root")
+    gunicorn = root / "opt/leader/current/bin/gunicorn"
+    gunicorn.parent.mkdir(parents=True, exist_ok=True)
+    gunicorn.write_text("#!/bin/sh\nexit 0\n")
+    gunicorn.chmod(0o755)
+    web = unit_settings(root / SYSTEMD / "leader-web.service")
+    assert web["ReadOnlyPaths"] == ["/etc/leader/tls/cert.pem /etc/leader/tls/key.pem"]
+    assert (
+        '"GUNICORN_CMD_ARGS=--certfile=/etc/leader/tls/cert.pem --keyfile=/etc/leader/tls/key.pem"'
+        in (web["Environment"])
+    )
+    done = analyze("verify", "--man=no", f"--root={root}", f"/{SYSTEMD}/leader-web.service")
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    score = exposure(root, "leader-web.service")
+    print(f"leader-web.service with TLS: exposure {score}")
+    assert score <= BUDGETS["leader-web.service"]
+
+
+# Evaluates a polkit rules file as polkitd does (JavaScript: polkit.addRule) for each [user, action, details].
+POLKIT = """
+const fs = require("fs");
+const Result = {YES: "yes", NO: "no", NOT_HANDLED: "not_handled"};
+const rules = [];
+new Function("polkit", fs.readFileSync(process.argv[1], "utf8"))({Result, addRule: (f) => rules.push(f)});
+const ask = ([user, id, details]) => rules[0]({id, lookup: (k) => details[k]}, {user});
+console.log(JSON.stringify(JSON.parse(process.argv[2]).map(ask)));
+"""
+
+
+def test_polkit_grants_the_agent_its_system_actions_and_nothing_else(units_root: Path) -> None:
+    """The worker keeps NoNewPrivileges: reboot, power-off, clock and pio's updater (the agent's `system`
+    commands: systemctl reboot/poweroff, timedatectl set-time, systemctl start pio-update-app) go
+    through this rule; anything else, or anyone else, is left to polkit's defaults (deny)."""
+    require("node")
+    rules = units_root / "etc/polkit-1/rules.d/50-unit-agent.rules"
+    update = {"unit": "pio-update-app.service", "verb": "start"}
+    cases = [
+        ("pioreactor", "org.freedesktop.login1.reboot", {}, "yes"),
+        ("pioreactor", "org.freedesktop.login1.power-off", {}, "yes"),
+        ("pioreactor", "org.freedesktop.timedate1.set-time", {}, "yes"),
+        ("pioreactor", "org.freedesktop.systemd1.manage-units", update, "yes"),
+        ("pioreactor", "org.freedesktop.systemd1.manage-units", {**update, "verb": "stop"}, "not_handled"),
+        (
+            "pioreactor",
+            "org.freedesktop.systemd1.manage-units",
+            {**update, "unit": "ssh.service"},
+            "not_handled",
+        ),
+        ("pioreactor", "org.freedesktop.systemd1.manage-unit-files", {}, "not_handled"),
+        ("pioreactor", "org.freedesktop.timedate1.set-timezone", {}, "not_handled"),
+        ("pioreactor", "org.freedesktop.hostname1.set-hostname", {}, "not_handled"),
+        ("leader", "org.freedesktop.login1.reboot", {}, "not_handled"),
+    ]
+    done = subprocess.run(
+        ["node", "-e", POLKIT, str(rules), json.dumps([c[:3] for c in cases])],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert [(c[0], c[1], c[2], a) for c, a in zip(cases, answers, strict=True)] == cases
 
 
 @pytest.mark.parametrize("typo", ["KillSignall=SIGINT", "ProtectSystem=strictt"])

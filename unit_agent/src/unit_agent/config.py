@@ -69,6 +69,9 @@ class Settings:
     result_ttl: float = 3600.0
     # Seconds a task may wait in the queue (worker down); older ones are not run but reported failed.
     task_max_age: float = 300.0
+    # Seconds the worker gives running tasks after SIGTERM/SIGINT (a second signal ends the wait); keep it
+    # below the stop timeout of whatever supervises the worker (the deploy role's unit: TimeoutStopSec).
+    worker_shutdown_grace: float = 3.0
     # Python log level of the agent's own logger.
     log_level: str = "INFO"
     # The broker: mqtt://host:port, credentials optional.

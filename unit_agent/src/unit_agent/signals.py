@@ -24,7 +24,7 @@ class Consumer(HueyConsumer):
     says so at its next start (a task that was running is reported failed).
     """
 
-    grace = 3.0  # below the 5 s a supervisor (devcluster, tests) gives before SIGKILL
+    grace = 3.0  # Settings.worker_shutdown_grace (default below the 5 s devcluster gives before SIGKILL)
 
     abandoned = 0  # worker threads still busy when run() returned
 

@@ -40,12 +40,15 @@ NAMES = (
 
 class _Huey(SqliteHuey):
     storage_class = WakeableSqliteStorage
+    shutdown_grace = 3.0  # Settings.worker_shutdown_grace, set by Queue
 
     def create_consumer(self, **options: Any) -> Any:
         """`huey_consumer` builds its consumer here: ours stops on signals safely (see unit_agent.signals)."""
         from .signals import Consumer
 
-        return Consumer(self, **options)
+        consumer = Consumer(self, **options)
+        consumer.grace = self.shutdown_grace
+        return consumer
 
 
 class Queue:
@@ -54,6 +57,7 @@ class Queue:
         self.store = store or Store(settings.data_dir / "agent.sqlite", settings.result_ttl)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.huey = _Huey("unit_agent", filename=str(settings.data_dir / "huey.sqlite"), results=False)
+        self.huey.shutdown_grace = settings.worker_shutdown_grace
         self.tasks: dict[str, TaskWrapper] = {
             name: self.huey.task(context=True, name=name)(self._recording(name)) for name in NAMES
         }

@@ -6,9 +6,10 @@
 -d 0.01 -m 0.05 -b 1.1: poll the SQLite queue every 10-50 ms so a task starts within tens of milliseconds;
 -n: no periodic tasks. Configuration: the file named by UNIT_AGENT_CONFIG (see config.py).
 
-SIGTERM or SIGINT (once or repeatedly, at any moment): no more tasks, running ones get a few seconds, the
-shutdown hook announces `offline` and the process exits 0 (unit_agent.signals.Consumer). Jobs it started
-keep running: they are detached on purpose (an agent restart must not stop a culture).
+SIGTERM or SIGINT (once or repeatedly, at any moment): no more tasks, running ones get
+`worker_shutdown_grace` seconds, the shutdown hook announces `offline` and the process exits 0
+(unit_agent.signals.Consumer). Jobs it started keep running: they are detached on purpose (an agent
+restart must not stop a culture).
 """
 
 from __future__ import annotations
