@@ -27,7 +27,7 @@ def _type_checking_only(tree: ast.AST) -> set[int]:
     return skipped
 
 
-def _imported_by_name(node: ast.AST) -> str | None:
+def imported_by_name(node: ast.AST) -> str | None:
     """The module of `importlib.import_module("x.y")` / `__import__("x.y")` with a literal name."""
     if (
         isinstance(node, ast.Call)
@@ -63,7 +63,7 @@ def import_graph(root: Path) -> dict[str, set[str]]:
                 candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
             elif isinstance(node, ast.Import):
                 candidates = [alias.name for alias in node.names]
-            elif named := _imported_by_name(node):
+            elif named := imported_by_name(node):
                 candidates = [named]
             else:
                 continue
@@ -111,14 +111,24 @@ def test_no_import_cycles(package: str) -> None:
     assert cycles(import_graph(PACKAGES[package])) == []
 
 
-def test_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+def _package(tmp_path: Path, modules: dict[str, str]) -> Path:
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "a.py").write_text("from .b import x\nfrom . import d\n")
-    (pkg / "b.py").write_text("def f():\n    from . import c\n")
-    (pkg / "c.py").write_text("import pkg.a\n")
-    (pkg / "d.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import y\n")
+    for name, source in {"__init__": "", **modules}.items():
+        (pkg / f"{name}.py").write_text(source)
+    return pkg
+
+
+def test_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    pkg = _package(
+        tmp_path,
+        {
+            "a": "from .b import x\nfrom . import d\n",
+            "b": "def f():\n    from . import c\n",
+            "c": "import pkg.a\n",
+            "d": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import y\n",
+        },
+    )
     assert cycles(import_graph(pkg)) == [["pkg.a", "pkg.b", "pkg.c"]]
 
 
@@ -147,7 +157,7 @@ def test_our_modules_are_imported_plainly(package: str) -> None:
     found = []
     for path in sorted(PACKAGES[package].rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (named := _imported_by_name(node)) and named.split(".")[0] in PACKAGES:
+            if (named := imported_by_name(node)) and named.split(".")[0] in PACKAGES:
                 found.append(f"{path.relative_to(REPO)}: {named}")
     assert found == []
 
@@ -160,9 +170,6 @@ def test_the_worker_imports_the_ingest_directly() -> None:
 
 
 def test_finds_a_cycle_through_a_module_imported_by_name(tmp_path: Path) -> None:
-    pkg = tmp_path / "pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "a.py").write_text("import importlib\ndef f():\n    return importlib.import_module('pkg.b')\n")
-    (pkg / "b.py").write_text("from . import a\n")
+    a = "import importlib\ndef f():\n    return importlib.import_module('pkg.b')\n"
+    pkg = _package(tmp_path, {"a": a, "b": "from . import a\n"})
     assert cycles(import_graph(pkg)) == [["pkg.a", "pkg.b"]]
