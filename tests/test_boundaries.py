@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_import_cycles import imported_by_name
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = {
     "leader": REPO / "leader" / "src" / "leader",
@@ -28,14 +30,8 @@ def imported_roots(path: Path) -> set[str]:
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             roots.add(node.module.split(".")[0])
-        elif (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("import_module", "__import__")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            roots.add(node.args[0].value.split(".")[0])
+        elif named := imported_by_name(node):
+            roots.add(named.split(".")[0])
     return roots
 
 

@@ -119,6 +119,27 @@ def test_init_db_cli_refuses_a_newer_store(tmp_path: Path) -> None:
     assert f"schema version {newer}" in done.stderr and str(migrate.latest()) in done.stderr
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-m", "leader.worker"],
+        ["-m", "leader.ingest"],
+        ["-m", "gunicorn", "--config", "deploy/leader/gunicorn.conf.py"],
+    ],
+    ids=["worker", "ingest", "web"],
+)
+def test_every_leader_process_refuses_a_newer_store(tmp_path: Path, argv: list[str]) -> None:
+    env = _leader_files(tmp_path, free_port())
+    store = tmp_path / "leader.sqlite"
+    newer = _newer_store(store)
+    before = store.read_bytes()
+    done = subprocess.run([PY, *argv], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"schema version {newer}, newer than this leader knows" in done.stderr, done.stderr[-3000:]
+    assert _version(store) == newer and store.read_bytes() == before  # not migrated, not written
+    assert not (tmp_path / "backups").exists()
+
+
 @pytest.mark.parametrize("migrator", ["worker", "init-db"])
 def test_web_waits_for_the_worker_to_migrate(tmp_path: Path, mqtt_broker: Broker, migrator: str) -> None:
     port = free_port()

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 
 from cluster_schema.errors import Conflict, NotFound
 from cluster_schema.leader import Unit
 
 from ..unit_address import UnitAddress
-from . import fleet, now, transaction
+from . import fleet, now, presence, transaction
 
 _SELECT = "SELECT name, address, port, model, active FROM units"
 
 
-def _presence(db: sqlite3.Connection, names: list[str]) -> dict[str, tuple[str, str | None]]:
-    """Presence comes from MQTT ingest (`db/presence.py`); without it every unit is `unknown`."""
-    try:
-        presence = importlib.import_module("leader.db.presence")
-        found = presence.presence_for(db, names)
-    except (ImportError, AttributeError, sqlite3.OperationalError):
-        return {}
-    return {name: (p.presence, p.last_seen) for name, p in found.items()}
-
-
 def _units(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Unit]:
     names = [r["name"] for r in rows]
-    seen = _presence(db, names)
+    seen = presence.presence_for(db, names)  # from the MQTT ingest; `unknown` for a unit never heard from
     status = fleet.status_for(db, names)
     out = []
     for r in rows:
-        presence, last_seen = seen.get(r["name"], ("unknown", None))
+        here = seen[r["name"]]
         versions, checked_at, health = status.get(r["name"], (None, None, None))
         out.append(
             Unit(
@@ -39,8 +28,8 @@ def _units(db: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Unit]:
                 port=r["port"],
                 model=r["model"],
                 active=bool(r["active"]),
-                presence=presence,  # type: ignore[arg-type]
-                last_seen=last_seen,
+                presence=here.presence,  # type: ignore[arg-type]
+                last_seen=here.last_seen,
                 versions=versions,
                 versions_checked_at=checked_at,
                 health=health,
