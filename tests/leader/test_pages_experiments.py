@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -95,3 +97,26 @@ def test_the_experiment_page_has_the_design_hooks(app: Flask, api: FlaskClient) 
     assert 'id="start-stirring"' in html and 'value="500"' in html  # the descriptor's default
     assert "Take unit2 from other?" in html  # taking a unit names the experiment it leaves
     assert api.get("/experiments/nothing").status_code == 404
+
+
+def test_charts_carry_the_descriptors_y_range(app: Flask, api: FlaskClient, tmp_path: Path) -> None:
+    """A chart declaring y_min/y_max hands them to the browser (page attributes and /api/contrib/charts);
+    one declaring neither hands none, so js/experiment_charts.js fits that axis to the data alone."""
+    shutil.copytree(Path(app.config["CONTRIB_DIR"]) / "charts", tmp_path / "charts")
+    (tmp_path / "charts" / "07_bare.yaml").write_text("key: bare\ntitle: Bare\nmqtt_topic: a/b\n")
+    (tmp_path / "charts" / "08_upside_down.yaml").write_text(
+        "key: upside\ntitle: Upside\nmqtt_topic: a/c\ny_min: 5\ny_max: 1\n"
+    )
+    app.config["CONTRIB_DIR"] = str(tmp_path)
+    assert api.post("/api/experiments", json={"name": "ecoli"}).status_code == 201
+
+    html = api.get("/experiments/ecoli").get_data(as_text=True)
+    chart = {c.split('"', 1)[0]: c.split(">", 1)[0] for c in html.split('data-chart="')[1:]}
+    assert 'data-y-min="20.0" data-y-max="45.0"' in chart["temperature"]
+    assert 'data-y-min="0.0"' in chart["volume"] and 'data-y-max="18.0"' in chart["volume"]
+    assert "data-y-" not in chart["bare"]
+    assert "upside" not in chart  # y_min above y_max: the file is skipped, as any invalid descriptor
+
+    described = {c["key"]: c for c in api.get("/api/contrib/charts").json}
+    assert (described["temperature"]["y_min"], described["temperature"]["y_max"]) == (20, 45)
+    assert described["bare"]["y_min"] is None and described["bare"]["y_max"] is None

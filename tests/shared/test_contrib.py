@@ -83,6 +83,7 @@ def test_chart_descriptors() -> None:
     assert len(keys) == len(set(keys))
     assert set(keys) >= EXPECTED_CHARTS
     for chart in charts:
+        assert contrib.rule_problems(chart) == []
         parts = chart.mqtt_topic.split("/")
         assert len(parts) == 2 and all(p and "+" not in p and "#" not in p for p in parts), chart.mqtt_topic
 
@@ -115,3 +116,9 @@ def test_automation_fields_are_what_pio_accepts(kind: str) -> None:
             assert required in fields and fields[required].default is not None, (
                 f"{path.name}: `{required}` is required by pio and needs a field with a default"
             )
+
+
+def test_a_chart_whose_y_min_is_not_below_y_max_is_a_problem() -> None:
+    chart = contrib.ChartDescriptor(key="t", title="T", mqtt_topic="a/b", y_min=45, y_max=20)
+    assert contrib.rule_problems(chart) == ["y_min 45 is not below y_max 20"]
+    assert contrib.rule_problems(contrib.ChartDescriptor(key="t", title="T", mqtt_topic="a/b", y_min=0)) == []

@@ -94,6 +94,10 @@ def rule_problems(desc: Descriptor) -> list[str]:
                 found.append(f"{where}: default {default} is outside min/max")
             if default is not None and rule.choices and default not in rule.choices:
                 found.append(f"{where}: default {default!r} is not one of the choices")
+    # a chart's y hints: the axis spans at least [y_min, y_max], so an empty span is a mistake
+    y_min, y_max = getattr(desc, "y_min", None), getattr(desc, "y_max", None)
+    if y_min is not None and y_max is not None and y_min >= y_max:
+        found.append(f"y_min {y_min:g} is not below y_max {y_max:g}")
     return found
 
 

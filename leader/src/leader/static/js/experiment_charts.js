@@ -54,6 +54,9 @@ function countPoints(state) {
   state.el.dataset.points = String(n);
 }
 
+// a descriptor's y_min/y_max from its data attribute; absent means no hint
+const hint = (text) => (text == null || text === "" ? null : Number(text));
+
 function size(el) {
   const width = Math.max(el.clientWidth, 240);
   return { width, height: width < 500 ? 200 : 240 };
@@ -82,6 +85,8 @@ function build(state) {
     labelOf,
     hidden: state.hidden,
     decimals: Number(state.el.dataset.decimals || 2),
+    yMin: hint(state.el.dataset.yMin),
+    yMax: hint(state.el.dataset.yMax),
     elapsed: view.elapsed,
     zone,
     markers: () => shown,
@@ -92,6 +97,8 @@ function build(state) {
     },
     onZoom: (u) => zoomed(state, u),
     onCursor: (u) => note(state, u, shown),
+    // the y span drawn, for tests and anyone inspecting the page
+    onDraw: (u) => (state.el.dataset.yScale = `${u.scales.y.min},${u.scales.y.max}`),
   });
   state.refreshMarkers = () => {
     shown = markersInView();

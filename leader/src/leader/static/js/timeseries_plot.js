@@ -87,8 +87,26 @@ function tickDecimals(splits, decimals) {
   return Math.min(6, Math.max(decimals, Math.ceil(-Math.log10(step) - 1e-9)));
 }
 
+// The y scale: uPlot's padded fit of the data, widened to the descriptor's [yMin, yMax] (either may be
+// null), as Pioreactor's y_axis_domain does: a flat trace stays flat, the axis holds still as data
+// arrives, and data outside the hints still shows (the fit wins on that side, never clipping).
+export function yRange(yMin, yMax) {
+  return (u, dataMin, dataMax) => {
+    const has = dataMin != null && dataMax != null && Number.isFinite(dataMin) && Number.isFinite(dataMax);
+    if (!has) {
+      if (yMin != null && yMax != null) return [yMin, yMax];
+      const at = yMin ?? yMax ?? 0;
+      return [yMin ?? at - 1, yMax ?? at + 1];
+    }
+    let [lo, hi] = window.uPlot.rangeNum(dataMin, dataMax, 0.1, true);
+    if (yMin != null) lo = dataMin >= yMin ? yMin : lo;
+    if (yMax != null) hi = dataMax <= yMax ? yMax : hi;
+    return [lo, hi];
+  };
+}
+
 // uPlot options for `units` (their labels and colours), with hooks calling back into the controller.
-export function options({ width, height, units, labelOf, hidden, decimals, elapsed, zone, markers, onToggle, onZoom, onCursor }) {
+export function options({ width, height, units, labelOf, hidden, decimals, yMin = null, yMax = null, elapsed, zone, markers, onToggle, onZoom, onCursor, onDraw }) {
   const fmt = (v) => (v == null ? "–" : v.toFixed(decimals));
   const few = (u) => u.data[0].length <= 60; // a few readings show as dots too (one is no line)
   const series = [{ label: elapsed ? "Elapsed" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : elapsedText(v, true)) : undefined }];
@@ -127,13 +145,18 @@ export function options({ width, height, units, labelOf, hidden, decimals, elaps
     legend: { show: true, live: true },
     padding: [12, 28, 0, 0], // room for the marker flags on top and the last time label on the right
     cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
-    scales: { x: { time: !elapsed } },
+    scales: { x: { time: !elapsed }, y: { range: yRange(yMin, yMax) } },
     axes: [
       xAxis,
       { stroke: "#57606a", font: axisFont, grid: { stroke: "#eaeef2" }, ticks: { stroke: "#d0d7de" }, size: 58, values: (u, splits) => splits.map((v) => v.toFixed(tickDecimals(splits, decimals))) },
     ],
     hooks: {
-      draw: [(u) => drawMarkers(u, markers(), hidden)],
+      draw: [
+        (u) => {
+          drawMarkers(u, markers(), hidden);
+          onDraw?.(u);
+        },
+      ],
       setSeries: [
         (u, i) => {
           if (i == null || (i - 1) % 3 !== 0) return;
