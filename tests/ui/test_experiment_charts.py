@@ -40,7 +40,13 @@ def _markers(cluster: Cluster) -> set[str]:
     return {m["kind"] for m in answer.json()["markers"]}
 
 
-def _publish_dosing(cluster: Cluster) -> None:
+def _now(offset: float = 0.0) -> str:
+    t = time.time() + offset
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+
+def _publish(cluster: Cluster, topic: str, *docs: dict[str, Any]) -> None:
+    """As real pio publishes under `pioreactor/unit2/exp/`."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -49,12 +55,18 @@ def _publish_dosing(cluster: Cluster) -> None:
     pub.connect(cluster.broker.host, cluster.broker.port)
     pub.loop_start()
     try:
-        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        doc = {"volume_change": 1.0, "event": "add_media", "source_of_event": "manual", "timestamp": now}
-        pub.publish("pioreactor/unit2/exp/dosing_events", json.dumps(doc), qos=1).wait_for_publish(5)
+        for doc in docs:
+            pub.publish(f"pioreactor/unit2/exp/{topic}", json.dumps(doc), qos=1).wait_for_publish(5)
     finally:
         pub.loop_stop()
         pub.disconnect()
+
+
+def _y_scale(ui: Watched, key: str) -> tuple[float, float]:
+    """The y span the chart drew (experiment_charts.js writes uPlot's y scale after each draw)."""
+    text = ui.page.locator(f'[data-chart="{key}"]').get_attribute("data-y-scale") or "nan,nan"
+    lo, hi = (float(v) for v in text.split(","))
+    return lo, hi
 
 
 def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path: Any) -> None:
@@ -85,9 +97,27 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     # markers: the job starts, then a pump run arriving live (as real pio publishes it)
     wait_for(lambda: int(od.get_attribute("data-markers") or 0) >= 4, 30, 0.2, "4 job start markers")
     before = int(od.get_attribute("data-markers") or 0)
-    _publish_dosing(cluster)
+    doc = {"volume_change": 1.0, "event": "add_media", "source_of_event": "manual", "timestamp": _now()}
+    _publish(cluster, "dosing_events", doc)
     wait_for(lambda: int(od.get_attribute("data-markers") or 0) > before, 30, 0.2, "a live dosing marker")
     assert {"job_start", "dosing"} <= _markers(cluster)
+
+    # the descriptor's y range (temperature: 20-45 ℃) spans the axis though the data is a narrow 30-30.4,
+    # and the axis grows past y_max once a reading goes beyond it (never clipped)
+    temp = page.locator('[data-chart="temperature"]')
+    assert (temp.get_attribute("data-y-min"), temp.get_attribute("data-y-max")) == ("20.0", "45.0")
+    temperature = "temperature_automation/temperature"
+    before = _points(ui, "temperature")
+    _publish(
+        cluster,
+        temperature,
+        *({"temperature": v, "timestamp": _now(i - 3)} for i, v in enumerate((30.0, 30.4))),
+    )
+    wait_for(lambda: _points(ui, "temperature") >= before + 2, 30, 0.2, "two live temperatures")
+    wait_for(lambda: _y_scale(ui, "temperature") == (20.0, 45.0), 10, 0.2, "the y axis spans 20-45")
+    _publish(cluster, temperature, {"temperature": 47.5, "timestamp": _now()})
+    wait_for(lambda: _y_scale(ui, "temperature")[1] >= 47.5, 30, 0.2, "the y axis grows past 45 for 47.5")
+    assert _y_scale(ui, "temperature")[0] == 20.0
 
     # per-experiment labels in the legend; the min/max band rows are no legend entries
     legend = od.locator(".u-legend .u-series:not(.band-series)")
@@ -126,6 +156,7 @@ def test_charts_draw_update_and_download(ui: Watched, cluster: Cluster, tmp_path
     info.value.save_as(tmp_path / "od.png")
     png = (tmp_path / "od.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
+    SHOTS.mkdir(parents=True, exist_ok=True)  # a fresh checkout has none before the first ui.check
     (SHOTS / "experiment-chart-download.png").write_bytes(png)  # to look at beside the screenshots
     assert info.value.suggested_filename == "exp-od.png"
 

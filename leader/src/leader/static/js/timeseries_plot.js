@@ -81,10 +81,13 @@ export function elapsedText(hours, seconds = false) {
   return hours < 0 ? `−${text}` : text;
 }
 
-// the descriptor's decimals, or more when the ticks are closer than that (0.0575, 0.0580)
+// the descriptor's decimals, or as many as the tick step needs to be written exactly (0.0575, 0.0580;
+// 0.025, 0.050, not 0.03, 0.05)
 function tickDecimals(splits, decimals) {
   const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
-  return Math.min(6, Math.max(decimals, Math.ceil(-Math.log10(step) - 1e-9)));
+  let d = decimals;
+  while (d < 6 && Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) > 1e-6) d++;
+  return d;
 }
 
 // The y scale: uPlot's padded fit of the data, widened to the descriptor's [yMin, yMax] (either may be
@@ -98,10 +101,9 @@ export function yRange(yMin, yMax) {
       const at = yMin ?? yMax ?? 0;
       return [yMin ?? at - 1, yMax ?? at + 1];
     }
-    let [lo, hi] = window.uPlot.rangeNum(dataMin, dataMax, 0.1, true);
-    if (yMin != null) lo = dataMin >= yMin ? yMin : lo;
-    if (yMax != null) hi = dataMax <= yMax ? yMax : hi;
-    return [lo, hi];
+    // padding relative to the whole span shown, so data just past a hint does not touch the frame
+    const [lo, hi] = window.uPlot.rangeNum(Math.min(dataMin, yMin ?? dataMin), Math.max(dataMax, yMax ?? dataMax), 0.1, true);
+    return [yMin != null && dataMin >= yMin ? yMin : lo, yMax != null && dataMax <= yMax ? yMax : hi];
   };
 }
 
