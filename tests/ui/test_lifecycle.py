@@ -110,6 +110,8 @@ def test_delete_keeping_or_deleting_the_data(operator_ui: Watched, cluster: Clus
 
     # restored from its page: active again, its operator actions back, its name its own
     operator_ui.goto("/experiments/keep-me")
+    expect(page.locator('.page-head [data-status="archived"]')).to_be_visible()
+    operator_ui.check("experiment-archived")
     page.get_by_role("button", name="Restore", exact=True).click()
     expect(page.get_by_role("button", name="Edit", exact=True)).to_be_visible(timeout=10_000)
     expect(page.locator('.page-head [data-status="archived"]')).to_have_count(0)
