@@ -1,6 +1,7 @@
 """The experiment lifecycle and manual actions in a real browser against a real cluster (two pio-sim
 agents): add 1 mL of media, set an LED, edit, End (jobs stopped, units unassigned), delete keeping or
-deleting the data, and a viewer who sees no action and whose API calls are refused."""
+deleting the data, restore the archived one, and a viewer who sees no action and whose API calls are
+refused."""
 
 from __future__ import annotations
 
@@ -107,6 +108,25 @@ def test_delete_keeping_or_deleting_the_data(operator_ui: Watched, cluster: Clus
     again = cluster.api("POST", "/api/experiments", json={"name": "keep-me"})
     assert again.status_code == 409 and again.json()["error"] == "name_archived"
 
+    # restored from its page: active again, its operator actions back, its name its own
+    operator_ui.goto("/experiments/keep-me")
+    expect(page.locator('.page-head [data-status="archived"]')).to_be_visible()
+    operator_ui.check("experiment-archived")
+    page.get_by_role("button", name="Restore", exact=True).click()
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.locator('.page-head [data-status="archived"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="Restore", exact=True)).to_have_count(0)
+    assert cluster.api("GET", "/api/experiments/keep-me").json()["archived_at"] is None
+    units = cluster.api(
+        "PUT", "/api/experiments/keep-me/units", json={"units": ["unit2"], "move": True}
+    ).json()
+    assert units["units"] == ["unit2"], units
+    page.reload()
+    expect(page.locator('form[data-manual="dose"]')).to_be_visible()  # manual actions, as any live one
+    operator_ui.check("experiment-restored")
+    assert cluster.api("PUT", "/api/experiments/keep-me/units", json={"units": []}).status_code == 200
+
+    operator_ui.goto("/experiments")
     page.wait_for_load_state("load")
     page.get_by_role("button", name="Delete drop-me").click()
     dialog = page.get_by_role("dialog", name="Delete drop-me?")

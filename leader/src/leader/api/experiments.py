@@ -70,6 +70,16 @@ def delete_experiment(exp: str) -> Response:
     return Response(status=204)
 
 
+@bp.post("/experiments/<exp>/restore")
+@requires("operator")
+def restore_experiment(exp: str) -> Response:
+    """An archived experiment (`?data=keep`) back to live, its data as it was; 409 `not_archived`, or
+    `being_deleted` while a `?data=delete` is purging it."""
+    data_db.restore(get_db(), check_experiment(exp))
+    audit.record(get_db(), principal() or "", "experiment.restore", exp, address=address())
+    return json_response(exp_db.get(get_db(), exp))
+
+
 def _units(exp: str) -> ExperimentUnits:
     db = get_db()
     return ExperimentUnits(units=exp_db.assigned_units(db, exp), labels=exp_db.labels_of(db, exp))
@@ -130,6 +140,14 @@ ROUTES = [
         "name (`?data=keep`); 409 while units are assigned",
         (409,),
         query={"data": enum(DELETE_CHOICES)},
+    ),
+    Route(
+        "POST",
+        "/api/experiments/<exp>/restore",
+        None,
+        Experiment,
+        summary="Restore an archived experiment, its data as kept (409: not archived, or being deleted)",
+        errors=(409,),
     ),
     Route("GET", "/api/experiments/<exp>/units", None, ExperimentUnits, summary="Assigned units, labels"),
     Route(

@@ -1,5 +1,6 @@
 """What the store keeps keyed by one experiment: copying its settings to a new experiment,
-archiving it (the name stays reserved) or deleting it together with everything keyed by its name.
+archiving it (the name stays reserved) and restoring it, or deleting it together with everything keyed by
+its name.
 
 Deleting purges in batches with a commit between them, so the MQTT ingest (the other writer) waits at
 most one batch, never for the whole of a long experiment's readings.
@@ -77,14 +78,36 @@ def archive(db: sqlite3.Connection, name: str) -> None:
         )
 
 
+def restore(db: sqlite3.Connection, name: str) -> None:
+    """An archived experiment becomes live again: units can join it, as before it was archived. Not one
+    whose data is being deleted (`purging_at`): its rows are already going, batch by batch."""
+    with transaction(db):
+        row = db.execute("SELECT archived_at, purging_at FROM experiments WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound(f"No experiment named {name!r}.")
+        if row["purging_at"]:
+            raise Conflict(
+                f"Experiment {name!r} is being deleted with its data (since {row['purging_at']}): it cannot "
+                "be restored. If that deletion was interrupted, delete it again to finish.",
+                code="being_deleted",
+            )
+        if row["archived_at"] is None:
+            raise Conflict(f"Experiment {name!r} is not archived: nothing to restore.", code="not_archived")
+        db.execute("UPDATE experiments SET archived_at = NULL WHERE name = ?", (name,))
+
+
 def purge(db: sqlite3.Connection, name: str) -> dict[str, int]:
     """Delete the experiment and every row keyed by its name: readings, logs, job states and settings,
     labels, alert rules, its operations and the schedules acting on it. Answers what went, by table."""
     with transaction(db):
         _idle(db, name)
-        # the name first leaves the list (archived) so nothing is assigned while the batches run
+        # the name first leaves the list (archived) so nothing is assigned while the batches run, and is
+        # marked as going so it cannot be restored half-deleted
+        stamp = now()
         db.execute(
-            "UPDATE experiments SET archived_at = coalesce(archived_at, ?) WHERE name = ?", (now(), name)
+            "UPDATE experiments SET archived_at = coalesce(archived_at, ?), "
+            "purging_at = coalesce(purging_at, ?) WHERE name = ?",
+            (stamp, stamp, name),
         )
     gone = {"readings": _purge_readings(db, name)}
     for table in _KEYED:  # job_settings before changes: deleting a setting appends a change

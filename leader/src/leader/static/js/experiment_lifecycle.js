@@ -1,6 +1,7 @@
-// End and Delete an experiment (/experiments and /experiments/<exp>), and the Edit dialog's opener.
+// End, Delete and Restore an experiment (/experiments and /experiments/<exp>), and the Edit dialog's opener.
 // End is one server operation (stop the jobs, then unassign): its progress is followed live, then the page
-// reloads. Delete asks what happens to the data and sends the choice (`?data=keep|delete`).
+// reloads. Delete asks what happens to the data and sends the choice (`?data=keep|delete`). Restore brings an
+// archived one back (nothing is lost either way, so no dialog) and reloads the page showing it live.
 import { announce, call } from "./api.js";
 import { follow, summary } from "./follow_operation.js";
 
@@ -63,11 +64,26 @@ async function remove(button) {
   }
 }
 
+async function restore(button) {
+  const say = sayer(button);
+  button.disabled = true;
+  try {
+    await call("POST", button.dataset.restore);
+    say(`${button.dataset.name}: restored.`);
+    window.location.reload();
+  } catch (error) {
+    say(`Restore failed: ${error.message}`);
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("click", (event) => {
-  const target = event.target.closest("[data-end], [data-delete], [data-open-dialog], [data-close]");
+  const selector = "[data-end], [data-delete], [data-restore], [data-open-dialog], [data-close]";
+  const target = event.target.closest(selector);
   if (!target) return;
   if (target.dataset.end) end(target);
   else if (target.dataset.delete) remove(target);
+  else if (target.dataset.restore) restore(target);
   else if (target.dataset.openDialog) document.getElementById(target.dataset.openDialog)?.showModal();
   else target.closest("dialog")?.close();
 });
