@@ -40,9 +40,8 @@ class _Conn(asyncio.Protocol):
         self.buf = bytearray()
         self.waiter: asyncio.Future[Answer] | None = None
         self.open = False
-        self.got = (
-            False  # a byte of the current answer arrived (a reset after that is not "nothing came back")
-        )
+        # a byte of the current answer arrived (a reset after that is not "nothing came back")
+        self.got = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
