@@ -13,11 +13,16 @@ the same three processes with nothing of ours (gunicorn with the agent's worker 
 one-line WSGI app, huey_consumer with the worker's flags on an empty SqliteHuey) - the floor we build on.
 PSS shares a library's pages among every process mapping it, so the file-backed part (`file`) is smaller on
 a busy machine; `anon` is the agent's own memory wherever it runs.
-Measured 2026-12-04, 2 cores, load ~1.5, back to back: 58.1-58.6 MB PSS (master 12.6-12.8, web worker 26.4,
-Huey worker 19.1-19.3; anon 54.1), baseline 35.3-35.4 MB; the code before issue #18's changes: 62.5 MB
-(13.0, 27.5, 22.0), and 2.1 MB more in production, where its master also ran gunicorn's control socket.
-With more processes on the machine sharing the libraries' pages, `file` and so PSS are lower (56.8-57.9 MB
-at load ~80); on an idle one higher (61.5 MB once at load 0.6, file 6.9 MB; anon does not move).
+Measured 2026-12-04 on an idle machine (2 cores, load 0.3), back to back, both processes run with -OO (as
+their systemd units start them; docstrings and asserts stay out of memory): 57.4-57.5 MB PSS (master 13.2,
+web worker 25.2, Huey worker 19.0; anon 50.5, file 6.9), baseline 36.4 MB. The same without -OO: 61.3 MB
+(anon 54.2). -OO only pays where the files it loads (`*.opt-2.pyc`) exist: a process that cannot write them
+compiles every module in memory at each start and ends up far larger (71.5 MB with no bytecode file at
+all, PYTHONPYCACHEPREFIX on a folder it cannot write), which is why the release role compiles the release
+and its Python's standard library for it. Before issue #18's changes:
+62.5 MB (13.0, 27.5, 22.0), and 2.1 MB more in production, where the master also ran gunicorn's control
+socket. With more processes on the machine sharing the libraries' pages, `file` and so PSS are lower (load
+~1.5 without -OO: 58.1-58.6 MB against 61.3 idle); `anon` does not move.
 """
 
 from __future__ import annotations
@@ -122,7 +127,8 @@ def floor(work: Path) -> tuple[dict[str, float], dict[str, float]]:
     port = free_port()
     flags = ["-k", "gthread", "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "--no-control-socket"]
     env = unit_environment("unit-agent-web.service")  # MALLOC_ARENA_MAX, as the agent's units set it
-    web = Proc([str(BIN / "gunicorn"), *flags, "floor_app:app"], work / "floor-web.log", env, cwd=work)
+    argv = [str(BIN / "python"), "-OO", "-m", "gunicorn", *flags, "floor_app:app"]  # as the agent's unit
+    web = Proc(argv, work / "floor-web.log", env, cwd=work)
     argv = [
         a.replace("unit_agent.worker.huey", "floor_app.huey") for a in exec_start("unit-agent-worker.service")
     ]

@@ -77,12 +77,12 @@ class Agent:
         return {"UNIT_AGENT_CONFIG": str(self.config), "APP_ENV": "production"}
 
     def start_web(self) -> None:
-        argv = [PY, "-m", "gunicorn", "--config", str(REPO / "deploy/unit_agent/gunicorn.conf.py")]
+        argv = [PY, "-OO", "-m", "gunicorn", "--config", str(REPO / "deploy/unit_agent/gunicorn.conf.py")]
         self.web = Proc(argv, self.dir / "web.log", self.env(), cwd=REPO)
 
     def start_worker(self) -> None:
-        argv = [PY, "-m", "huey.bin.huey_consumer", "unit_agent.worker.huey", "-w", "4", "-k", "thread"]
-        argv += ["-d", "0.01", "-m", "0.05", "-b", "1.1", "-n"]
+        argv = [PY, "-OO", "-m", "huey.bin.huey_consumer", "unit_agent.worker.huey", "-w", "4"]
+        argv += ["-k", "thread", "-d", "0.01", "-m", "0.05", "-b", "1.1", "-n"]
         self.worker = Proc(argv, self.dir / "worker.log", self.env(), cwd=REPO)
 
     def ready(self) -> bool:

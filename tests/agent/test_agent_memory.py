@@ -1,7 +1,7 @@
 """What keeps the agent small (bench/agent_dispatch.py measures it: web + worker <= 60 MB PSS after 100
-job starts): the web process never loads the worker's side (nor prometheus_client before a scrape), a
-process holds one SQLite connection to its store, and gunicorn's master freezes its objects before it forks
-the worker and runs no control socket."""
+job starts): both processes run with -OO and lose nothing by it, the web process never loads the worker's
+side (nor prometheus_client before a scrape), a process holds one SQLite connection to its store, and
+gunicorn's master freezes its objects before it forks the worker and runs no control socket."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.harness import REPO
+from tests.agent.harness import REPO, exec_start
 from unit_agent.store import Store
 from unit_agent.tasks import NAMES
 from unit_agent.worker_tasks import TASKS
@@ -60,6 +60,26 @@ def test_the_web_app_starts_without_the_worker_side_or_rarely_used_libraries(tmp
     loaded = set(json.loads(out.stdout.splitlines()[-1]))
     assert "unit_agent.tasks" in loaded  # it enqueues...
     assert not loaded & NOT_AT_START, loaded & NOT_AT_START
+
+
+DOCUMENT = """
+import json
+from cluster_schema.openapi import document
+from unit_agent.api import routes
+print(json.dumps(document("agent", "1", routes(), roles=False), sort_keys=True))
+"""
+
+
+def test_both_processes_run_with_oo_and_the_served_document_keeps_every_description() -> None:
+    for service in ("unit-agent-web.service", "unit-agent-worker.service"):
+        argv = exec_start(service)
+        assert argv[1:3] == ["-OO", "-m"] and argv[0].endswith("/python"), argv
+    # -OO drops docstrings: a description the document takes from one would vanish from the agent's copy
+    docs = [
+        subprocess.run([sys.executable, *flags, "-c", DOCUMENT], capture_output=True, text=True, check=True)
+        for flags in ([], ["-OO"])
+    ]
+    assert '"description"' in docs[0].stdout and docs[0].stdout == docs[1].stdout
 
 
 def test_every_task_name_has_a_body() -> None:

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+import sysconfig
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -75,6 +76,11 @@ def test_files_owners_modes_and_toml(site: Site) -> None:
         assert os.readlink(current) == "releases/0.1.0"
         assert (current / "bin" / "gunicorn").exists() and (current / "gunicorn.conf.py").exists()
     assert (root / "opt/leader/current/contrib/jobs").is_dir()
+    # the agent runs with -OO from files it cannot write: compiled for it, its Python's library too
+    release = root / "opt/unit_agent/current"
+    app = next(release.glob("lib/python3*/site-packages/unit_agent/__pycache__/app.*.opt-2.pyc"))
+    stdlib = Path(sysconfig.get_path("stdlib"))  # the release's Python is this one's base
+    assert app.stat().st_size > 0 and list((stdlib / "json/__pycache__").glob("__init__.*.opt-2.pyc"))
     with sqlite3.connect(root / "var/lib/leader/leader.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] > 0
     # the broker: config, ACL and a hashed password file (mosquitto_passwd), no clear text left behind

@@ -1,4 +1,8 @@
-"""Bodies and answers of the unit agent's `/unit_api`."""
+"""Bodies and answers of the unit agent's `/unit_api`.
+
+A type whose description belongs in the agent's OpenAPI document assigns `__doc__` rather than having a
+docstring: the agent runs with -OO, which drops docstrings (tests/agent/test_agent_memory.py compares the
+document built both ways)."""
 
 from __future__ import annotations
 
@@ -41,7 +45,9 @@ JobId = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 
 
 class RunJobRequest(Wire):
-    """`env` names are limited further to the agent's `env_allowed` (its OpenAPI document lists them)."""
+    __doc__ = (
+        "`env` names are limited further to the agent's `env_allowed` (its OpenAPI document lists them)."
+    )
 
     experiment: ExperimentName | None = None
     options: dict[OptionName, ArgValue] = {}
@@ -138,7 +144,7 @@ class PluginRequest(Wire):
 
 
 class Clock(Wire):
-    """An RFC 3339 time with its offset (`2026-01-31T12:00:00Z`)."""
+    __doc__ = "An RFC 3339 time with its offset (`2026-01-31T12:00:00Z`)."
 
     utc: Annotated[datetime, Meta(tz=True)]
 
@@ -262,7 +268,8 @@ def unit_field(unit: str) -> str:
 
 
 class ClusterTokenPut(Wire):
-    """PUT /unit_api/cluster_token (authenticated with the current token): the agent stores `token` as its
-    cluster token (atomically) and accepts it from then on; the leader switches after every agent took it."""
+    __doc__ = """PUT /unit_api/cluster_token (authenticated with the current token): the agent stores `token`
+    as its cluster token (atomically) and accepts it from then on; the leader switches after every agent took
+    it."""
 
     token: Annotated[str, Meta(pattern=CLUSTER_TOKEN_PATTERN)]
