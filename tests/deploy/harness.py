@@ -122,6 +122,7 @@ def local_vars(root: Path) -> dict[str, Any]:
         "unit_agent_python": BASE_PYTHON,
         "unit_agent_wheelhouse": str(WHEELHOUSE),
         "unit_agent_time_server": "leader.local",
+        "unit_agent_plugins_find_links": "/srv/wheels",  # rendered only when set (index: left out)
         **SECRETS,
     }
 

@@ -54,6 +54,7 @@ def test_files_owners_modes_and_toml(site: Site) -> None:
         "password": SECRETS["unit_agent_mqtt_password"],
     }
     assert agent["token_file"] == "/var/lib/unit_agent/cluster_token"
+    assert agent["plugins_find_links"] == "/srv/wheels" and "plugins_index_url" not in agent
     # no sudo: the worker keeps NoNewPrivileges and asks polkit
     assert agent["system"] == {
         "reboot": ["systemctl", "reboot"],
