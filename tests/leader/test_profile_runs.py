@@ -164,3 +164,44 @@ def test_a_row_claimed_by_a_dead_worker_is_failed_not_repeated(app: Flask) -> No
     late = [line for line in lines if line.endswith("would log NOTICE 'late'")]
     assert late == ["u2 stirring log: dry run: would log NOTICE 'late'"]  # u1's never fired by the new worker
     assert final.status == "partial"
+
+
+IF_NEVER_PUBLISHED = (
+    HEAD
+    + """common:
+  jobs:
+    stirring:
+      actions:
+        - {type: log, t: 0s, if: "::od_reading:od1.od > 0.5", options: {message: "dense"}}
+        - {type: log, t: 0s, options: {message: "always"}}
+"""
+)
+
+
+def test_an_if_reading_a_setting_never_published_skips_the_action_and_the_run_succeeds(app: Flask) -> None:
+    run_id = _run(api_client(app), IF_NEVER_PUBLISHED)  # od_reading never ran: no such topic value
+    db = connect(app.config["DATABASE"])
+    with app.app_context():
+        driver = Driver(app)
+        deadline = time.monotonic() + 15
+        while ops_db.status(db, run_id)[0] not in ("succeeded", "partial", "failed"):
+            assert time.monotonic() < deadline, store.plan(db, run_id)
+            driver.tick()
+            time.sleep(0.02)
+        final = ops_db.get(db, run_id)
+        lines = [(line.level, line.text) for line in ops_db.lines(db, run_id)]
+    db.close()
+    assert final.status == "succeeded", final.plan
+    assert all(s.status == "ok" for s in final.steps)
+    why = (
+        "`if` condition, `::od_reading:od1.od > 0.5`, could not be evaluated: "
+        "{unit}:od_reading:od1 does not exist for experiment `exp`. Skipping action."
+    )
+    for unit in ("u1", "u2"):
+        rows = [(e.status, e.detail) for e in final.plan or [] if e.unit == unit]
+        assert rows == [
+            ("skipped", why.format(unit=unit)),
+            ("done", "dry run: would log NOTICE 'always'"),
+        ]
+        assert ("warning", f"{unit} stirring log: {why.format(unit=unit)}") in lines
+    assert lines[-1] == ("info", "Finished executing DRY-RUN of profile test: 2 done, 2 skipped, 0 failed.")
