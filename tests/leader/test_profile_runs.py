@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from cluster_schema.leader import OperationAnswer, ProfileRunAnswer
 from leader.db import connect
 from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
@@ -69,14 +71,26 @@ def test_a_unit_not_in_the_experiment_is_a_warning_not_a_refusal(app: Flask) -> 
     assert client.put("/api/profiles/p", json={"yaml": text}).status_code == 201
     r = client.post("/api/experiments/exp/profiles/p/run", json={"dry_run": True})
     assert r.status_code == 202 and r.json["operation"]["plan"] == []
+    message = (
+        "There exists profile actions for u9, but it's not assigned to the experiment. Skipping "
+        "scheduling actions."
+    )
+    # said in the 202 answer, not only in the run's log
+    assert [(w["severity"], w["code"], w["message"], w["path"]) for w in r.json["warnings"]] == [
+        ("warning", "unit.not_assigned", message, "pioreactors.u9")
+    ]
+    # an older client reads the answer as before; an answer without the field decodes with no warnings
+    assert msgspec.json.decode(r.data, type=OperationAnswer).operation.id == r.json["operation"]["id"]
+    older = msgspec.json.encode({"operation": r.json["operation"]})
+    assert msgspec.json.decode(older, type=ProfileRunAnswer).warnings == []
     db = connect(app.config["DATABASE"])
     lines = ops_db.lines(db, r.json["operation"]["id"])
     db.close()
-    assert (
-        "warning",
-        "There exists profile actions for u9, but it's not assigned to the experiment. Skipping "
-        "scheduling actions. (pioreactors.u9)",
-    ) in [(line.level, line.text) for line in lines]
+    assert ("warning", f"{message} (pioreactors.u9)") in [(line.level, line.text) for line in lines]
+    ok = client.put("/api/profiles/ok", json={"yaml": REPEAT})
+    assert ok.status_code == 201
+    r = client.post("/api/experiments/exp/profiles/ok/run?wait=0.1", json={"dry_run": True})
+    assert r.status_code == 202 and r.json["warnings"] == []
 
 
 REPEAT = (
