@@ -168,3 +168,40 @@ def test_the_workspace_page_listens_from_the_change_it_shows(cluster: Cluster) -
     r = api.get(url)
     events = [e for e in _sse(r.get_data(as_text=True)) if "event" in e]
     assert [(e["event"], json.loads(e["data"])["state"]) for e in events] == [("job_state", "ready")]
+
+
+def test_the_cluster_stream_says_each_experiment_created_archived_restored_or_deleted(
+    cluster: Cluster,  # noqa: F811
+) -> None:
+    api, _ = cluster
+    _short(api)
+    db = connect(api.application.config["DATABASE"])
+    try:
+        before = changes.latest(db)
+    finally:
+        db.close()
+    assert api.post("/api/experiments", json={"name": "kept"}).status_code == 201
+    assert api.delete("/api/experiments/kept?data=keep").status_code == 204
+    assert api.post("/api/experiments/kept/restore").status_code == 200
+    assert api.post("/api/experiments", json={"name": "gone"}).status_code == 201
+    assert api.delete("/api/experiments/gone?data=delete&wait=10").status_code in (202, 204)
+    r = api.get("/api/events", headers={"Last-Event-ID": str(before)})
+    assert r.status_code == 200 and r.mimetype == "text/event-stream"
+    events = [e for e in _sse(r.get_data(as_text=True)) if "event" in e]
+    assert [e["event"] for e in events] == ["experiment"] * 6
+    assert [(json.loads(e["data"])["name"], json.loads(e["data"])["change"]) for e in events] == [
+        ("kept", "created"),
+        ("kept", "archived"),
+        ("kept", "restored"),
+        ("gone", "created"),
+        ("gone", "archived"),  # a purge takes it off the list first
+        ("gone", "deleted"),
+    ]
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(set(ids)) and ids[0] > before
+    resumed = api.get("/api/events", headers={"Last-Event-ID": str(ids[2])}).get_data(as_text=True)
+    assert [json.loads(e["data"])["name"] for e in _sse(resumed) if "event" in e] == ["gone"] * 3
+    # an experiment's own stream is its own: none of these there
+    assert "experiment" not in [e.get("event") for e in _events(api, "kept", **{"Last-Event-ID": "0"})]
+    assert api.get("/api/events", headers={"Last-Event-ID": "x"}).status_code == 400
+    assert api.application.test_client().get("/api/events").status_code == 401

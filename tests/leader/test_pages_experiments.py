@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from leader.db import connect, job_states
+from leader.db import changes, connect, job_states
 from leader.db import tokens as tokens_db
 
 pytestmark = pytest.mark.usefixtures("setup_done")
@@ -58,6 +58,41 @@ def test_a_viewer_reads_and_gets_no_buttons(app: Flask, api: FlaskClient) -> Non
     html = client.get("/experiments").get_data(as_text=True)
     assert 'data-experiment="ecoli"' in html
     assert "Create experiment" not in html and ">Delete<" not in html
+
+
+def test_an_archived_row_has_restore_and_the_list_follows_the_cluster_stream(
+    app: Flask, api: FlaskClient
+) -> None:
+    for name in ("kept", "live"):
+        assert api.post("/api/experiments", json={"name": name}).status_code == 201
+    assert api.delete("/api/experiments/kept?data=keep").status_code == 204
+    html = api.get("/experiments").get_data(as_text=True)
+    kept = html.split('data-experiment="kept"')[1].split("</tr>")[0]
+    live = html.split('data-experiment="live"')[1].split("</tr>")[0]
+    # the archived experiment page's own button (one macro), named for its row
+    assert 'data-restore="/api/experiments/kept/restore"' in kept
+    assert 'Restore<span class="visually-hidden"> kept</span>' in kept and "data-archived" in kept
+    assert "data-restore" not in live
+    # the stream it listens to starts at the change the page shows; its rows come back alone
+    db = connect(app.config["DATABASE"])
+    try:
+        latest = changes.latest(db)
+    finally:
+        db.close()
+    assert f'data-events="/api/events?after={latest}"' in html
+    assert 'data-rows="/experiments?part=rows"' in html
+    assert 'data-rows="/experiments?q=ke&amp;part=rows"' in api.get("/experiments?q=ke").get_data(
+        as_text=True
+    )
+    rows = api.get("/experiments?part=rows").get_data(as_text=True)
+    assert "<tr" in rows and "<table" not in rows and "<html" not in rows and "data-restore" in rows
+    assert api.post("/api/experiments/kept/restore").status_code == 200
+    rows = api.get("/experiments?part=rows&q=kept").get_data(as_text=True)
+    assert (
+        'data-experiment="kept"' in rows
+        and "data-restore" not in rows
+        and 'data-experiment="live"' not in rows
+    )
 
 
 def test_the_experiment_page_has_the_design_hooks(app: Flask, api: FlaskClient) -> None:

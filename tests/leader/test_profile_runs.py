@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from cluster_schema.leader import OperationAnswer, ProfileRunAnswer
 from leader.db import connect
 from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
@@ -69,14 +71,26 @@ def test_a_unit_not_in_the_experiment_is_a_warning_not_a_refusal(app: Flask) -> 
     assert client.put("/api/profiles/p", json={"yaml": text}).status_code == 201
     r = client.post("/api/experiments/exp/profiles/p/run", json={"dry_run": True})
     assert r.status_code == 202 and r.json["operation"]["plan"] == []
+    message = (
+        "There exists profile actions for u9, but it's not assigned to the experiment. Skipping "
+        "scheduling actions."
+    )
+    # said in the 202 answer, not only in the run's log
+    assert [(w["severity"], w["code"], w["message"], w["path"]) for w in r.json["warnings"]] == [
+        ("warning", "unit.not_assigned", message, "pioreactors.u9")
+    ]
+    # an older client reads the answer as before; an answer without the field decodes with no warnings
+    assert msgspec.json.decode(r.data, type=OperationAnswer).operation.id == r.json["operation"]["id"]
+    older = msgspec.json.encode({"operation": r.json["operation"]})
+    assert msgspec.json.decode(older, type=ProfileRunAnswer).warnings == []
     db = connect(app.config["DATABASE"])
     lines = ops_db.lines(db, r.json["operation"]["id"])
     db.close()
-    assert (
-        "warning",
-        "There exists profile actions for u9, but it's not assigned to the experiment. Skipping "
-        "scheduling actions. (pioreactors.u9)",
-    ) in [(line.level, line.text) for line in lines]
+    assert ("warning", f"{message} (pioreactors.u9)") in [(line.level, line.text) for line in lines]
+    ok = client.put("/api/profiles/ok", json={"yaml": REPEAT})
+    assert ok.status_code == 201
+    r = client.post("/api/experiments/exp/profiles/ok/run?wait=0.1", json={"dry_run": True})
+    assert r.status_code == 202 and r.json["warnings"] == []
 
 
 REPEAT = (
@@ -164,3 +178,44 @@ def test_a_row_claimed_by_a_dead_worker_is_failed_not_repeated(app: Flask) -> No
     late = [line for line in lines if line.endswith("would log NOTICE 'late'")]
     assert late == ["u2 stirring log: dry run: would log NOTICE 'late'"]  # u1's never fired by the new worker
     assert final.status == "partial"
+
+
+IF_NEVER_PUBLISHED = (
+    HEAD
+    + """common:
+  jobs:
+    stirring:
+      actions:
+        - {type: log, t: 0s, if: "::od_reading:od1.od > 0.5", options: {message: "dense"}}
+        - {type: log, t: 0s, options: {message: "always"}}
+"""
+)
+
+
+def test_an_if_reading_a_setting_never_published_skips_the_action_and_the_run_succeeds(app: Flask) -> None:
+    run_id = _run(api_client(app), IF_NEVER_PUBLISHED)  # od_reading never ran: no such topic value
+    db = connect(app.config["DATABASE"])
+    with app.app_context():
+        driver = Driver(app)
+        deadline = time.monotonic() + 15
+        while ops_db.status(db, run_id)[0] not in ("succeeded", "partial", "failed"):
+            assert time.monotonic() < deadline, store.plan(db, run_id)
+            driver.tick()
+            time.sleep(0.02)
+        final = ops_db.get(db, run_id)
+        lines = [(line.level, line.text) for line in ops_db.lines(db, run_id)]
+    db.close()
+    assert final.status == "succeeded", final.plan
+    assert all(s.status == "ok" for s in final.steps)
+    why = (
+        "`if` condition, `::od_reading:od1.od > 0.5`, could not be evaluated: "
+        "{unit}:od_reading:od1 does not exist for experiment `exp`. Skipping action."
+    )
+    for unit in ("u1", "u2"):
+        rows = [(e.status, e.detail) for e in final.plan or [] if e.unit == unit]
+        assert rows == [
+            ("skipped", why.format(unit=unit)),
+            ("done", "dry run: would log NOTICE 'always'"),
+        ]
+        assert ("warning", f"{unit} stirring log: {why.format(unit=unit)}") in lines
+    assert lines[-1] == ("info", "Finished executing DRY-RUN of profile test: 2 done, 2 skipped, 0 failed.")

@@ -7,15 +7,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 from flask import Flask
 
+from cluster_schema.profiles import Action
 from leader.db import connect
 from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
 from leader.db import units as units_db
 from leader.profiles import expr, yamlload
+from leader.profiles.act import skip_by_if
 from leader.profiles.driver import Driver
 from leader.profiles.validate import load
 from tests.leader.conftest import api_client, make_app
@@ -272,6 +275,30 @@ def test_expression_syntax_errors(text: str) -> None:
 def test_expression_evaluation_errors(text: str, message: str) -> None:
     with pytest.raises(expr.ExpressionError, match=message.replace("[", r"\[").replace("]", r"\]")):
         expr.evaluate(text, _env())
+
+
+def test_an_if_whose_lookup_fails_skips_the_action_with_the_reason() -> None:
+    """As Pioreactor's runner: an `if` it cannot evaluate skips the action (the run goes on), not fails it."""
+    env = _env()
+    never = msgspec.convert({"type": "start", "t": 0, "if": "w9:od_reading:od1 > 0.5"}, Action)
+    skip = skip_by_if(never, env)
+    assert skip is not None and skip.status == "skipped" and skip.level == "warning"
+    assert skip.detail == (
+        "`if` condition, `w9:od_reading:od1 > 0.5`, could not be evaluated: "
+        "w9:od_reading:od1 does not exist. Skipping action."
+    )
+    nested = msgspec.convert(
+        {"type": "log", "t": 0, "if": "w1:od_reading:od1.nope", "options": {"message": "x"}}, Action
+    )
+    skip = skip_by_if(nested, env)
+    assert skip is not None and "referenced missing nested key `nope`" in skip.detail
+    false = skip_by_if(msgspec.convert({"type": "stop", "t": 0, "if": "1 > 2"}, Action), env)
+    assert false is not None and false.status == "skipped" and false.level == ""
+    assert false.detail == "`if` condition, `1 > 2`, evaluated False"
+    assert (
+        skip_by_if(msgspec.convert({"type": "stop", "t": 0, "if": "::stirring:target_rpm > 1"}, Action), env)
+        is None
+    )
 
 
 def test_options_and_messages_render() -> None:

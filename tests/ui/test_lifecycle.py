@@ -141,6 +141,49 @@ def test_delete_keeping_or_deleting_the_data(operator_ui: Watched, cluster: Clus
     assert cluster.api("GET", "/api/logs?experiment=drop-me").json()["logs"] == []
 
 
+def test_the_list_restores_and_follows_archive_and_restore_live(
+    operator_ui: Watched, cluster: Cluster
+) -> None:
+    expect = _expect()
+    page = operator_ui.page
+    assert cluster.api("POST", "/api/experiments", json={"name": "shelved"}).status_code == 201
+    operator_ui.goto("/experiments")
+    page.wait_for_load_state("load")
+    page.evaluate("window.notReloaded = true")  # gone if anything below reloaded the page
+    row = page.locator('[data-experiment="shelved"]')
+    expect(row.get_by_role("button", name="Delete shelved")).to_be_visible()
+
+    # archived elsewhere (another person, a script): the row says so, with its Restore button, no reload
+    assert cluster.api("DELETE", "/api/experiments/shelved?data=keep").status_code == 204
+    expect(row.locator('[data-status="archived"]')).to_be_visible(timeout=15_000)
+    restore = row.get_by_role("button", name="Restore shelved")
+    expect(restore).to_be_visible()
+    # and a new one appears as it is created
+    assert cluster.api("POST", "/api/experiments", json={"name": "fresh"}).status_code == 201
+    expect(page.locator('[data-experiment="fresh"]')).to_be_visible(timeout=15_000)
+    assert page.evaluate("window.notReloaded === true")
+    operator_ui.check("experiments-archived-row")
+
+    # Restore on the row: the experiment's page's own button and script
+    with operator_ui.reloads():
+        restore.click()
+    expect(row.locator('[data-status="archived"]')).to_have_count(0)
+    expect(row.get_by_role("button", name="Restore shelved")).to_have_count(0)
+    assert cluster.api("GET", "/api/experiments/shelved").json()["archived_at"] is None
+
+    # archived and restored again from elsewhere: followed both ways, live
+    page.evaluate("window.notReloaded = true")
+    assert cluster.api("DELETE", "/api/experiments/shelved?data=keep").status_code == 204
+    expect(row.get_by_role("button", name="Restore shelved")).to_be_visible(timeout=15_000)
+    assert cluster.api("POST", "/api/experiments/shelved/restore").status_code == 200
+    expect(row.locator('[data-status="archived"]')).to_have_count(0, timeout=15_000)
+    expect(row.get_by_role("button", name="Delete shelved")).to_be_visible()
+    assert page.evaluate("window.notReloaded === true")
+    for name in ("shelved", "fresh"):
+        assert cluster.api("DELETE", f"/api/experiments/{name}?data=delete&wait=10").status_code in (202, 204)
+    expect(page.locator('[data-experiment="fresh"]')).to_have_count(0, timeout=15_000)
+
+
 def test_a_viewer_sees_no_lifecycle_or_manual_action(viewer_ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     page = viewer_ui.page

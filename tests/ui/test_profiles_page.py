@@ -80,3 +80,38 @@ def test_edit_fix_run_watch_and_cancel_a_profile(ui: Watched, cluster: Cluster) 
     expect(ui.page.locator("#profiles-list")).to_contain_text("ui ramp")
     expect(ui.page.locator("#active-runs")).to_contain_text("No profile is running.")
     ui.check("profiles-list")
+
+
+ELSEWHERE = """version: "1.0"
+experiment_profile_name: ui elsewhere
+common:
+  jobs:
+    stirring:
+      actions:
+        - {type: log, t: 0s, options: {message: "hello"}}
+pioreactors:
+  unit9:
+    jobs:
+      stirring: {actions: [{type: start, t: 0s}]}
+"""
+
+
+def test_a_run_naming_a_unit_not_in_the_experiment_says_so_after_starting(
+    ui: Watched, cluster: Cluster
+) -> None:
+    expect = _expect()
+    assert cluster.api("PUT", "/api/profiles/ui-elsewhere", json={"yaml": ELSEWHERE}).status_code == 201
+    ui.goto("/profiles/ui-elsewhere")
+    warnings = ui.page.locator("[data-answer-warnings]")
+    expect(warnings).to_be_hidden()
+    with ui.reloads():  # the 202's warnings outlive the reload that shows the new run
+        ui.page.locator("#run").get_by_role("button", name="Dry run", exact=True).click()
+    expect(warnings).to_be_visible()
+    expect(warnings).to_contain_text("The last run started with warnings:")
+    expect(warnings).to_contain_text(
+        "There exists profile actions for unit9, but it's not assigned to the experiment."
+    )
+    expect(ui.page.locator("[data-run]").first).to_be_visible()
+    ui.check("profile-run-warnings")
+    ui.page.reload()  # said once, after starting; not on every later visit
+    expect(warnings).to_be_hidden()

@@ -8,6 +8,9 @@ change's sequence number; a reconnecting browser sends it back as `Last-Event-ID
 right after it, nothing lost and nothing twice. Without one the stream starts with what happens from now
 on (a page loads the current state through the REST reads first). When the changes after the given id
 were pruned already, a `reset` event (no id) tells the page to reload that state.
+
+GET /api/events: the same for the experiments themselves (created, archived, restored, deleted), which the
+experiments list follows.
 """
 
 from __future__ import annotations
@@ -36,6 +39,17 @@ def experiment_events(exp: str) -> Response:
     after = sse.last_event_id("an event id of this stream")
     start = changes.latest(db) if after is None else after
     return sse.response(lambda conn: _stream(conn, exp, start, resumed=after is not None))
+
+
+@bp.get("/events")
+@requires("viewer")
+def cluster_events() -> Response:
+    """The cluster's own changes, not any one experiment's: `experiment` {"name", "change": created |
+    archived | restored | deleted}, for the experiments list. Ids, resuming and `reset` as above."""
+    db = get_db()
+    after = sse.last_event_id("an event id of this stream")
+    start = changes.latest(db) if after is None else after
+    return sse.response(lambda conn: _stream(conn, changes.EXPERIMENTS, start, resumed=after is not None))
 
 
 def _stream(db: sqlite3.Connection, exp: str, after: int, *, resumed: bool) -> Iterator[str]:
@@ -71,5 +85,16 @@ ROUTES = [
         query={"after": EVENT_ID},
         request_headers={"Last-Event-ID": EVENT_ID},
         media_type="text/event-stream",
-    )
+    ),
+    Route(
+        "GET",
+        "/api/events",
+        None,
+        sse_event(("experiment", "reset")),
+        summary="Server-sent events of the cluster: experiment {name, change: created|archived|restored|"
+        "deleted} (id = change sequence; `Last-Event-ID` resumes), reset",
+        query={"after": EVENT_ID},
+        request_headers={"Last-Event-ID": EVENT_ID},
+        media_type="text/event-stream",
+    ),
 ]

@@ -13,7 +13,7 @@ from flask.blueprints import BlueprintSetupState
 from msgspec import Meta
 from werkzeug.routing import BaseConverter
 
-from cluster_schema.leader import OperationAnswer
+from cluster_schema.leader import Operation, ProfileRunAnswer
 from cluster_schema.names import FILE_MAX, FILE_PATTERN, check_experiment, check_file_name
 from cluster_schema.openapi import WAIT, Route
 from cluster_schema.profiles import (
@@ -123,9 +123,14 @@ def run(exp: str, name: str) -> Response:
     check_experiment(exp), check_file_name(name)
     req = body(ProfileRunRequest)
     query_float("wait", 0.0, hi=MAX_WAIT)  # refused before anything is stored
-    return accepted(
-        runs.start(get_db(), exp, name, dry_run=req.dry_run, trigger=trigger(), requested_by=requester())
+    started = runs.start(
+        get_db(), exp, name, dry_run=req.dry_run, trigger=trigger(), requested_by=requester()
     )
+
+    def answer(op: Operation) -> ProfileRunAnswer:
+        return ProfileRunAnswer(operation=op, warnings=started.warnings)
+
+    return accepted(started.operation, answer)
 
 
 _NAME = {"name": ProfileName}
@@ -170,9 +175,10 @@ ROUTES = [
         "POST",
         "/api/experiments/<exp>/profiles/<name>/run",
         ProfileRunRequest,
-        OperationAnswer,
+        ProfileRunAnswer,
         202,
-        "Run (or dry-run) a profile on an experiment: a `profile.run` operation with its plan",
+        "Run (or dry-run) a profile on an experiment: a `profile.run` operation with its plan, and "
+        "`warnings` (a `pioreactors` unit not in the experiment)",
         query={"wait": WAIT},
         headers=("Location",),
     ),

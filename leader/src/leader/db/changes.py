@@ -1,5 +1,6 @@
 """The change log behind GET /api/experiments/<exp>/events (table `changes`, kept by triggers: see
 migrations/0062_changes.sql): read an experiment's changes after a cursor, turn them into events, prune.
+GET /api/events reads the experiments' own lifecycle the same way, under the key EXPERIMENTS (0240).
 
 A change row holds keys and small values; `events()` reads what the UI needs (a log entry, an operation
 answer) from their own tables at sending time. Several changes of one operation in a batch become one
@@ -20,6 +21,7 @@ from cluster_schema.errors import NotFound
 from . import logs as logs_db
 from . import operations as ops_db
 
+EXPERIMENTS = "$experiments"  # the key of the experiments' own lifecycle changes (migration 0240)
 KEEP = 200_000  # rows kept by prune(): at 100 readings a second, about half an hour of history
 BATCH = 500
 _json = msgspec.json.Decoder()
@@ -28,7 +30,7 @@ _json = msgspec.json.Decoder()
 @dataclass(frozen=True)
 class Event:
     seq: int
-    name: str  # job_state | setting | reading | log | operation | dosing
+    name: str  # job_state | setting | reading | log | operation | dosing | experiment
     data: Any
 
 
@@ -74,6 +76,8 @@ def events(
             out.append(Event(seq, kind, {"series": name, "unit": unit, "t": t, "value": value}))
         elif kind == "dosing":  # migration 0190
             out.append(Event(seq, kind, {"unit": unit, "t": t, "event": name, "volume_change": value}))
+        elif kind == "experiment":  # under EXPERIMENTS only
+            out.append(Event(seq, kind, {"name": name, "change": value}))
         elif kind == "log":
             entry = logs_db.get(db, int(t), int(value))
             if entry is not None:  # pruned meanwhile

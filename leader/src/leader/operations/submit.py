@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import getpass
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, has_request_context, request
 
+from cluster_schema.base import Wire
 from cluster_schema.errors import Conflict
 from cluster_schema.leader import FINISHED, Operation, OperationAnswer
 
@@ -56,13 +58,15 @@ def wait_finished(op_id: str, seconds: float) -> Operation:
     return ops_db.get(db, op_id)
 
 
-def accepted(op: Operation) -> Response:
-    """The 202 answer; honours `?wait=SECONDS` (at most 30)."""
+def accepted(op: Operation, answer: Callable[[Operation], Wire] | None = None) -> Response:
+    """The 202 answer; honours `?wait=SECONDS` (at most 30). `answer` builds a richer body around the
+    (possibly finished) operation, e.g. a profile run's warnings."""
     wait = query_float("wait", 0.0, hi=MAX_WAIT) or 0.0
     if wait > 0:
         op = wait_finished(op.id, wait)
+    body = answer(op) if answer is not None else OperationAnswer(operation=op)
     # always 202, finished or not: the caller reads `operation.status`
-    return json_response(OperationAnswer(operation=op), 202, {"Location": f"/api/operations/{op.id}"})
+    return json_response(body, 202, {"Location": f"/api/operations/{op.id}"})
 
 
 def start(kind: str, params: dict[str, Any], targets: list[str]) -> Response:

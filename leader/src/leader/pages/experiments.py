@@ -14,7 +14,7 @@ from cluster_schema.names import check_experiment
 
 from .. import vial
 from ..auth import requires
-from ..db import activity, get_db
+from ..db import activity, changes, get_db
 from ..db import experiments as exp_db
 from . import workspace
 
@@ -24,7 +24,10 @@ bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 @bp.get("")
 @requires("viewer")
 def index() -> str:
+    """`?part=rows`: the table's rows alone, which the page fetches again on each `experiment` event of
+    GET /api/events (created, archived, restored, deleted elsewhere)."""
     db = get_db()
+    since = changes.latest(db)  # read first: a change after it is sent to the page's stream, never lost
     query = request.args.get("q", "").strip()
     running = activity.running_by_experiment(db)
     rows = []
@@ -33,8 +36,10 @@ def index() -> str:
         if query and query.casefold() not in f"{exp.name} {exp.description}".casefold():
             continue
         rows.append({"exp": exp, "running": running.get(exp.name, [])})
+    if request.args.get("part") == "rows":
+        return render_template("_experiments_rows.html", rows=rows, query=query)
     names = [e.name for e in everyone if not e.archived_at]  # to copy settings from
-    return render_template("experiments.html", rows=rows, query=query, names=names)
+    return render_template("experiments.html", rows=rows, query=query, names=names, since=since)
 
 
 @bp.get("/<exp>")

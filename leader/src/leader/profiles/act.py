@@ -42,6 +42,7 @@ class Outcome:
     rows: list[Row] = field(default_factory=list)
     again_at: float | None = None  # a `when` not met yet: pending again at this time
     kind: str = ""  # of the operation submitted
+    level: str = ""  # of the run's line; by default error when failed, else info
 
 
 @dataclass
@@ -88,11 +89,28 @@ def act(run: Run, row: Row) -> Outcome:
     if isinstance(action, When):
         return _when(run, row, action, env)
     run.actions_fired += 1
-    if not expr.truthy(action.if_, env):
-        return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+    if (skip := skip_by_if(action, env)) is not None:
+        return skip
     if isinstance(action, Log):
         return _log(run, row, action, env)
     return _job(run, row, action, env)
+
+
+def skip_by_if(action: Action, env: expr.Env) -> Outcome | None:
+    """None when the action's `if` holds. False, or not evaluable (a lookup of a setting never published,
+    an operand of the wrong type): the action is skipped and the run goes on, as in Pioreactor's runner,
+    which logs "Error in action" and carries on; the reason is the row's detail and a warning line."""
+    try:
+        if expr.truthy(action.if_, env):
+            return None
+    except expr.ExpressionError as exc:
+        reason = str(exc).rstrip(".")
+        return Outcome(
+            "skipped",
+            f"`if` condition, `{action.if_}`, could not be evaluated: {reason}. Skipping action.",
+            level="warning",
+        )
+    return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
 
 
 def _job(run: Run, row: Row, action: Action, env: expr.Env) -> Outcome:
@@ -176,8 +194,8 @@ def _children(row: Row, actions: list[Any], base: float, limit: float | None) ->
 
 def _repeat(run: Run, row: Row, action: Repeat, env: expr.Env) -> Outcome:
     iteration = row.iteration or 1
-    if iteration == 1 and not expr.truthy(action.if_, env):
-        return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+    if iteration == 1 and (skip := skip_by_if(action, env)) is not None:
+        return skip
     if not expr.truthy(action.while_, env):
         return Outcome("done", f"`while` is false: the repeat ends after {iteration - 1} iteration(s)")
     every, limit = repeat_every(action), repeat_max(action)
@@ -190,8 +208,8 @@ def _repeat(run: Run, row: Row, action: Repeat, env: expr.Env) -> Outcome:
 
 
 def _when(run: Run, row: Row, action: When, env: expr.Env) -> Outcome:
-    if not expr.truthy(action.if_, env):
-        return Outcome("skipped", f"`if` condition, `{action.if_}`, evaluated False")
+    if (skip := skip_by_if(action, env)) is not None:
+        return skip
     condition = action.wait_until if action.wait_until is not None else action.condition
     assert condition is not None
     try:

@@ -168,7 +168,7 @@ class Driver:
                 store.settle(db, run.id, row.seq, "pending", outcome.detail, at=outcome.again_at)
             else:
                 store.settle(db, run.id, row.seq, outcome.status, outcome.detail, outcome.operation_id)
-                level = "error" if outcome.status == "failed" else "info"
+                level = outcome.level or ("error" if outcome.status == "failed" else "info")
                 text = f"{row.unit} {row.job} {row.action}: {outcome.detail}"
                 ops_db.add_line(db, run.id, level, text, row.unit)
             if outcome.rows:

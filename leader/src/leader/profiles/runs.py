@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import NamedTuple
 
 from cluster_schema.errors import ApiError, BadRequest
 from cluster_schema.leader import Operation
@@ -23,6 +24,11 @@ from . import plan as planner
 from .validate import Result, load
 
 KIND = "profile.run"
+
+
+class Started(NamedTuple):
+    operation: Operation
+    warnings: list[Diagnostic]  # also the run's first lines; the 202 answer says them too
 
 
 class ProfileInvalid(BadRequest):
@@ -47,7 +53,7 @@ def valid(text: str) -> Result:
 
 def start(
     db: sqlite3.Connection, exp: str, name: str, *, dry_run: bool, trigger: str, requested_by: str
-) -> Operation:
+) -> Started:
     exp_db.get(db, exp)  # 404 for an unknown experiment
     text = store.get_yaml(db, name)
     profile = valid(text).profile
@@ -66,7 +72,7 @@ def start(
         if not dry_run:
             _labels(db, op.id, exp, profile, set(assigned))
     tasks.enqueue(op.id, KIND)
-    return ops_db.get(db, op.id)
+    return Started(ops_db.get(db, op.id), warnings)
 
 
 def _labels(db: sqlite3.Connection, run_id: str, exp: str, profile: Profile, assigned: set[str]) -> None:

@@ -77,7 +77,7 @@ def fire(
                 dry_run=False,
                 trigger=TRIGGER,
                 requested_by=requested_by(schedule_id),
-            )
+            ).operation
         else:
             op = submit(
                 p.kind,

@@ -67,7 +67,48 @@ function showCheckFailure(el, error) {
   return true;
 }
 
+// An answer's `warnings` (a profile run's unit not in the experiment) outlive the reload or navigation that
+// follows: kept for this tab's next page, shown in its `[data-answer-warnings]` box (else announced).
+const WARNINGS_KEY = "answer-warnings";
+
+function keepWarnings(answer) {
+  const list = (Array.isArray(answer?.warnings) ? answer.warnings : [])
+    .map((w) => (typeof w === "string" ? w : w?.message))
+    .filter(Boolean);
+  if (list.length) sessionStorage.setItem(WARNINGS_KEY, JSON.stringify(list));
+}
+
+function showWarnings() {
+  const kept = sessionStorage.getItem(WARNINGS_KEY);
+  if (!kept) return;
+  sessionStorage.removeItem(WARNINGS_KEY);
+  let list;
+  try {
+    list = JSON.parse(kept);
+  } catch {
+    return;
+  }
+  const box = document.querySelector("[data-answer-warnings]");
+  if (!box) {
+    announce(`Started with warnings: ${list.join(" ")}`);
+    return;
+  }
+  const title = document.createElement("strong");
+  title.textContent = box.dataset.answerWarnings || "Started, with warnings:";
+  const items = document.createElement("ul");
+  for (const text of list) {
+    const li = document.createElement("li");
+    li.textContent = text;
+    items.append(li);
+  }
+  box.replaceChildren(title, items);
+  box.hidden = false;
+}
+
+showWarnings();
+
 function after(el, answer) {
+  keepWarnings(answer);
   const then = el.dataset.then || "reload";
   if (then === "operation" && answer?.operation) {
     window.location.assign(`/operations/${encodeURIComponent(answer.operation.id)}`);
@@ -77,6 +118,8 @@ function after(el, answer) {
     window.location.reload();
   } else if (then.startsWith("/")) {
     window.location.assign(then);
+  } else {
+    showWarnings(); // no new page: shown here
   }
 }
 
