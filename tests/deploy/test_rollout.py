@@ -29,6 +29,9 @@ HOSTS = {"h1": "good", "h2": "good", "h3": "500", "h4": "wrong", "h5": "good"}
 # the settings the previous release was running with (an older release refuses settings it does not know)
 OLD_SETTINGS = "# the previous release's settings\n"
 SETTINGS = "etc/unit_agent/unit_agent.toml"
+# and the systemd unit that started it (a new one may start the release differently)
+OLD_UNIT = "# the previous release's unit\n"
+UNIT = "etc/systemd/system/unit-agent-web.service"
 BATCHES = [["h1"], ["h2", "h3"], ["h4"]]
 
 
@@ -91,6 +94,8 @@ def fleet(tmp_path: Path) -> Iterator[dict[str, StandIn]]:
         if host != "h5":  # h5 must stay untouched: nothing of it exists but its release
             (root / SETTINGS).parent.mkdir(parents=True)
             (root / SETTINGS).write_text(OLD_SETTINGS)
+            (root / UNIT).parent.mkdir(parents=True)
+            (root / UNIT).write_text(OLD_UNIT)
         servers[host] = StandIn(root, behaviour)
         threading.Thread(target=servers[host].serve_forever, daemon=True).start()
     try:
@@ -150,6 +155,12 @@ def test_rollout_in_batches_with_rollback_and_a_failure_budget(
     assert "worker_shutdown_grace" in settings["h1"] and "worker_shutdown_grace" in settings["h2"]
     for host in ("h1", "h2", "h3", "h4"):
         assert [p.name for p in (fleet[host].root / SETTINGS).parent.iterdir()] == ["unit_agent.toml"]
+    # the same for the units: no backup left next to them (systemd reads that folder)
+    units = {host: (fleet[host].root / UNIT).read_text() for host in ("h1", "h2", "h3", "h4")}
+    assert units["h3"] == units["h4"] == OLD_UNIT
+    assert "ExecStart=" in units["h1"] and "ExecStart=" in units["h2"]
+    for host in ("h1", "h2", "h3", "h4"):
+        assert not [p.name for p in (fleet[host].root / UNIT).parent.iterdir() if "~" in p.name]
     # h5 comes after the batch that broke the budget: never touched
     h5 = fleet["h5"]
     assert h5.hits == 0 and not (h5.root / "opt/unit_agent/releases" / NEW).exists()
