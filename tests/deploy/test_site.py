@@ -265,6 +265,10 @@ class BrokenNewLeader(ThreadingHTTPServer):
 def test_leader_upgrade_rolls_back_release_and_store(site: Site, tmp_path: Path) -> None:
     root = site.root
     flask(root, "units", "add", "pio07", "--address", "127.0.0.1")
+    # the unit that started the previous release differs from the new one: it must come back
+    unit = root / "etc/systemd/system/leader-worker.service"
+    previous_unit = unit.read_text() + "# as the previous release had it\n"
+    unit.write_text(previous_unit)
     store = root / "var/lib/leader/leader.sqlite"
     server = BrokenNewLeader(store)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -296,6 +300,8 @@ def test_leader_upgrade_rolls_back_release_and_store(site: Site, tmp_path: Path)
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "from_the_new_release" not in tables and "units" in tables
     assert "pio07" in flask(root, "units", "list")
+    assert unit.read_text() == previous_unit
+    assert not [p.name for p in unit.parent.iterdir() if "~" in p.name]  # no backup left where systemd reads
     # and the previous release starts on it, as its systemd unit starts it
     argv, env = as_systemd_would(root, root / "etc/systemd/system/leader-web.service")
     port = free_port()
