@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -17,7 +18,32 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+_GIVEN: set[int] = set()  # never the same port twice from one process (two servers asked for in a row)
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A port nobody listens on, for a server started next. Chosen below the kernel's ephemeral range:
+    bind(0) and every outgoing connection take their ports from that range, so between this answer and the
+    server's bind no client socket (a 1,000-unit fan-out test opens as many) can take the port."""
+    low = _ephemeral_low()
+    for _ in range(200 if low > 11000 else 0):
+        port = 10000 + secrets.randbelow(low - 10000)  # from the OS: xdist workers pick differently
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (or lingering): try another
+            _GIVEN.add(port)
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
