@@ -163,6 +163,13 @@ def test_the_list_restores_and_follows_archive_and_restore_live(
     expect(page.locator('[data-experiment="fresh"]')).to_be_visible(timeout=15_000)
     assert page.evaluate("window.notReloaded === true")
     operator_ui.check("experiments-archived-row")
+    # on a phone the rows stack: the row's buttons are on screen, not past a sideways scroll
+    page.set_viewport_size({"width": 390, "height": 844})
+    wrap = page.locator("[data-experiments-live]")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth"), "the list scrolls sideways at 390 px"
+    box = restore.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     # Restore on the row: the experiment's page's own button and script
     with operator_ui.reloads():
