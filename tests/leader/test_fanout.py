@@ -258,3 +258,28 @@ def test_a_forked_child_gets_a_loop_of_its_own_and_leaves_the_parents_alone(
     assert report == "ok"
     assert _get(client, kept).status_code == 200  # the parent's kept connection still hears its answers
     assert len(standins[0].peers) == 2  # the parent's one connection, reused, and the child's
+
+
+def test_requests_sent_together_each_keep_their_own_read_deadline(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """Requests sent in one turn of the loop share one deadline timer: each still fails at its own
+    deadline, not at the earliest's or the last's, and an answer in time is an answer."""
+    slow, fast = _address(standins[0]), _address(standins[1])
+    standins[0].delay, standins[1].delay = 5.0, 0.3
+
+    async def timed(unit: UnitAddress, after: float) -> tuple[str, float]:
+        t0 = time.monotonic()
+        try:
+            await client.request(unit, "GET", "/unit_api/versions", deadline=t0 + after)
+            return "answered", time.monotonic() - t0
+        except AgentError as exc:
+            return ("timeout" if exc.timeout else str(exc)), time.monotonic() - t0
+
+    async def together() -> list[tuple[str, float]]:
+        return await asyncio.gather(timed(slow, 0.2), timed(slow, 0.8), timed(fast, 2.0))
+
+    (early, t_early), (late, t_late), (answered, t_answered) = agent_loop.submit(together()).result(10)
+    assert (early, late, answered) == ("timeout", "timeout", "answered")
+    assert 0.2 <= t_early < 0.6 and 0.8 <= t_late < 1.3, (t_early, t_late)
+    assert t_answered < 2.0
