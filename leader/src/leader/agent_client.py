@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
@@ -40,8 +39,7 @@ class AgentError(Exception):
         self.status = status  # the agent's HTTP status when it answered with an error
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):  # a tuple: one per agent request, cheaper to make than a frozen dataclass
     status_code: int
     content: bytes
 
