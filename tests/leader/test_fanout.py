@@ -281,5 +281,5 @@ def test_requests_sent_together_each_keep_their_own_read_deadline(
 
     (early, t_early), (late, t_late), (answered, t_answered) = agent_loop.submit(together()).result(10)
     assert (early, late, answered) == ("timeout", "timeout", "answered")
-    assert 0.2 <= t_early < 0.6 and 0.8 <= t_late < 1.3, (t_early, t_late)
+    assert 0.2 <= t_early < 0.8 <= t_late < 2.0, (t_early, t_late)  # neither at the other's deadline
     assert t_answered < 2.0
