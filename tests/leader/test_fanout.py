@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import select
+import signal
 import socket
 import threading
 import time
@@ -14,7 +17,7 @@ import pytest
 from cluster_schema.agent import RunJobRequest, RunJobResult
 from devcluster.procs import free_port
 from leader import agent_loop, cluster_token
-from leader.agent_client import AgentClient, Reply
+from leader.agent_client import AgentClient, AgentError, Reply
 from leader.fanout import FanOut, Outcome
 from leader.unit_address import UnitAddress
 from tests.leader.standin import Behaviour, StandIn
@@ -201,3 +204,82 @@ def test_at_most_workers_calls_at_once(client: AgentClient, standins: list[Stand
     outcomes = FanOut(call, workers=3).run([_address(a) for a in standins], time.monotonic() + 10)
     assert len(outcomes) == 8 and all(o.ok for o in outcomes.values())
     assert most == 3
+
+
+def test_a_rotated_token_goes_out_with_the_very_next_request(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """The token file is looked at anew in every turn of the agent loop: a request asked for after a
+    rotation carries the new token, however soon after (it could lag 50 ms, and a same-size token written
+    in the same tick of the file clock kept the same mtime)."""
+    unit = _address(standins[0])
+    for _ in range(20):
+        token = cluster_token.new_token()
+        cluster_token.write(client.token_file, token)
+        standins[0].token = token  # the agent took the new token: the old one is refused (401)
+        assert _get(client, unit).status_code == 200
+
+
+def test_a_forked_child_gets_a_loop_of_its_own_and_leaves_the_parents_alone(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """gunicorn forks: a child of a process whose agent loop runs starts its own loop (requests and read
+    deadlines work there) and does not disturb the parent's kept connections, whose sockets share their
+    epoll with the child."""
+    kept, slow = _address(standins[0]), _address(standins[1])
+    standins[1].delay = 5.0
+    assert _get(client, kept).status_code == 200  # the parent's loop runs, with one kept connection
+    parent_loop = agent_loop.loop()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, leave without pytest's teardown
+        try:
+            assert agent_loop.loop() is not parent_loop
+            assert _get(client, kept).status_code == 200
+            late = client.request(slow, "GET", "/unit_api/versions", deadline=time.monotonic() + 0.3)
+            try:
+                agent_loop.submit(late).result(5)
+                report = "the slow agent answered in time?"
+            except AgentError as exc:
+                report = "ok" if exc.timeout else repr(exc)
+        except BaseException as exc:
+            report = repr(exc)
+        os.write(w, report.encode()[:1000])
+        os._exit(0)
+    os.close(w)
+    try:
+        readable, _, _ = select.select([r], [], [], 20)
+        report = os.read(r, 1000).decode() if readable else "no report from the child in 20 s"
+    finally:
+        os.close(r)
+        if not readable:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert report == "ok"
+    assert _get(client, kept).status_code == 200  # the parent's kept connection still hears its answers
+    assert len(standins[0].peers) == 2  # the parent's one connection, reused, and the child's
+
+
+def test_requests_sent_together_each_keep_their_own_read_deadline(
+    client: AgentClient, standins: list[StandIn]
+) -> None:
+    """Requests sent in one turn of the loop share one deadline timer: each still fails at its own
+    deadline, not at the earliest's or the last's, and an answer in time is an answer."""
+    slow, fast = _address(standins[0]), _address(standins[1])
+    standins[0].delay, standins[1].delay = 5.0, 0.3
+
+    async def timed(unit: UnitAddress, after: float) -> tuple[str, float]:
+        t0 = time.monotonic()
+        try:
+            await client.request(unit, "GET", "/unit_api/versions", deadline=t0 + after)
+            return "answered", time.monotonic() - t0
+        except AgentError as exc:
+            return ("timeout" if exc.timeout else str(exc)), time.monotonic() - t0
+
+    async def together() -> list[tuple[str, float]]:
+        return await asyncio.gather(timed(slow, 0.2), timed(slow, 0.8), timed(fast, 2.0))
+
+    (early, t_early), (late, t_late), (answered, t_answered) = agent_loop.submit(together()).result(10)
+    assert (early, late, answered) == ("timeout", "timeout", "answered")
+    assert 0.2 <= t_early < 0.8 <= t_late < 2.0, (t_early, t_late)  # neither at the other's deadline
+    assert t_answered < 2.0

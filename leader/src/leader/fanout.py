@@ -94,7 +94,8 @@ class FanOut(Generic[T]):
 
     async def _all(self, targets: Sequence[T], deadline: float, put: Callable[[list[Outcome]], None]) -> None:
         loop = asyncio.get_running_loop()
-        limit = asyncio.Semaphore(max(1, self.workers))
+        # No semaphore when every call fits under the cap: its acquire and release are not free per call
+        limit = asyncio.Semaphore(max(1, self.workers)) if len(targets) > self.workers else None
         ready: list[Outcome] = []
 
         def flush() -> None:
@@ -102,8 +103,11 @@ class FanOut(Generic[T]):
             ready.clear()
 
         async def one(target: T) -> None:
-            async with limit:
+            if limit is None:
                 outcome = await self._guarded(target, deadline)
+            else:
+                async with limit:
+                    outcome = await self._guarded(target, deadline)
             if not ready:
                 loop.call_soon(flush)  # after the other calls that finish in this turn of the loop
             ready.append(outcome)
