@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from .broker import Broker
 from .cleanup import stop_unit_jobs
@@ -125,6 +127,10 @@ class Cluster:
         self.leader_web: Proc | None = None
         self.leader_worker: Proc | None = None
         self.session = requests.Session()
+        # A kept-alive connection the leader closes (its keepalive is 5 s) just as a request goes out fails
+        # with "Connection aborted": idempotent requests go again on a new connection; POST never does.
+        retry = Retry(total=2, connect=2, read=2, status=0, other=0, backoff_factor=0, raise_on_status=False)
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
 
     @property
     def leader_url(self) -> str:

@@ -324,6 +324,7 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
 
     def ready_on_unit1(events: list[dict[str, Any]]) -> bool:
         opened.set()
+        seen[:] = events  # as they come: a failure below shows what arrived
         # the job's settings may be ingested just after its `ready` state: wait for all three
         return (
             any(e["event"] == "operation" and e["data"]["status"] == "succeeded" for e in events)
@@ -335,7 +336,7 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
 
     def read() -> None:
         try:
-            seen.extend(_experiment_events(cluster, ready_on_unit1))
+            _experiment_events(cluster, ready_on_unit1)
         except BaseException as exc:  # handed to the test below, not lost in the thread
             errors.append(exc)
             opened.set()
@@ -354,7 +355,11 @@ def test_experiment_events_over_gunicorn_resume_without_loss(clean: Cluster) -> 
     r = cluster.api("POST", "/api/experiments/exp/jobs/stirring/start?wait=25", json={"units": ["unit1"]})
     assert r.json()["operation"]["status"] == "succeeded"
     reader.join(40)
-    assert not reader.is_alive() and not errors, (errors, seen)
+    assert not reader.is_alive() and not errors, (
+        errors,
+        [(e["event"], e["data"]) for e in seen],
+        cluster.logs(),
+    )
     ids = [e["id"] for e in seen]
     assert ids == sorted(set(ids))
     assert any(e["event"] == "setting" and e["data"]["name"] == "target_rpm" for e in seen), [
