@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cluster_schema.leader import OperationAnswer, ProfileRunAnswer
+from cluster_schema.additions import ProfileRunAnswer
+from cluster_schema.leader import OperationAnswer
 from leader.db import connect
 from leader.db import experiments as exp_db
 from leader.db import operations as ops_db

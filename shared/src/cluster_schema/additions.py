@@ -10,8 +10,9 @@ from msgspec import Meta
 
 from .base import Wire
 from .errors import BadRequest
-from .leader import UnitList, check_units
+from .leader import OperationAnswer, UnitList, check_units
 from .names import UnitName, check_unit
+from .profiles import Diagnostic
 
 NOTE_MAX = 5000
 LABEL_MAX = 64
@@ -85,3 +86,10 @@ class NoteCreate(Wire):
         if self.unit is not None:
             check_unit(self.unit, "$.unit")
         return self
+
+
+class ProfileRunAnswer(OperationAnswer):
+    """The 202 of a profile run: what the plan left out (a `pioreactors` unit not in the experiment). An
+    addition with a default: clients that read only `operation` are unaffected."""
+
+    warnings: list[Diagnostic] = []

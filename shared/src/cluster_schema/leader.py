@@ -33,7 +33,7 @@ from .names import (
     check_unit,
     check_value,
 )
-from .profiles import Diagnostic, PlanEntry
+from .profiles import PlanEntry
 
 # `offline`: the agent said goodbye; `lost`: its last will fired (it vanished without a goodbye)
 Presence = Literal["online", "offline", "lost", "unknown"]
@@ -221,13 +221,6 @@ class Operation(Wire):
 
 class OperationAnswer(Wire):
     operation: Operation
-
-
-class ProfileRunAnswer(OperationAnswer):
-    """The 202 of a profile run: what the plan left out (a `pioreactors` unit not in the experiment). An
-    addition with a default: clients that read only `operation` are unaffected."""
-
-    warnings: list[Diagnostic] = []
 
 
 class OperationsPage(Wire):

@@ -13,7 +13,8 @@ from flask.blueprints import BlueprintSetupState
 from msgspec import Meta
 from werkzeug.routing import BaseConverter
 
-from cluster_schema.leader import Operation, ProfileRunAnswer
+from cluster_schema.additions import ProfileRunAnswer
+from cluster_schema.leader import Operation
 from cluster_schema.names import FILE_MAX, FILE_PATTERN, check_experiment, check_file_name
 from cluster_schema.openapi import WAIT, Route
 from cluster_schema.profiles import (
