@@ -10,10 +10,32 @@ from typing import Any
 import msgspec
 import pytest
 
-from cluster_schema import agent, base, codec, contrib, errors, leader, mqtt
+from cluster_schema import (
+    additions,
+    agent,
+    alerts,
+    backups,
+    base,
+    charts,
+    codec,
+    config_files,
+    contrib,
+    errors,
+    fleet,
+    leader,
+    lifecycle,
+    log_pages,
+    mqtt,
+    people,
+    profiles,
+    rollout,
+    schedules,
+)
 from cluster_schema.errors import BadRequest, ErrorBody
 
-MODULES = (agent, leader, mqtt, contrib)
+# every module of wire types
+MODULES = (agent, leader, mqtt, contrib, additions, alerts, backups, charts, config_files, fleet, lifecycle)
+MODULES += (log_pages, people, profiles, rollout, schedules)
 
 
 def wire_types() -> list[type[msgspec.Struct]]:
@@ -69,7 +91,15 @@ def _sample(tp: Any, name: str = "x") -> Any:
     raise AssertionError(f"no sample for {tp!r}")
 
 
-CONSTRAINED_SAMPLES: tuple[Any, ...] = ("unit1", "KEY", "a" * 64, "abcdefghijklmnopqrstuvwxyz", 1, [])
+CONSTRAINED_SAMPLES: tuple[Any, ...] = (
+    "unit1",
+    "KEY",
+    "a" * 64,
+    "abcdefghijklmnopqrstuvwxyz",
+    1,
+    [],
+    {"A": 50.0},
+)
 
 
 def _fails(tp: Any, value: Any) -> bool:
