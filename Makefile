@@ -73,6 +73,7 @@ BENCH_SHORT := \
 	"load.py" \
 	"ingest.py" \
 	"fanout.py --units 100" \
+	"fanout.py --units 1000" \
 	"reads.py --rows 200000" \
 	"units.py --seconds 10" \
 	"agent_dispatch.py --runs 100" \
