@@ -47,6 +47,12 @@ ms per unit and operation) is as large as the leader's, on the same two cores. T
 BufferedProtocol (recv_into a reused buffer instead of asyncio's 256 KiB recv) cost more loop CPU, not
 less (115 vs 107 us, three pairs); header parsing by regular expressions was no faster than the split.
 
+Fourth sitting, 2026-12-04 (21:06-21:12 UTC, a freshly booted box, nothing else running, 1-minute load
+0.3-0.6), the code of the third sitting: 1,000 units 0.26-0.27 s against one unit's 0.20-0.21 s, 1.24x,
+1.27x, 1.28x, 1.29x, 1.30x, 1.31x in six runs (`make bench` among them), leader CPU 0.08-0.09 ms and the
+stand-ins' 0.08 ms per unit and operation; 100 units 1.04x. The third sitting's 0.14-0.22 ms of leader CPU
+for the same code were the box's other work (load 1-4) slowing every instruction, not the fan-out's.
+
 "leader CPU" is this process's CPU per unit and operation; "stand-ins' CPU" the child's, for the timed
 starts (a stop follows each). The baselines beside ours are the same fan-out at narrower caps: 128 (the
 default before) and 6 (the first design). Timings on a shared box swing with its load: note `uptime`.
@@ -212,6 +218,7 @@ def main() -> None:
         print(f"{label} {six:6.2f} s  ({s3})  = {six / one:.2f}x one unit")
     else:
         print(f"{label} not run ({s3}: it would take minutes)")
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 CPUs shared with the stand-ins)")
     for detail, count in FAILED.most_common(5):
         print(f"  failed steps: {count} x {detail}")
 

@@ -64,14 +64,19 @@ def main() -> None:
         wait_for(lambda: http_ok(base + "/api/health"), 30, 0.1, "leader web")
 
         def hold(op_id: str) -> None:
-            with requests.get(f"{base}/api/operations/{op_id}/events", stream=True, timeout=120) as r:
-                first = True
-                for _ in r.iter_lines():
-                    if first:
-                        opened.release()
-                        first = False
-                    if stop.is_set():
-                        return
+            try:
+                with requests.get(f"{base}/api/operations/{op_id}/events", stream=True, timeout=120) as r:
+                    first = True
+                    for _ in r.iter_lines():
+                        if first:
+                            opened.release()
+                            first = False
+                        if stop.is_set():
+                            return
+            except requests.RequestException:
+                if not stop.is_set():
+                    raise
+                # the leader stopped at the end of the bench while this stream was still open
 
         threads = [threading.Thread(target=hold, args=(op,), daemon=True) for op in ops]
         for t in threads:
