@@ -99,7 +99,8 @@ def test_rows_as_the_list_answers_them_in_stored_order_and_resume(app: Flask, ap
     # each event's data is the row of GET /api/logs, as it answers it
     listed = {e["message"]: e for e in api.get("/api/logs?limit=1000").json["logs"]}
     assert all(e["data"] == listed[e["data"]["message"]] for e in events)
-    assert events[2]["data"]["level"] == "error" and events[2]["data"]["timestamp"].startswith("2026-09-21T14:00")
+    late = events[2]["data"]
+    assert late["level"] == "error" and late["timestamp"].startswith("2026-09-21T14:00")
 
     # resuming after any event gives exactly the rest: nothing lost, nothing twice
     for k in range(len(events)):
