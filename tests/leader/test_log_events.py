@@ -176,6 +176,20 @@ def test_pruned_numbers_say_reset(app: Flask, api: FlaskClient) -> None:
     assert _messages(events[1:]) == ["line 2", "line 3"]
 
 
+def test_the_ingest_prunes_the_numbers_with_the_change_log(
+    app: Flask, api: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_feed, "KEEP", 3)
+    writer = ingest_in_order(api, [_log("pio0", "exp", "info", f"line {i}") for i in range(5)])
+    db = connect(app.config["DATABASE"])
+    try:
+        top = log_feed.latest(db)
+        writer.prune_changes(db)
+        assert (log_feed.oldest(db), log_feed.latest(db)) == (top - 2, top)
+    finally:
+        db.close()
+
+
 def test_bad_filters_are_refused_naming_the_field_as_the_list_does(app: Flask, api: FlaskClient) -> None:
     for query, field in (
         ("min_level=loud", "?min_level"),

@@ -81,8 +81,10 @@ def _matching(db: sqlite3.Connection, q: str, rows: list[Any]) -> list[Any]:
     return [r for r in rows if r[0] in hits]
 
 
-def prune(db: sqlite3.Connection, keep: int = KEEP) -> int:
-    """Drop all but the newest `keep` numbers (the newest always stays, so numbers are never reused)."""
+def prune(db: sqlite3.Connection, keep: int | None = None) -> int:
+    """Drop all but the newest `keep` (default KEEP) numbers (the newest always stays, so numbers are never
+    reused)."""
+    keep = KEEP if keep is None else keep
     return db.execute(
         "DELETE FROM log_feed WHERE seq <= (SELECT max(seq) FROM log_feed) - ?", (max(keep, 1),)
     ).rowcount
