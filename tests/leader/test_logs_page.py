@@ -44,7 +44,7 @@ def test_logs_page_lists_filters_and_searches(api: FlaskClient) -> None:
     # notes written in one millisecond have no order among themselves: compare as sets
     assert set(messages(html)) == {"heater off", "heater on", "pump &lt;b&gt;primed&lt;/b&gt;"}
     assert "<b>primed" not in html  # a unit's text is text
-    assert 'data-tail="/api/logs?"' in html and "Europe/Paris" in html
+    assert 'data-tail="/api/logs/events?after=3"' in html and "Europe/Paris" in html
     assert messages(api.get("/logs?q=heater&experiment=e1").get_data(as_text=True)) == ["heater off"]
     assert messages(api.get("/logs?q=primed").get_data(as_text=True)) == ["pump &lt;b&gt;primed&lt;/b&gt;"]
     none = api.get("/logs?q=nothing").get_data(as_text=True)
@@ -54,7 +54,8 @@ def test_logs_page_lists_filters_and_searches(api: FlaskClient) -> None:
 def test_time_range_is_the_labs_wall_clock(api: FlaskClient) -> None:
     html = api.get("/logs?since=2000-01-01T00:00&until=2999-01-01T10:00").get_data(as_text=True)
     assert len(messages(html)) == 3
-    assert re.search(r'data-tail="/api/logs\?since=2000-01-01T00%3A00%3A00%2B01%3A00&amp;until=2999', html)
+    tail = r'data-tail="/api/logs/events\?since=2000-01-01T00%3A00%3A00%2B01%3A00&amp;until=2999'
+    assert re.search(tail, html)
     bad = api.get("/logs?since=2026-01-02T00:00&until=2026-01-01T00:00")
     assert bad.status_code == 200 and "There is a problem" in bad.get_data(as_text=True)
     assert "Invalid time at `since`" in api.get("/logs?since=soon").get_data(as_text=True)

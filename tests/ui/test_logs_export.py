@@ -78,6 +78,50 @@ def test_live_tail_holds_new_lines_while_reading(viewer_ui: Watched, cluster: Cl
     expect(button).to_be_hidden()
 
 
+def test_live_tail_is_a_stream_with_the_pages_filters(viewer_ui: Watched, cluster: Cluster) -> None:
+    """A new log appears on /logs without a reload, from GET /api/logs/events (no polling of GET /api/logs),
+    and only if it passes the page's filters."""
+    expect = _expect()
+    page = viewer_ui.page
+    assert cluster.api("POST", "/api/experiments", json={"name": "tail-other"}).status_code == 201
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    viewer_ui.goto("/logs?experiment=exp&min_level=notice")
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+    body = page.locator("[data-logs]")
+    expect(page.locator("[data-tail-state]")).to_have_text("Live: new lines appear at the top.")
+    # these do not pass the filters; the stream sends in the order logs were stored, so once the last
+    # line is on the page, these were passed over
+    posted = cluster.api("POST", "/api/experiments/tail-other/logs", json={"message": "another experiment"})
+    assert posted.status_code == 201, posted.text
+    quiet = {"message": "too quiet for the filter", "level": "info", "unit": "unit1"}
+    assert cluster.api("POST", "/api/experiments/exp/logs", json=quiet).status_code == 201
+    note(cluster, "streamed <i>without</i> a reload")
+    first = body.locator("tr").first
+    expect(first).to_contain_text("streamed <i>without</i> a reload")  # text, never HTML
+    expect(first).to_contain_text("notice")
+    expect(body).not_to_contain_text("another experiment")
+    expect(body).not_to_contain_text("too quiet for the filter")
+    assert page.evaluate("window.sameDocument") is True
+    warning = {"message": "streamed warning", "level": "warning", "unit": "unit1"}
+    assert cluster.api("POST", "/api/experiments/exp/logs", json=warning).status_code == 201
+    expect(first).to_contain_text("streamed warning")
+    streamed_badge = first.locator(".badge").evaluate("b => b.outerHTML")
+    streams = [u for u in requests if "/api/logs/events?" in u]
+    assert len(streams) == 1 and "experiment=exp" in streams[0] and "min_level=notice" in streams[0]
+    assert "after=" in streams[0]  # from the last log the page showed
+    assert not [u for u in requests if "/api/logs?" in u], requests  # no polling
+    viewer_ui.check("logs-live")
+    page.set_viewport_size({"width": 390, "height": 844})
+    top = page.locator(".tail-bar").bounding_box()
+    assert top is not None
+    clip = {"x": 0, "y": top["y"] - 60, "width": 390, "height": 600}  # the newest rows, legible
+    page.screenshot(path=str(SHOTS / "logs-live-rows-390.png"), clip=clip, full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    viewer_ui.goto("/logs?experiment=exp&min_level=notice")  # the server draws the level as the tail did
+    assert first.locator(".badge").evaluate("b => b.outerHTML") == streamed_badge
+
+
 def test_export_from_the_dialog_and_open_the_zip(operator_ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     page = operator_ui.page

@@ -91,6 +91,20 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     db.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def snapshot(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Reads that all see one state of the store (a deferred BEGIN takes no lock; in WAL mode the first
+    read fixes what the others see), e.g. a page and the cursor its live stream starts from."""
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")  # ends a read: nothing to keep or undo
+
+
 def begin_immediate(db: sqlite3.Connection) -> None:
     """Take the write lock, waiting up to BUSY_TIMEOUT_MS. Not with SQLite's busy handler: it sleeps ever
     longer (100 ms per try after the first 300 ms), so a writer beside a busy one - the ingest committing

@@ -22,11 +22,12 @@ from cluster_schema.errors import BadRequest
 from . import transaction
 
 SHIFT = 1 << 20  # ids per millisecond
+TOKENIZE = "unicode61 remove_diacritics 2"  # the index's (migration 0140): what a word is
 MAX_TS = 1 << 42  # ms (year 2109): an id must fit in 63 bits; a log beyond it is not indexed
 BATCH = 500
 MAX_TERMS = 16
 
-# a log's columns as db.logs._entry reads them
+# a log's columns as db.logs.entry reads them
 ENTRY_COLUMNS = "l.dedupe, l.ts, l.unit, l.experiment, l.job, l.source, l.level, l.message, l.author"
 
 

@@ -12,6 +12,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -74,6 +75,37 @@ def level_number(name: str, field: str = "min_level") -> int:
         raise BadRequest(f"Invalid log level at `{field}`: one of {', '.join(LOG_LEVELS)}.") from None
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What GET /api/logs and its live tail (leader.db.log_feed) both filter on; None: any."""
+
+    experiment: str | None = None
+    unit: str | None = None
+    job: str | None = None
+    min_level: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+    q: str | None = None
+
+
+def filter_clauses(f: Filters) -> tuple[list[str], list[Any]]:
+    """SQL conditions on `logs l`, and their parameters, for every filter but `q` (a search's own)."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column, value in (("experiment", f.experiment), ("unit", f.unit), ("job", f.job)):
+        if value is not None:
+            where.append(f"l.{column} = ?")
+            args.append(value)
+    if f.min_level is not None:
+        where.append("l.level >= ?")
+        args.append(level_number(f.min_level))
+    for bound, op in ((f.since_ms, ">="), (f.until_ms, "<")):
+        if bound is not None:
+            where.append(f"l.ts {op} ?")
+            args.append(bound)
+    return where, args
+
+
 def page(
     conn: sqlite3.Connection,
     *,
@@ -96,19 +128,7 @@ def page(
     if since_ms is not None and until_ms is not None and since_ms >= until_ms:
         raise BadRequest("Empty time range: `?since` must be before `?until`.")
     limit = max(1, min(int(limit), MAX_LIMIT))
-    where: list[str] = []
-    args: list[Any] = []
-    for column, value in (("experiment", experiment), ("unit", unit), ("job", job)):
-        if value is not None:
-            where.append(f"l.{column} = ?")
-            args.append(value)
-    if min_level is not None:
-        where.append("l.level >= ?")
-        args.append(level_number(min_level))
-    for bound, op in ((since_ms, ">="), (until_ms, "<")):
-        if bound is not None:
-            where.append(f"l.ts {op} ?")
-            args.append(bound)
+    where, args = filter_clauses(Filters(experiment, unit, job, min_level, since_ms, until_ms))
     newest_first = after is None
     if q is not None:
         rows = _search(conn, q, where, args, before, after, since_ms, until_ms, limit + 1)
@@ -119,7 +139,7 @@ def page(
     more = len(rows) > limit
     newest = (shown[0] if newest_first else last) if shown else None
     return LogsAnswer(
-        logs=[_entry(r) for r in shown],
+        logs=[entry(r) for r in shown],
         next=encode_cursor(last[1], last[0]) if more and last is not None else None,
         newest=encode_cursor(newest[1], newest[0]) if newest is not None else after,
         indexing=log_search.behind(conn) if q is not None else None,
@@ -176,7 +196,7 @@ def _search(
     )
 
 
-def _entry(r: Sequence[Any]) -> LogEntry:
+def entry(r: Sequence[Any]) -> LogEntry:
     """A row (dedupe, ts, unit, experiment, job, source, level, message, author) as an answer."""
     return LogEntry(
         timestamp=iso_ms(r[1]),
@@ -196,7 +216,7 @@ def get(conn: sqlite3.Connection, ts_ms: int, dedupe: int) -> LogEntry | None:
         "WHERE ts = ? AND dedupe = ?",
         (ts_ms, dedupe),
     ).fetchone()
-    return _entry(row) if row else None
+    return entry(row) if row else None
 
 
 NOTE_SOURCE = "user"

@@ -19,6 +19,7 @@ from typing import NamedTuple, cast
 
 from ..db import audit, begin_immediate, changes, chart_markers, fleet, job_states, logs, presence, readings
 from ..db.fleet import StatusRow
+from ..db.log_feed import prune as prune_log_feed
 from .dosing import DOSING
 from .parse import LOG, PRESENCE, READING, SETTING, STATE, VALUE, Malformed, Router, Unknown
 from .status import STATUS
@@ -288,10 +289,12 @@ class BatchWriter:
         log.warning("ingest: %s: %s%s", topic, text, more)
 
     def prune_changes(self, conn: sqlite3.Connection) -> None:
-        """Keep the newest `changes_keep` rows of the live-updates change log (one short statement)."""
+        """Keep the newest `changes_keep` rows of the live-updates change log, and the newest numbers of
+        the logs' live tail (short statements)."""
         try:
             conn.execute("BEGIN IMMEDIATE")
             changes.prune(conn, self.changes_keep)
+            prune_log_feed(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.warning("ingest: pruning the change log failed (%s); will retry", exc)

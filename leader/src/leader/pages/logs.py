@@ -2,8 +2,10 @@
 and text search, one keyset page at a time ("Older logs"), and a live tail (static/js/logs_tail.js) that
 holds new lines behind a button while the reader is scrolled away from the top.
 
-The page reads the store through the same `leader.db.logs.page` as GET /api/logs; the tail polls that API
-with the same filters (`data-tail` carries them, times already with their offset).
+The page reads the store through the same `leader.db.logs.page` as GET /api/logs; the tail follows
+GET /api/logs/events with the same filters (`data-tail` carries them, times already with their offset)
+from the last log stored when the page was read (`?after=`, read in the same snapshot as the page): a
+log stored before the browser connects is sent, not lost, and none on the page is sent again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from cluster_schema.topics import LOG_LEVELS
 from .. import contrib
 from ..auth import requires
 from ..db import experiments as exp_db
-from ..db import get_db
+from ..db import get_db, log_feed, snapshot
 from ..db import logs as logs_db
 from ..db import units as units_db
 from .shell import lab_zone
@@ -56,18 +58,20 @@ def index() -> str:
     db = get_db()
     chosen = {k: (request.args.get(k) or "").strip()[:200] for k in FIELDS}
     before = request.args.get("before") or None
-    query, page, error = {}, None, None
+    query, page, error, stored = {}, None, None, 0
     try:
         query = _query(chosen)
         filters = {k: v for k, v in query.items() if k not in ("since", "until")}
-        page = logs_db.page(
-            db,
-            **filters,
-            since_ms=_ms(query.get("since")),
-            until_ms=_ms(query.get("until")),
-            before=before,
-            limit=PAGE,
-        )
+        with snapshot(db):
+            stored = log_feed.latest(db)
+            page = logs_db.page(
+                db,
+                **filters,
+                since_ms=_ms(query.get("since")),
+                until_ms=_ms(query.get("until")),
+                before=before,
+                limit=PAGE,
+            )
     except BadRequest as exc:
         error = exc.message
     filled: dict[str, Any] = {k: v for k, v in chosen.items() if v}
@@ -82,7 +86,9 @@ def index() -> str:
         jobs=[j.job_name for j in contrib.jobs(current_app.config["CONTRIB_DIR"])],
         older=url_for("logs.index", before=page.next, **filled) if page and page.next else None,
         first=url_for("logs.index", **filled),
-        tail=None if before or page is None else url_for("api.logs.list_logs") + "?" + urlencode(query),
+        tail=None
+        if before or page is None
+        else url_for("api.logs.log_events") + "?" + urlencode({**query, "after": stored}),
         paged=before is not None,
     )
 

@@ -1,12 +1,14 @@
-// /logs: the live tail. Polls GET /api/logs?after=<newest> with the page's filters (tbody[data-tail]) and
-// puts new lines on top - unless the reader has scrolled away from the top: then they wait behind a
-// "N new lines" button, so the line being read never moves. Log text is set as text, never as HTML.
-import { call } from "./api.js";
+// /logs: the live tail. Follows GET /api/logs/events (tbody[data-tail]: the page's filters, and `after` =
+// the last log stored when the page was read) and puts new lines on top - unless the reader has scrolled
+// away from the top: then they wait behind an "N new lines" button, so the line being read never moves.
+// No polling: EventSource resumes by itself after a cut with Last-Event-ID, so no line is lost or shown
+// twice. Log text is set as text, never as HTML.
+import { badge } from "./badge.js";
 import { formatDate } from "./time.js";
 
 const body = document.querySelector("tbody[data-tail]");
-const EVERY_MS = 3000;
 const KEEP = 1000; // rows kept on the page; older ones are a click on "Older logs" away
+const QUIET_MS = 4000; // a reconnect quicker than this (the server ends a stream now and then) says nothing
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -24,17 +26,8 @@ function row(log) {
   when.textContent = formatDate(log.timestamp);
   const first = document.createElement("td");
   first.append(when);
-  // as the server's badge macro draws a level (app.css tones warnings and errors on this table)
-  const badge = document.createElement("span");
-  badge.className = "badge badge-off";
-  badge.dataset.status = log.level;
-  const icon = document.createElement("span");
-  icon.className = "badge-shape";
-  icon.setAttribute("aria-hidden", "true");
-  icon.textContent = "•";
-  badge.append(icon, ` ${log.level}`);
   const level = document.createElement("td");
-  level.append(badge);
+  level.append(badge(log.level)); // as the server's badge macro draws a level
   tr.append(first, cell(log.experiment, "mono"), cell(log.unit, "mono"), cell(log.job, "mono"), level,
     cell(log.message, "detail"));
   return tr;
@@ -44,11 +37,13 @@ if (body) {
   const button = document.querySelector("[data-new-lines]");
   const state = document.querySelector("[data-tail-state]");
   const empty = document.querySelector("[data-no-logs]");
-  const held = []; // newest last
-  let newest = body.dataset.newest || "";
-  let busy = false;
+  const held = []; // newest last; at most KEEP (older ones would be trimmed on showing anyway)
+  let waiting = 0; // lines behind the button, trimmed or not
+  let flushing = null;
+  let quiet = null;
 
   const reading = () => window.scrollY > body.closest(".card").offsetTop + 40;
+  const say = (text) => { if (state && state.textContent !== text) state.textContent = text; };
 
   function show() {
     if (!held.length) return;
@@ -56,13 +51,15 @@ if (body) {
     body.prepend(...rows);
     while (body.rows.length > KEEP) body.lastElementChild.remove();
     if (empty) empty.hidden = true;
+    waiting = 0;
     button.hidden = true;
   }
 
-  function hold(logs) {
-    held.push(...logs);
+  // a burst of events is one change of the table
+  function flush() {
+    flushing = null;
     if (!reading()) return show();
-    button.textContent = held.length === 1 ? "1 new line" : `${held.length} new lines`;
+    button.textContent = waiting === 1 ? "1 new line" : `${waiting} new lines`;
     button.hidden = false;
   }
 
@@ -72,24 +69,27 @@ if (body) {
   });
   window.addEventListener("scroll", () => { if (held.length && !reading()) show(); }, { passive: true });
 
-  async function poll() {
-    if (busy || document.hidden) return;
-    busy = true;
-    try {
-      const sep = body.dataset.tail.includes("?") ? "&" : "?";
-      const url = newest
-        ? `${body.dataset.tail}${sep}after=${encodeURIComponent(newest)}&limit=500`
-        : `${body.dataset.tail}${sep}limit=100`;
-      const page = await call("GET", url);
-      const logs = newest ? page.logs : page.logs.slice().reverse();
-      if (page.newest) newest = page.newest;
-      if (logs.length) hold(logs);
-      if (state) state.textContent = "Live: new lines appear at the top.";
-    } catch (error) {
-      if (state) state.textContent = `Live updates paused: ${error.message} Retrying.`;
-    } finally {
-      busy = false;
+  const source = new EventSource(body.dataset.tail);
+  source.addEventListener("log", (event) => {
+    held.push(JSON.parse(event.data));
+    if (held.length > KEEP) held.shift();
+    waiting += 1;
+    flushing ??= setTimeout(flush, 50);
+  });
+  source.addEventListener("reset", () => {
+    say("Live: some lines were missed while disconnected (reload to see them); new lines appear at the top.");
+  });
+  source.addEventListener("open", () => {
+    clearTimeout(quiet);
+    quiet = null;
+    say("Live: new lines appear at the top.");
+  });
+  source.addEventListener("error", () => {
+    // a refused stream (e.g. signed out) closes for good; otherwise the browser reconnects by itself
+    if (source.readyState === EventSource.CLOSED) {
+      say("Live updates stopped: reload the page to try again.");
+      return;
     }
-  }
-  setInterval(poll, EVERY_MS);
+    quiet ??= setTimeout(() => say("Live updates paused: reconnecting…"), QUIET_MS);
+  });
 }
