@@ -2,9 +2,9 @@
 
 `common` actions go to the experiment's active assigned units as of the run's start (as in Pioreactor, units
 assigned later get none); a `pioreactors.<unit>` block for a unit not assigned to the experiment is skipped
-with a warning naming both: no row is planned for it, and none is added later (only `repeat` and `when` rows
-add rows, for their own unit), so its actions are skipped for the whole run. `repeat` and `when` rows add their nested rows when they fire (`driver`), so a repeat with no
-end or a condition not met yet costs one row, not an unbounded list.
+with a warning naming both: no row is planned for it, and none is added later, so its actions are skipped for
+the whole run. `repeat` and `when` rows add their nested rows (for their own unit) when they fire (`driver`),
+so a repeat with no end or a condition not met yet costs one row, not an unbounded list.
 """
 
 from __future__ import annotations
