@@ -162,9 +162,12 @@ def test_the_page_shows_files_problems_history_and_a_sync(cluster: tuple[FlaskCl
     assert client.get("/config?file=nope.ini").status_code == 404
     assert 'data-file-synced="config.ini"' in html and "All 2 units it goes to have this version." in html
     assert 'data-file-synced="config_pio0.ini"' not in html  # not saved: nothing to sync
+    assert "data-sync-now" not in html  # synced: nothing to sync now
     client.put("/api/config/files/config.ini", json={"content": "[stirring.config]\ntarget_rpm = 500\n"})
     html = client.get("/config").get_data(as_text=True)
     assert "not synced to 2 units</span>" in html and "pio0, pio1 have not received this version" in html
+    assert 'data-sync-now data-then="/config?file=config.ini&sync={operation}"' in html
+    assert "Writes the saved config.ini to pio0, pio1." in html
 
 
 def test_saved_but_not_synced_names_the_units_until_a_sync_writes_that_version(

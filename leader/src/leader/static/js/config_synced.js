@@ -38,4 +38,5 @@ export async function refreshSynced() {
   if (!units) return;
   line.querySelector("[data-synced-badge]").replaceChildren(syncBadge(units));
   line.querySelector("[data-synced-detail]").textContent = detail(line, units);
+  line.querySelector("[data-sync-now]")?.toggleAttribute("hidden", !units.length);
 }
