@@ -3,7 +3,9 @@
 The cheapest honest answer, asking no unit: a unit has the file when the last sync step that succeeded
 there wrote this sha256 (the agent confirmed the sha256 of what it stored; leader/db/config_synced.py). A
 unit the leader never synced counts as not synced, even if the same file was copied there by hand; a step
-that failed counts as not synced, even if it wrote one of the two files before failing.
+that failed counts as not synced, even if it wrote one of the two files before failing. The other way round,
+a file changed on the unit by hand after a sync still counts as synced: this says what the leader's syncs
+wrote, it does not read the units' files.
 """
 
 from __future__ import annotations
