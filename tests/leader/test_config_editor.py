@@ -202,3 +202,8 @@ def test_saved_but_not_synced_names_the_units_until_a_sync_writes_that_version(
     first = client.get("/api/config/files/config.ini/history").json["history"][-1]["id"]
     reverted = client.post(f"/api/config/files/config.ini/history/{first}/revert", json={})
     assert reverted.json["content"] == v1 and reverted.json["unsynced_units"] == ["pio0"]
+    # a unit removed and added back under its name may be another machine: what was synced there is forgotten
+    assert client.delete("/api/units/pio1").status_code == 204
+    assert unsynced("config.ini") == ["pio0"]
+    assert client.post("/api/units", json={"name": "pio1", "address": "127.0.0.1"}).status_code == 201
+    assert unsynced("config.ini") == ["pio0", "pio1"]
