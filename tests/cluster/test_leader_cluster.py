@@ -220,6 +220,8 @@ def test_config_sync_writes_every_unit_and_fails_an_offline_one(cluster: Cluster
     steps = _steps(op)
     assert steps["unit1"] == ("ok", "wrote config.ini") and steps["unit2"][0] == "ok"
     assert steps["unit3"][0] == "failed" and "unreachable" in steps["unit3"][1]
+    # saved, not synced to the offline unit alone (from what each step confirmed; no unit asked)
+    assert cluster.api("GET", "/api/config/files/config.ini").json()["unsynced_units"] == ["unit3"]
     for agent in cluster.agents[:2]:
         written = _agent_get(agent, cluster, "/unit_api/config/config.ini")
         assert isinstance(written, dict) and written["content"] == content

@@ -20,7 +20,9 @@ from leader.db import experiments as exp_db
 from leader.db import operations as ops_db
 from leader.db import profiles as store
 from leader.db import units as units_db
+from leader.profiles import plan as planner
 from leader.profiles.driver import Driver
+from leader.profiles.validate import load
 from tests.leader.conftest import api_client, make_app
 from tests.leader.test_profiles import CORPUS, HEAD
 
@@ -72,9 +74,10 @@ def test_a_unit_not_in_the_experiment_is_a_warning_not_a_refusal(app: Flask) -> 
     assert client.put("/api/profiles/p", json={"yaml": text}).status_code == 201
     r = client.post("/api/experiments/exp/profiles/p/run", json={"dry_run": True})
     assert r.status_code == 202 and r.json["operation"]["plan"] == []
+    # names the unit and the experiment, and says what the runner does: nothing for u9, all run long
     message = (
-        "There exists profile actions for u9, but it's not assigned to the experiment. Skipping "
-        "scheduling actions."
+        "unit u9 is not assigned to experiment 'exp'; its actions are skipped for this whole run "
+        "(not scheduled, even if it is assigned later)"
     )
     # said in the 202 answer, not only in the run's log
     assert [(w["severity"], w["code"], w["message"], w["path"]) for w in r.json["warnings"]] == [
@@ -92,6 +95,21 @@ def test_a_unit_not_in_the_experiment_is_a_warning_not_a_refusal(app: Flask) -> 
     assert ok.status_code == 201
     r = client.post("/api/experiments/exp/profiles/ok/run?wait=0.1", json={"dry_run": True})
     assert r.status_code == 202 and r.json["warnings"] == []
+
+
+def test_the_warning_says_a_skipped_units_label_is_skipped_too() -> None:
+    text = (
+        HEAD
+        + "pioreactors:\n  u9:\n    label: left\n"
+        + "    jobs:\n      stirring: {actions: [{type: start, t: 0s}]}\n"
+    )
+    profile = load(text).profile
+    assert profile is not None
+    rows, warnings = planner.plan(profile, 0.0, ["u1"], ["u1"], experiment="demo")
+    assert rows == [] and [w.message for w in warnings] == [
+        "unit u9 is not assigned to experiment 'demo'; its actions and its label are skipped for this whole "
+        "run (not scheduled, even if it is assigned later)"
+    ]
 
 
 REPEAT = (

@@ -108,3 +108,36 @@ def test_a_viewer_reads_the_config_and_edits_nothing(viewer_ui: Watched, cluster
     expect(viewer_ui.page.get_by_role("button", name="Review changes")).to_have_count(0)
     expect(viewer_ui.page.get_by_text("Read only: admins edit config files.")).to_be_visible()
     viewer_ui.check("config-viewer")
+
+
+def test_a_saved_file_says_not_synced_until_a_sync_writes_it(ui: Watched, cluster: Cluster) -> None:
+    expect = _expect()
+    base = _unit_config(cluster, 0).replace("password = raspberry", "password =").rstrip("\n") + "\n"
+    content = base + "\n[cluster_ui_sync]\nsaved_not_synced = 1\n"  # (the first test added [cluster_ui])
+    assert cluster.api("PUT", "/api/config/files/config.ini", json={"content": content}).status_code == 200
+
+    ui.goto("/config")
+    line = ui.page.locator("[data-config-synced]")
+    mark = ui.page.locator('[data-file-synced="config.ini"]')
+    expect(line.locator('[data-status="unsynced"]')).to_contain_text("not synced to 2 units")
+    expect(line).to_contain_text("unit1, unit2 have not received this version from a sync yet.")
+    expect(mark.locator('[data-status="unsynced"]')).to_contain_text("not synced to 2 units")
+    ui.check("config-not-synced")
+
+    ui.page.get_by_role("button", name="Sync now").click()
+    ui.page.get_by_role("dialog").get_by_role("button", name="Sync", exact=True).click()
+    ui.page.wait_for_url("**/config?file=config.ini&sync=*", timeout=30_000)
+    expect(ui.page.locator("[data-sync-status]")).to_have_attribute("data-sync-status", "succeeded")
+    # the marks follow the sync's end on this page, no reload needed
+    expect(line.locator('[data-status="synced"]')).to_be_visible()
+    expect(line).to_contain_text("All 2 units it goes to have this version.")
+    expect(mark.locator('[data-status="synced"]')).to_be_visible()
+    expect(ui.page.get_by_role("button", name="Sync now")).to_be_hidden()
+    ui.check("config-synced-now")
+    assert _unit_config(cluster, 0) == content
+
+    # saved again (through the API): not synced again, on the next view
+    again = content + "again = 1\n"
+    assert cluster.api("PUT", "/api/config/files/config.ini", json={"content": again}).status_code == 200
+    ui.goto("/config")
+    expect(line.locator('[data-status="unsynced"]')).to_contain_text("not synced to 2 units")

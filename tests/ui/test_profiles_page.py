@@ -109,7 +109,7 @@ def test_a_run_naming_a_unit_not_in_the_experiment_says_so_after_starting(
     expect(warnings).to_be_visible()
     expect(warnings).to_contain_text("The last run started with warnings:")
     expect(warnings).to_contain_text(
-        "There exists profile actions for unit9, but it's not assigned to the experiment."
+        "unit unit9 is not assigned to experiment 'exp'; its actions are skipped for this whole run"
     )
     expect(ui.page.locator("[data-run]").first).to_be_visible()
     ui.check("profile-run-warnings")

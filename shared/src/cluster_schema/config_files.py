@@ -1,5 +1,6 @@
-"""Bodies and answers of the leader's config editor (`/api/config/...`): diagnostics with line numbers, the
-diff a save would make, and the history of saved versions with who saved each."""
+"""Bodies and answers of the leader's config editor (`/api/config/...`): the files and the units that do not
+have their current version yet, diagnostics with line numbers, the diff a save would make, and the history
+of saved versions with who saved each."""
 
 from __future__ import annotations
 
@@ -7,6 +8,25 @@ from typing import Literal
 
 from .base import Wire
 from .names import Sha256
+
+
+class ConfigFilePut(Wire):
+    content: str
+    sha256: Sha256 | None = None  # when given, saved only if the current file has this hash (else 409)
+
+
+class ConfigFile(Wire):
+    name: str
+    content: str
+    sha256: str
+    updated_at: str | None = None
+    # the units a sync writes this file to (config.ini: every active unit; config_<unit>.ini: its unit)
+    # whose last successful sync wrote another version, or none: "saved, not synced" there; [] = synced
+    unsynced_units: list[str] = []
+
+
+class ConfigFiles(Wire):
+    files: list[ConfigFile]  # `content` left empty in this list
 
 
 class ConfigDiagnostic(Wire):

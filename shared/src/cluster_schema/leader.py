@@ -8,6 +8,9 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 
 from .base import Wire
+from .config_files import ConfigFile as ConfigFile  # (moved; imported from here too)
+from .config_files import ConfigFilePut as ConfigFilePut
+from .config_files import ConfigFiles as ConfigFiles
 from .errors import BadRequest
 from .fleet import UnitHealth, UnitVersions
 from .names import (
@@ -20,7 +23,6 @@ from .names import (
     ExperimentName,
     OptionName,
     SettingName,
-    Sha256,
     TokenName,
     UnitName,
     Value,
@@ -328,22 +330,6 @@ class ExportRequest(Wire):
 
 # The body of POST /api/exports as documented: with its one cross-field rule (validate() checks it too)
 ExportRequestSchema = Annotated[ExportRequest, Meta(extra_json_schema=_ONE_RANGE)]
-
-
-class ConfigFilePut(Wire):
-    content: str
-    sha256: Sha256 | None = None  # when given, saved only if the current file has this hash (else 409)
-
-
-class ConfigFile(Wire):
-    name: str
-    content: str
-    sha256: str
-    updated_at: str | None = None
-
-
-class ConfigFiles(Wire):
-    files: list[ConfigFile]  # `content` left empty in this list
 
 
 class UnitCheck(Wire):

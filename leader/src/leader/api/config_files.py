@@ -9,14 +9,23 @@ from flask import Blueprint, Response
 from msgspec import Meta
 
 from cluster_schema.base import Wire
-from cluster_schema.config_files import ConfigCheck, ConfigCheckAnswer, ConfigHistory, ConfigRevert
+from cluster_schema.config_files import (
+    ConfigCheck,
+    ConfigCheckAnswer,
+    ConfigFile,
+    ConfigFilePut,
+    ConfigFiles,
+    ConfigHistory,
+    ConfigRevert,
+)
 from cluster_schema.errors import BadRequest, Conflict
-from cluster_schema.leader import ConfigFile, ConfigFilePut, ConfigFiles, OperationAnswer, UnitList
+from cluster_schema.leader import OperationAnswer, UnitList
 from cluster_schema.names import FILE_MAX, check_file_name
 from cluster_schema.openapi import WAIT, Route
 
 from ..auth import address, dangerous, principal, requires
 from ..config_check import diagnose, unified_diff
+from ..config_sync_state import with_state, with_sync_state
 from ..db import audit, get_db
 from ..db import config_files as files_db
 from ..db import units as units_db
@@ -63,13 +72,15 @@ def _syncable(name: str) -> str:
 @bp.get("/config/files")
 @requires("viewer")
 def list_files() -> Response:
-    return json_response({"files": files_db.list_files(get_db())})
+    db = get_db()
+    return json_response({"files": with_sync_state(db, files_db.list_files(db))})
 
 
 @bp.get("/config/files/<name>")
 @requires("viewer")
 def get_file(name: str) -> Response:
-    return json_response(files_db.get(get_db(), _name(name)))
+    db = get_db()
+    return json_response(with_state(db, files_db.get(db, _name(name))))
 
 
 @bp.put("/config/files/<name>")
@@ -78,7 +89,7 @@ def put_file(name: str) -> Response:
     new = body(ConfigFilePut)
     saved = files_db.put(get_db(), _syncable(name), new.content, new.sha256, principal())
     audit.record(get_db(), principal() or "", "config.edit", name, {"sha256": saved.sha256}, address())
-    return json_response(saved)
+    return json_response(with_state(get_db(), saved))
 
 
 @bp.post("/config/files/<name>/check")
@@ -113,7 +124,7 @@ def revert(name: str, version: int) -> Response:
     saved = files_db.revert(db, _name(name), version, req.sha256, principal())
     details = {"sha256": saved.sha256, "reverted_from": version}
     audit.record(db, principal() or "", "config.revert", name, details, address())
-    return json_response(saved)
+    return json_response(with_state(db, saved))
 
 
 @bp.post("/config/sync")
@@ -139,8 +150,22 @@ def sync() -> Response:
 
 _NAME = {"name": ConfigName}
 ROUTES = [
-    Route("GET", "/api/config/files", None, ConfigFiles, summary="Config files (names and sha256)"),
-    Route("GET", "/api/config/files/<name>", None, ConfigFile, params=_NAME),
+    Route(
+        "GET",
+        "/api/config/files",
+        None,
+        ConfigFiles,
+        summary="Config files (names, sha256, and the units a sync has not written the current version to)",
+    ),
+    Route(
+        "GET",
+        "/api/config/files/<name>",
+        None,
+        ConfigFile,
+        summary="One file; `unsynced_units`: its units whose last successful sync wrote another version, "
+        "or none",
+        params=_NAME,
+    ),
     Route(
         "PUT",
         "/api/config/files/<name>",

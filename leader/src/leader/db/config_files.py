@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from cluster_schema.config_files import ConfigVersion
+from cluster_schema.config_files import ConfigFile, ConfigVersion
 from cluster_schema.errors import Conflict, NotFound
-from cluster_schema.leader import ConfigFile
 
 from ..config_check import check, unified_diff
 from . import now, transaction

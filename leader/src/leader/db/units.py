@@ -93,6 +93,8 @@ def remove(db: sqlite3.Connection, name: str) -> None:
             "UPDATE assignments SET unassigned_at = ? WHERE unit = ? AND unassigned_at IS NULL", (stamp, name)
         )
         db.execute("UPDATE units SET removed_at = ?, active = 0 WHERE name = ?", (stamp, name))
+        # what its config syncs wrote: a unit added back under this name may be another machine
+        db.execute("DELETE FROM config_synced WHERE unit = ?", (name,))
 
 
 def addresses(db: sqlite3.Connection, names: list[str]) -> dict[str, UnitAddress]:

@@ -27,7 +27,7 @@ from cluster_schema.agent import (
 from cluster_schema.names import STATE_SETTING
 
 from ..agent_client import AgentClient, AgentError
-from ..db import config_files
+from ..db import config_files, config_synced
 from ..fanout import Outcome
 from ..unit_address import UnitAddress
 from . import lifecycle
@@ -50,6 +50,9 @@ class Action:
     # run in the engine's thread once every unit answered, before the status is decided (reads and
     # writes the store: e.g. ending an experiment unassigns the units whose jobs stopped)
     after: Callable[[sqlite3.Connection, str], None] | None = None
+    # run in the engine's thread with each batch of outcomes, once their steps are stored (writes the store:
+    # e.g. a config sync remembers what each unit now has, even if the operation is cancelled later)
+    recorded: Callable[[sqlite3.Connection, str, list[Outcome]], None] | None = None
 
 
 def _tail(text: str, n: int = 300) -> str:
@@ -177,13 +180,15 @@ def _prepare_config(db: sqlite3.Connection, params: dict[str, Any]) -> dict[str,
 
 
 async def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
+    """The outcome's result: {file name on the leader: sha256 the unit confirmed}."""
     files: dict[str, str] = ctx.data
-    wanted = {
-        "config.ini": files.get(SHARED_CONFIG),
-        "unit_config.ini": files.get(unit_config_name(unit.name)),
+    wanted = {  # the unit's file name → the leader's
+        "config.ini": SHARED_CONFIG,
+        "unit_config.ini": unit_config_name(unit.name),
     }
-    written = []
-    for target, content in wanted.items():
+    written, confirmed = [], {}
+    for target, name in wanted.items():
+        content = files.get(name)
         if content is None:
             continue
         resp = await ctx.client.request(
@@ -195,9 +200,17 @@ async def sync_config(ctx: Context, unit: UnitAddress, deadline: float) -> Outco
         if got != expected:
             raise AgentError(f"{target}: the unit stored a different file (sha256 {str(got)[:12]})")
         written.append(target)
+        confirmed[name] = expected
     if not written:
         return Outcome(unit.name, False, "nothing to sync: the leader has no config.ini")
-    return Outcome(unit.name, True, "wrote " + ", ".join(written))
+    return Outcome(unit.name, True, "wrote " + ", ".join(written), confirmed)
+
+
+def remember_synced(db: sqlite3.Connection, op_id: str, batch: list[Outcome]) -> None:
+    """Only a step that succeeded counts: a unit that failed half-way keeps its older record (an
+    honest "not synced" for a file it may in fact have received)."""
+    written = [(o.unit, name, sha) for o in batch if o.ok and o.result for name, sha in o.result.items()]
+    config_synced.record(db, op_id, written)
 
 
 async def check_unit(ctx: Context, unit: UnitAddress, deadline: float) -> Outcome:
@@ -213,7 +226,7 @@ ACTIONS: dict[str, Action] = {
     "jobs.stop_all": Action(stop_all_jobs),
     "job.settings": Action(update_settings),
     **{kind: Action(functools.partial(set_job_state, state=state)) for kind, state in JOB_STATES.items()},
-    "config.sync": Action(sync_config, _prepare_config),
+    "config.sync": Action(sync_config, _prepare_config, recorded=remember_synced),
     **{f"system.{a}": Action(system) for a in SYSTEM_ACTIONS},
 }
 

@@ -65,6 +65,8 @@ def _run(op_id: str) -> None:
 
     def record(batch: list[Outcome]) -> None:  # one commit per batch of arrivals, not two per unit
         ops_db.record_steps(db, op_id, [(o.unit, o.ok, o.detail) for o in batch])
+        if action.recorded is not None:
+            action.recorded(db, op_id, batch)
 
     def cancelled() -> bool:
         if not ctx.cancel.is_set() and ops_db.status(db, op_id)[1]:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template, request
 
 from cluster_schema.errors import NotFound
-from cluster_schema.leader import Operation
+from cluster_schema.leader import Operation, Unit
 
 from ..auth import requires
 from ..config_check import diagnose
+from ..config_sync_state import targets as sync_targets
+from ..config_sync_state import with_sync_state
 from ..db import config_files as files_db
 from ..db import get_db
 from ..db import operations as ops_db
@@ -28,16 +30,27 @@ class FileEntry:
     unit: str | None  # None: the shared file
     saved: bool
     updated_at: str | None
+    unsynced: list[str]  # units without the saved version (config_sync_state); [] when not saved
+    reaches: int  # how many units a sync writes it to
 
 
-def _files() -> list[FileEntry]:
+def _files(units: list[Unit]) -> list[FileEntry]:
     """config.ini first, then one file per registered unit (saved or not), then any other kept file."""
     db = get_db()
-    kept = {f.name: f for f in files_db.list_files(db)}
-    units = [u.name for u in units_db.list_units(db)]
-    names = [(SHARED_CONFIG, None)] + [(unit_config_name(u), u) for u in units]
+    kept = {f.name: f for f in with_sync_state(db, files_db.list_files(db), units)}
+    names = [(SHARED_CONFIG, None)] + [(unit_config_name(u.name), u.name) for u in units]
     names += [(n, None) for n in kept if n not in {name for name, _ in names}]
-    return [FileEntry(n, unit, n in kept, kept[n].updated_at if n in kept else None) for n, unit in names]
+    return [
+        FileEntry(
+            n,
+            unit,
+            n in kept,
+            kept[n].updated_at if n in kept else None,
+            kept[n].unsynced_units if n in kept else [],
+            len(sync_targets(n, units)),
+        )
+        for n, unit in names
+    ]
 
 
 def _sync(op_id: str | None) -> Operation | None:
@@ -55,16 +68,15 @@ def _sync(op_id: str | None) -> Operation | None:
 @requires("viewer")
 def index() -> str:
     db = get_db()
-    files = _files()
+    units = units_db.list_units(db)
+    files = _files(units)
     wanted = request.args.get("file", SHARED_CONFIG)
     entry = next((f for f in files if f.name == wanted), None)
     if entry is None:
         raise NotFound(f"No config file named {wanted!r}.")
     current = files_db.find(db, entry.name)
     content = current.content if current else ""
-    units = units_db.list_units(db)
-    # who a sync of this file reaches: every active unit for config.ini, else the file's own unit
-    targets = [u for u in units if (u.active if entry.unit is None else u.name == entry.unit)]
+    targets = sync_targets(entry.name, units)  # who a sync of this file reaches
     return render_template(
         "config.html",
         sync=_sync(request.args.get("sync")),

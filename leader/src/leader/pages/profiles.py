@@ -57,7 +57,7 @@ def _timeline(text: str) -> dict[str, list[dict[str, Any]]]:
         return {}
     profile = result.profile
     units = list(profile.pioreactors)
-    rows, _ = planner.plan(profile, 0.0, ["all units"], units)
+    rows, _ = planner.plan(profile, 0.0, ["all units"], units, experiment="")  # all its units: no warning
     out: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r.at, r.priority)):
         out.setdefault(r.unit, []).append({"after": after(r.at), "job": r.job, "action": r.action})

@@ -2,8 +2,9 @@
 
 `common` actions go to the experiment's active assigned units as of the run's start (as in Pioreactor, units
 assigned later get none); a `pioreactors.<unit>` block for a unit not assigned to the experiment is skipped
-with a warning. `repeat` and `when` rows add their nested rows when they fire (`driver`), so a repeat with no
-end or a condition not met yet costs one row, not an unbounded list.
+with a warning naming both: no row is planned for it, and none is added later, so its actions are skipped for
+the whole run. `repeat` and `when` rows add their nested rows (for their own unit) when they fire (`driver`),
+so a repeat with no end or a condition not met yet costs one row, not an unbounded list.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ def kind(action: Action) -> str:
 
 
 def plan(
-    profile: Profile, started: float, common_units: Iterable[str], assigned: Iterable[str]
+    profile: Profile,
+    started: float,
+    common_units: Iterable[str],
+    assigned: Iterable[str],
+    *,
+    experiment: str,
 ) -> tuple[list[Row], list[Diagnostic]]:
     rows: list[Row] = []
     warnings: list[Diagnostic] = []
@@ -37,12 +43,13 @@ def plan(
     members = set(assigned)
     for unit, block in profile.pioreactors.items():
         if unit not in members:
+            label = " and its label" if block.label is not None else ""  # runs.py labels assigned units only
             warnings.append(
                 Diagnostic(
                     severity="warning",
                     code="unit.not_assigned",
-                    message=f"There exists profile actions for {unit}, but it's not assigned to the "
-                    "experiment. Skipping scheduling actions.",
+                    message=f"unit {unit} is not assigned to experiment {experiment!r}; its actions{label} "
+                    "are skipped for this whole run (not scheduled, even if it is assigned later)",
                     path=f"pioreactors.{unit}",
                 )
             )

@@ -61,7 +61,8 @@ def start(
     assigned = exp_db.assigned_units(db, exp)
     active = set(units_db.active_names(db))
     started = time.time()
-    rows, warnings = planner.plan(profile, started, [u for u in assigned if u in active], assigned)
+    common = [u for u in assigned if u in active]
+    rows, warnings = planner.plan(profile, started, common, assigned, experiment=exp)
     targets = sorted({r.unit for r in rows})
     params = {"experiment": exp, "profile": name, "dry_run": dry_run, "started": started, "yaml": text}
     with transaction(db):

@@ -1,6 +1,7 @@
 // Buttons `[data-action]` and forms `[data-api]` call /api; a `data-confirm` <dialog> asks first.
 // `data-then`: "operation" opens the operation started, "reload" (the default) reloads, "show-check"
-// shows a check result, "stay" leaves the page as it is (a live page shows the outcome), a path navigates. Errors appear in the form's error summary or the page's live region.
+// shows a check result, "stay" leaves the page as it is (a live page shows the outcome), a path navigates
+// (`{operation}` in it: the id of the operation started, e.g. a page that follows it). Errors appear in the form's error summary or the page's live region.
 import { announce, call } from "./api.js";
 import { showFormError } from "./form_errors.js";
 
@@ -117,7 +118,8 @@ function after(el, answer) {
   } else if (then === "reload") {
     window.location.reload();
   } else if (then.startsWith("/")) {
-    window.location.assign(then);
+    const id = answer?.operation?.id;
+    window.location.assign(id ? then.replace("{operation}", encodeURIComponent(id)) : then);
   } else {
     showWarnings(); // no new page: shown here
   }

@@ -3,6 +3,7 @@ const SHAPES = {
   succeeded: ["ok", "✓"], done: ["ok", "✓"], ok: ["ok", "✓"], cancelled: ["off", "■"], pending: ["off", "◌"],
   queued: ["off", "◌"], skipped: ["off", "○"], running: ["busy", "↻"], partial: ["warn", "◐"],
   interrupted: ["warn", "!"], failed: ["bad", "✕"], warning: ["warn", "◐"], error: ["bad", "✕"],
+  synced: ["ok", "✓"], unsynced: ["warn", "!"],
 };
 
 export function badge(status, word = status) {

@@ -3,6 +3,7 @@
 // the sync operation and opens the page on it, where each unit's result stays live until the sync ends.
 import { announce, call } from "./api.js";
 import { badge } from "./badge.js";
+import { refreshSynced } from "./config_synced.js";
 import { attach } from "./ini_highlight.js";
 
 const root = document.getElementById("config-editor");
@@ -143,5 +144,6 @@ if (sync && sync.dataset.syncFinished !== "true") {
     const op = JSON.parse(e.data);
     setState(op);
     announce(`Sync ${op.status}.`);
+    refreshSynced().catch(() => {}); // the marks stay as loaded; a reload shows them
   });
 }
