@@ -95,6 +95,8 @@ def test_section_bar_jumps_and_nothing_scrolls_sideways(ui: Watched, cluster: Cl
     tops = page.locator("[data-job]").evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
     assert len(tops) >= 4 and tops[0] == tops[1] == tops[2], tops
     assert not html.evaluate(SIDEWAYS), "the page scrolls sideways at 1440 px"
-    expect(page.locator('[data-job="stirring"]').get_by_role("button", name="Start", exact=True)).to_be_visible()
+    expect(
+        page.locator('[data-job="stirring"]').get_by_role("button", name="Start", exact=True)
+    ).to_be_visible()
     expect(page.locator("[data-chart]").first).to_be_visible()
     expect(page.locator("[data-logs]")).to_contain_text("note 24")
