@@ -72,7 +72,7 @@ function onLog(entry) {
   const job = Object.assign(document.createElement("td"), { className: "mono", textContent: entry.job || "" });
   const level = document.createElement("td");
   level.append(badge((entry.level || "").toLowerCase()));
-  const message = Object.assign(document.createElement("td"), { textContent: entry.message });
+  const message = Object.assign(document.createElement("td"), { className: "detail", textContent: entry.message });
   const cell = document.createElement("td");
   cell.append(when);
   row.append(cell, unit, job, level, message);
