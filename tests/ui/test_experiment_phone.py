@@ -1,7 +1,7 @@
 """The experiment page on a phone (390 px) in a real browser against a real cluster (two pio-sim agents): a
 sticky bar of links to its sections (Jobs · Units · Charts · Logs) that marks the section being read, job
-sections with touch-sized buttons, and nothing that scrolls sideways; at 1440 px the bar is gone and the
-job sections sit side by side as before."""
+sections with touch-sized buttons, compact manual-action and label forms, and nothing that scrolls
+sideways; at 1440 px the bar is gone and the job sections sit side by side as before."""
 
 from __future__ import annotations
 
