@@ -1,7 +1,7 @@
 """The experiment page on a phone (390 px) in a real browser against a real cluster (two pio-sim agents): a
 sticky bar of links to its sections (Jobs · Units · Charts · Logs) that marks the section being read, job
-sections with touch-sized buttons, and nothing that scrolls sideways; at 1440 px the bar is gone and the
-job sections sit side by side as before."""
+sections with touch-sized buttons, compact manual-action and label forms, and nothing that scrolls
+sideways; at 1440 px the bar is gone and the job sections sit side by side as before."""
 
 from __future__ import annotations
 
@@ -30,6 +30,36 @@ def _current(nav: Any) -> list[str]:
     return nav.locator('a[aria-current="true"]').all_text_contents()
 
 
+def _compact_forms(page: Any) -> None:
+    """Manual actions and the unit cards' label forms at 390 px: fields side by side where they fit, every
+    control a touch target, all of it within the screen."""
+    manual = page.locator("#manual")
+    # measured: 993 px tall with the forms stacked field under field, 762 px compact
+    box = manual.bounding_box()
+    assert box is not None and box["height"] < 800, box
+    # 122 px with the input and buttons on rows of their own, 72 px with them on one row
+    label_form = page.locator("[data-unit-card] form").first.bounding_box()
+    assert label_form is not None and label_form["height"] < 90, label_form
+    controls = page.locator(
+        "#manual button, #manual input[type=number], #manual select, #manual .choice label,"
+        " [data-unit-card] form input, [data-unit-card] form button"
+    )
+    boxes = controls.evaluate_all("els => els.map(e => e.getBoundingClientRect().toJSON())")
+    assert len(boxes) >= 12, boxes
+    small = [b for b in boxes if b["height"] < 44]
+    assert not small, small
+    outside = [b for b in boxes if b["left"] < 0 or b["right"] > 390]
+    assert not outside, outside
+    # the amount and its mL / seconds side by side; the LED channels two by two
+    dose = page.locator('form[data-manual="dose"]')
+    amount = dose.get_by_label("Amount").bounding_box()
+    ml = dose.locator('label[for="dose-by-ml"]').bounding_box()
+    assert amount is not None and ml is not None and abs(amount["y"] - ml["y"]) < 2, (amount, ml)
+    leds = page.locator('form[data-manual="leds"]')
+    tops = [leds.get_by_label(f"Channel {ch}").bounding_box()["y"] for ch in "ABCD"]
+    assert tops[0] == tops[1] < tops[2] == tops[3], tops
+
+
 def test_section_bar_jumps_and_nothing_scrolls_sideways(ui: Watched, cluster: Cluster) -> None:
     expect = _expect()
     page = ui.page
@@ -53,6 +83,7 @@ def test_section_bar_jumps_and_nothing_scrolls_sideways(ui: Watched, cluster: Cl
         "els => els.map(e => e.getBoundingClientRect().height)"
     )
     assert heights and min(heights) >= 44, heights
+    _compact_forms(page)
     # each unit's state in its job section stays whole on screen (the hooks browser checks read)
     for unit in ("unit1", "unit2"):
         row = page.locator(f'[data-job="stirring"] [data-unit="{unit}"]')
