@@ -54,7 +54,9 @@ def cluster_events() -> Response:
     return sse.response(lambda conn: _stream(conn, changes.CLUSTER, start, resumed=after is not None))
 
 
-def _stream(db: sqlite3.Connection, exp: str | tuple[str, ...], after: int, *, resumed: bool) -> Iterator[str]:
+def _stream(
+    db: sqlite3.Connection, exp: str | tuple[str, ...], after: int, *, resumed: bool
+) -> Iterator[str]:
     yield sse.retry()
     if resumed and after + 1 < changes.oldest(db) and after < changes.latest(db):
         yield sse.event(

@@ -1,6 +1,6 @@
 """What every page shares: security headers, content-hashed asset URLs, who is signed in, the navigation
-(with the open alerts' count, kept live by static/js/alerts_nav.js), and the formatting of times, ages and sizes (in the lab's `TIMEZONE`; the browser re-renders them in its
-locale, see static/js/time.js).
+(with the open alerts' count, kept live by static/js/alerts_nav.js), and the formatting of times, ages
+and sizes (in the lab's `TIMEZONE`; the browser re-renders them in its locale, see static/js/time.js).
 """
 
 from __future__ import annotations
