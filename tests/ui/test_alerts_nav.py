@@ -64,6 +64,22 @@ def _open(cluster: Cluster) -> list[dict[str, Any]]:
     return list(cluster.api("GET", "/api/alerts?state=open").json())
 
 
+def _streams(ui: Watched, path: str) -> list[str]:
+    """The requests to /api/events made by the page at `path` (its referer); the page signed in on lands
+    on `/` and may still be opening its own stream, so a test goes elsewhere first."""
+    found: list[str] = []
+    page = ui.page
+
+    def seen(r: Any) -> None:
+        if "/api/events" in r.url and r.headers.get("referer") == ui.leader_url + path:
+            found.append(r.url)
+
+    ui.goto("/units")
+    page.wait_for_load_state("load")
+    page.on("request", seen)
+    return found
+
+
 def _count_label(n: int) -> str:
     return f"Alerts ({n} open alert{'' if n == 1 else 's'})"
 
@@ -72,8 +88,7 @@ def test_the_dashboard_follows_alerts_opening_and_resolving(ui: Watched, cluster
     from playwright.sync_api import expect
 
     page = ui.page
-    streams: list[str] = []
-    page.on("request", lambda r: streams.append(r.url) if "/api/events" in r.url else None)
+    streams = _streams(ui, "/")
     before = len(_open(cluster))
     ui.goto("/")
     page.wait_for_load_state("load")
@@ -130,8 +145,7 @@ def test_a_notice_is_dismissed_and_experiments_share_the_pages_one_stream(
     from playwright.sync_api import expect
 
     page = ui.page
-    streams: list[str] = []
-    page.on("request", lambda r: streams.append(r.url) if "/api/events" in r.url else None)
+    streams = _streams(ui, "/experiments")
     ui.goto("/experiments")
     page.wait_for_load_state("load")
     nav = page.get_by_role("navigation", name="Main")
