@@ -13,6 +13,7 @@ import pytest
 
 from devcluster.broker import Broker
 from devcluster.cluster import Cluster
+from devcluster.procs import wait_for
 
 from .conftest import UNITS, Watched
 
@@ -170,3 +171,43 @@ def test_a_notice_is_dismissed_and_experiments_share_the_pages_one_stream(
         202,
         204,
     )
+
+
+def test_a_hidden_tab_lets_its_stream_go_and_catches_up_when_shown(ui: Watched, cluster: Cluster) -> None:
+    """A tab hidden for a minute closes its /api/events stream (a web worker thread); shown again, it reopens
+    from the last event it had and the count catches up with what happened meanwhile."""
+    from playwright.sync_api import expect
+
+    page = ui.page
+    page.clock.install()
+    streams = _streams(ui, "/logs")
+    ui.goto("/logs")
+    page.wait_for_load_state("load")
+    nav = page.get_by_role("navigation", name="Main")
+    before = len(_open(cluster))
+    _publish_temperature(cluster, 47.0)  # an event seen while shown: the cursor the tab resumes from
+    expect(nav.get_by_role("link", name=_count_label(before + 1))).to_be_visible(timeout=LIVE)
+    assert len(streams) == 1, streams
+
+    page.evaluate(
+        """() => {
+          Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    page.clock.fast_forward(61_000)
+    _publish_temperature(cluster, 30.0)  # resolves while nobody listens
+    wait_for(lambda: len(_open(cluster)) == before, LIVE / 1000, 0.2, "the alert resolved")
+    expect(nav.locator("[data-alerts-count]")).to_have_attribute("data-alerts-count", str(before + 1))
+
+    page.evaluate(
+        """() => {
+          Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    expect(nav.locator("[data-alerts-count]")).to_have_attribute(
+        "data-alerts-count", str(before), timeout=LIVE
+    )
+    assert len(streams) == 2 and "after=" in streams[1], streams
+    expect(page.locator("[data-toasts] [data-toast]")).to_have_count(0)

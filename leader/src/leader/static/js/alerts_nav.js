@@ -2,7 +2,7 @@
 // events of GET /api/events, and an alert that opens while the page is open shows a notice linking to
 // /alerts. The notices sit in a polite status region: read out, never focused; dismissed by their button,
 // or gone when their alert resolves. Alert text is the leader's and units', so it is set as text.
-import { clusterEvents } from "./cluster_events.js";
+import { onClusterEvent } from "./cluster_events.js";
 
 const MAX_NOTICES = 3;
 const region = document.querySelector("[data-toasts]");
@@ -49,13 +49,10 @@ async function recount() {
   }
 }
 
-const source = clusterEvents();
-if (source) {
-  source.addEventListener("alert", (event) => {
-    const alert = JSON.parse(event.data);
-    if (Number.isInteger(alert.open_count)) showCount(alert.open_count);
-    if (alert.state === "open") notice(alert);
-    else region?.querySelector(`[data-toast="${alert.id}"]`)?.remove();
-  });
-  source.addEventListener("reset", recount);
-}
+onClusterEvent("alert", (event) => {
+  const alert = JSON.parse(event.data);
+  if (Number.isInteger(alert.open_count)) showCount(alert.open_count);
+  if (alert.state === "open") notice(alert);
+  else region?.querySelector(`[data-toast="${alert.id}"]`)?.remove();
+});
+onClusterEvent("reset", recount);
