@@ -79,7 +79,8 @@ def test_an_archived_row_has_restore_and_the_list_follows_the_cluster_stream(
         latest = changes.latest(db)
     finally:
         db.close()
-    assert f'data-events="/api/events?after={latest}"' in html
+    # (the page's one EventSource of /api/events is shared with the navigation: static/js/cluster_events.js)
+    assert f'<meta name="cluster-events" content="/api/events?after={latest}">' in html
     assert 'data-rows="/experiments?part=rows"' in html
     assert 'data-rows="/experiments?q=ke&amp;part=rows"' in api.get("/experiments?q=ke").get_data(
         as_text=True

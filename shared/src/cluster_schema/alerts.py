@@ -198,6 +198,14 @@ class Alert(msgspec.Struct, kw_only=True):
     deliveries: list[AlertDelivery] = msgspec.field(default_factory=list)
 
 
+class AlertEvent(Alert, kw_only=True):
+    """An `alert` event of GET /api/events: the alert as answered now, what happened (`state`: it opened,
+    or it resolved; a one-off alert is recorded resolved at once) and how many alerts are open now."""
+
+    state: Literal["open", "resolved"] = "open"
+    open_count: int = 0
+
+
 class WebhookPayload(msgspec.Struct, kw_only=True):
     """What a webhook receives (JSON POST)."""
 

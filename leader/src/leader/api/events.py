@@ -9,8 +9,8 @@ right after it, nothing lost and nothing twice. Without one the stream starts wi
 on (a page loads the current state through the REST reads first). When the changes after the given id
 were pruned already, a `reset` event (no id) tells the page to reload that state.
 
-GET /api/events: the same for the experiments themselves (created, archived, restored, deleted), which the
-experiments list follows.
+GET /api/events: the same for the cluster itself: the experiments (created, archived, restored, deleted),
+which the experiments list follows, and alerts (opened, resolved), which every page's navigation follows.
 """
 
 from __future__ import annotations
@@ -45,14 +45,18 @@ def experiment_events(exp: str) -> Response:
 @requires("viewer")
 def cluster_events() -> Response:
     """The cluster's own changes, not any one experiment's: `experiment` {"name", "change": created |
-    archived | restored | deleted}, for the experiments list. Ids, resuming and `reset` as above."""
+    archived | restored | deleted}, for the experiments list; `alert` (the alert's answer with "state":
+    open | resolved and "open_count", the number of open alerts now), for every page's navigation. Ids,
+    resuming and `reset` as above."""
     db = get_db()
     after = sse.last_event_id("an event id of this stream")
     start = changes.latest(db) if after is None else after
-    return sse.response(lambda conn: _stream(conn, changes.EXPERIMENTS, start, resumed=after is not None))
+    return sse.response(lambda conn: _stream(conn, changes.CLUSTER, start, resumed=after is not None))
 
 
-def _stream(db: sqlite3.Connection, exp: str, after: int, *, resumed: bool) -> Iterator[str]:
+def _stream(
+    db: sqlite3.Connection, exp: str | tuple[str, ...], after: int, *, resumed: bool
+) -> Iterator[str]:
     yield sse.retry()
     if resumed and after + 1 < changes.oldest(db) and after < changes.latest(db):
         yield sse.event(
@@ -90,9 +94,10 @@ ROUTES = [
         "GET",
         "/api/events",
         None,
-        sse_event(("experiment", "reset")),
+        sse_event(("experiment", "alert", "reset")),
         summary="Server-sent events of the cluster: experiment {name, change: created|archived|restored|"
-        "deleted} (id = change sequence; `Last-Event-ID` resumes), reset",
+        "deleted}, alert (the alert's answer + state: open|resolved, open_count) (id = change sequence; "
+        "`Last-Event-ID` resumes), reset",
         query={"after": EVENT_ID},
         request_headers={"Last-Event-ID": EVENT_ID},
         media_type="text/event-stream",

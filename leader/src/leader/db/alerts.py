@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from cluster_schema.alerts import Alert, AlertDelivery, DeliveryAttempt
+from cluster_schema.alerts import Alert, AlertDelivery, AlertEvent, DeliveryAttempt
 
 from . import now, transaction
 
@@ -66,6 +66,20 @@ def resolve(db: sqlite3.Connection, key: str, targets: list[Target]) -> int | No
         db.execute("UPDATE alerts SET resolved_at = ? WHERE id = ?", (now(), row[0]))
         _queue(db, row[0], "resolved", targets)
     return int(row[0])
+
+
+def open_count(db: sqlite3.Connection) -> int:
+    """How many alerts are open: a count of the partial index alerts_open (every page's navigation asks)."""
+    return int(db.execute("SELECT count(*) FROM alerts WHERE resolved_at IS NULL").fetchone()[0])
+
+
+def event(db: sqlite3.Connection, alert_id: int, state: str, open_now: int) -> AlertEvent | None:
+    """The `alert` event of GET /api/events: the alert as answered now, with what happened and the count."""
+    found = get(db, alert_id)
+    if found is None:
+        return None
+    fields = {f: getattr(found, f) for f in found.__struct_fields__}
+    return AlertEvent(**fields, state="open" if state == "open" else "resolved", open_count=open_now)
 
 
 def open_keys(db: sqlite3.Connection) -> set[str]:

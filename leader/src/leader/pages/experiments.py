@@ -39,7 +39,7 @@ def index() -> str:
     if request.args.get("part") == "rows":
         return render_template("_experiments_rows.html", rows=rows, query=query)
     names = [e.name for e in everyone if not e.archived_at]  # to copy settings from
-    return render_template("experiments.html", rows=rows, query=query, names=names, since=since)
+    return render_template("experiments.html", rows=rows, query=query, names=names, events_after=since)
 
 
 @bp.get("/<exp>")

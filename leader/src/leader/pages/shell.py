@@ -1,12 +1,13 @@
-"""What every page shares: security headers, content-hashed asset URLs, who is signed in, the navigation,
-and the formatting of times, ages and sizes (in the lab's `TIMEZONE`; the browser re-renders them in its
-locale, see static/js/time.js).
+"""What every page shares: security headers, content-hashed asset URLs, who is signed in, the navigation
+(with the open alerts' count, kept live by static/js/alerts_nav.js), and the formatting of times, ages
+and sizes (in the lab's `TIMEZONE`; the browser re-renders them in its locale, see static/js/time.js).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from flask import Flask, Response, current_app, request, url_for
 from markupsafe import Markup
 
 from .. import auth
+from ..db import alerts as alerts_db
+from ..db import changes, get_db
 
 # No inline script or style anywhere: every behaviour is a file under static/js, every style in app.css.
 CSP = (
@@ -133,6 +136,22 @@ def number(n: float) -> Markup:
     return Markup('<data value="{}" data-number>{}</data>').format(n, n)
 
 
+def nav_alerts(after: int | None = None) -> dict[str, Any] | None:
+    """For the navigation's Alerts link (base.html calls it, so partial templates cost nothing): the open
+    alerts' count and the GET /api/events cursor that keeps it live. The cursor is read first (or given by
+    a page that read it before its own data): an alert opening in between is counted and sent too, and
+    the events carry the count, so the page ends right either way. None for whoever may not read alerts."""
+    if not auth.has_role("viewer") or "alerts.index" not in current_app.view_functions:
+        return None
+    try:
+        db = get_db()
+        if after is None:
+            after = changes.latest(db)
+        return {"count": alerts_db.open_count(db), "after": after}
+    except sqlite3.Error:  # the error page of a store that fails: the page matters more than the count
+        return None
+
+
 def _context() -> dict[str, Any]:
     # a page appears once its endpoint exists, and only to those who may open it (People: admins)
     nav = [
@@ -155,6 +174,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_headers)
     app.context_processor(_context)
     app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.globals["nav_alerts"] = nav_alerts
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.filters["age"] = lambda v: time_tag(v, "age")
     app.jinja_env.filters["size"] = size_text

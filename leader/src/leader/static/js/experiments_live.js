@@ -3,6 +3,7 @@
 // template the page itself renders, so a row's buttons are the same). No polling: nothing is fetched
 // until an event says something changed. A burst of events is one fetch at a time; `reset` reloads.
 import { announce } from "./api.js";
+import { onClusterEvent } from "./cluster_events.js";
 import { localize } from "./time.js";
 
 const root = document.querySelector("[data-experiments-live]");
@@ -47,13 +48,13 @@ async function refresh() {
 }
 
 function listen() {
-  const source = new EventSource(root.dataset.events); // reconnects with Last-Event-ID by itself
-  source.addEventListener("experiment", (event) => {
+  // the page's one stream of GET /api/events, shared with the navigation's alert count
+  onClusterEvent("experiment", (event) => {
     const { name, change } = JSON.parse(event.data);
     announce(`Experiment ${name} ${change}.`);
     refresh();
   });
-  source.addEventListener("reset", () => refresh());
+  onClusterEvent("reset", () => refresh());
 }
 
 if (root) listen();
