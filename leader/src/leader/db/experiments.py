@@ -45,6 +45,10 @@ def list_experiments(db: sqlite3.Connection) -> list[Experiment]:
     return [_experiment(db, r) for r in rows]
 
 
+def exists(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone() is not None
+
+
 def get(db: sqlite3.Connection, name: str) -> Experiment:
     row = db.execute("SELECT * FROM experiments WHERE name = ?", (name,)).fetchone()
     if row is None:

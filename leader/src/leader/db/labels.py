@@ -38,3 +38,10 @@ def put(db: sqlite3.Connection, experiment: str, unit: str, label: str) -> dict[
             (experiment, unit, label, now()),
         )
     return current(db, experiment)
+
+
+def every(db: sqlite3.Connection, experiment: str) -> dict[str, str]:
+    """{unit: label} of every unit labelled in the experiment, assigned now or not (an ended or archived
+    experiment's readings keep the names people gave their vials)."""
+    rows = db.execute("SELECT unit, label FROM unit_labels WHERE experiment = ? ORDER BY unit", (experiment,))
+    return {r[0]: r[1] for r in rows}

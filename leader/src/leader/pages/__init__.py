@@ -12,6 +12,7 @@ from flask import Flask
 
 from . import (
     alerts,
+    compare,
     config,
     dashboard,
     experiments,
@@ -27,6 +28,7 @@ from . import (
 
 BLUEPRINTS = [
     dashboard.bp,
+    compare.bp,
     experiments.bp,
     operations.bp,
     units.bp,

@@ -53,23 +53,31 @@ function csvCell(value) {
   return /[",\n\r']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-// `state`: the chart's (plot, units, hidden, rows, el); `ctx`: {experiment, labelOf, started, shown: [lo, hi]}
-export async function download(kind, state, { experiment, labelOf, started, shown }) {
+// `state`: the chart's (plot, units, hidden, rows, el); `ctx`: {experiment, labelOf, started, shown: [lo, hi]}.
+// A chart of several experiments (the comparison page) also gives, per series: experimentOf and unitOf
+// (the CSV then leads with an `experiment` column), startedOf, colorOf, and inView(series, t).
+export async function download(kind, state, ctx) {
+  const { experiment, labelOf, started, shown } = ctx;
+  const colorOf = ctx.colorOf || ((u) => COLORS[state.units.indexOf(u) % COLORS.length]);
   const name = `${experiment || "experiment"}-${state.el.dataset.chart}`;
   let blob;
   if (kind === "png") {
     if (!state.plot) return announce("Nothing to download: no readings in this window.");
     const visible = state.units.filter((u) => !state.hidden.has(u));
-    const entries = visible.map((u) => ({ label: labelOf(u), color: COLORS[state.units.indexOf(u) % COLORS.length] }));
+    const entries = visible.map((u) => ({ label: labelOf(u), color: colorOf(u) }));
     blob = await pngBlob(state.plot, state.el.dataset.title, entries);
   } else {
-    const [lo, hi] = shown;
-    const lines = ["unit,label,time,elapsed_hours,avg,min,max"];
+    const [lo, hi] = shown || [-Infinity, Infinity];
+    const inView = ctx.inView || ((u, t) => t >= lo && t <= hi);
+    const startedOf = ctx.startedOf || (() => started);
+    const several = Boolean(ctx.experimentOf);
+    const lines = [`${several ? "experiment," : ""}unit,label,time,elapsed_hours,avg,min,max`];
     for (const unit of state.units || []) {
       if (state.hidden.has(unit)) continue;
+      const lead = several ? [ctx.experimentOf(unit), ctx.unitOf(unit)] : [unit];
       for (const [t, avg, mn, mx] of state.rows.get(unit) || []) {
-        if (t < lo || t > hi) continue;
-        const cells = [unit, labelOf(unit), new Date(t * 1000).toISOString(), ((t - started) / 3600).toFixed(4), avg, mn, mx];
+        if (!inView(unit, t)) continue;
+        const cells = [...lead, labelOf(unit), new Date(t * 1000).toISOString(), ((t - startedOf(unit)) / 3600).toFixed(4), avg, mn, mx];
         lines.push(cells.map(csvCell).join(","));
       }
     }

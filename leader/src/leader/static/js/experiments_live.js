@@ -33,6 +33,9 @@ async function refresh() {
       template.innerHTML = await response.text();
       const body = root.querySelector("[data-experiments-rows]");
       const focused = focusedButton(body);
+      // the experiments ticked to compare stay ticked (rows of deleted experiments go with their tick)
+      const ticked = new Set([...body.querySelectorAll('input[name="e"]:checked')].map((i) => i.value));
+      for (const input of template.content.querySelectorAll('input[name="e"]')) input.checked = ticked.has(input.value);
       localize(template.content);
       body.replaceChildren(template.content);
       if (focused) {

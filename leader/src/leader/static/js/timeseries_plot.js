@@ -107,17 +107,20 @@ export function yRange(yMin, yMax) {
   };
 }
 
+// A unit's line: a colour per unit by default; the comparison page gives one per experiment and a dash per unit.
+const byIndex = (unit, i) => ({ color: COLORS[i % COLORS.length], dash: undefined });
+
 // uPlot options for `units` (their labels and colours), with hooks calling back into the controller.
-export function options({ width, height, units, labelOf, hidden, decimals, yMin = null, yMax = null, elapsed, zone, markers, onToggle, onZoom, onCursor, onDraw }) {
+export function options({ width, height, units, labelOf, hidden, decimals, yMin = null, yMax = null, elapsed, zone, markers, onToggle, onZoom, onCursor, onDraw, styleOf = byIndex }) {
   const fmt = (v) => (v == null ? "–" : v.toFixed(decimals));
   const few = (u) => u.data[0].length <= 60; // a few readings show as dots too (one is no line)
   const series = [{ label: elapsed ? "Elapsed" : "Time", value: elapsed ? (u, v) => (v == null ? "–" : elapsedText(v, true)) : undefined }];
   const bands = [];
   units.forEach((unit, i) => {
-    const color = COLORS[i % COLORS.length];
+    const { color, dash } = styleOf(unit, i);
     const show = !hidden.has(unit);
     const base = series.length;
-    series.push({ label: labelOf(unit), stroke: color, width: 1.5, spanGaps: true, points: { show: few, size: 5 }, show, value: (u, v) => fmt(v) });
+    series.push({ label: labelOf(unit), stroke: color, dash, width: 1.5, spanGaps: true, points: { show: few, size: 5 }, show, value: (u, v) => fmt(v) });
     series.push({ label: "max", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
     series.push({ label: "min", stroke: color + "00", width: 0, spanGaps: true, points: { show: false }, show, value: (u, v) => fmt(v) });
     bands.push({ series: [base + 1, base + 2], fill: color + "2e" });
