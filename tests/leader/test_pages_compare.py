@@ -33,7 +33,9 @@ def _seed(api: FlaskClient) -> None:
     for name in ("ecoli", "yeast", "old run"):
         assert api.post("/api/experiments", json={"name": name}).status_code == 201
     assert api.put("/api/experiments/ecoli/units", json={"units": ["unit1"]}).status_code == 200
-    assert api.put("/api/experiments/ecoli/units/unit1/label", json={"label": "<b>glucose</b>"}).status_code in (
+    assert api.put(
+        "/api/experiments/ecoli/units/unit1/label", json={"label": "<b>glucose</b>"}
+    ).status_code in (
         200,
         204,
     )
@@ -45,7 +47,11 @@ def test_the_page_hands_each_experiment_its_start_labels_and_readings(api: Flask
     r = api.get("/experiments/compare?e=ecoli&e=old%20run&e=ecoli&chart=growth_rate")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert 'data-chart="growth_rate"' in html and 'data-points="0"' in html and "data-compare-problem" not in html
+    assert (
+        'data-chart="growth_rate"' in html
+        and 'data-points="0"' in html
+        and "data-compare-problem" not in html
+    )
     assert b" style=" not in r.data and "<b>glucose" not in html  # labels are data, never markup
     compared = _compared(html)
     assert [c["name"] for c in compared] == ["ecoli", "old run"]  # in the order asked, once each
@@ -71,7 +77,9 @@ def test_the_page_hands_each_experiment_its_start_labels_and_readings(api: Flask
         ("", 200, ["Choose two to six experiments"]),
     ],
 )
-def test_a_bad_request_says_which_parameter(api: FlaskClient, query: str, status: int, words: list[str]) -> None:
+def test_a_bad_request_says_which_parameter(
+    api: FlaskClient, query: str, status: int, words: list[str]
+) -> None:
     _seed(api)
     r = api.get(f"/experiments/compare?{query}")
     assert r.status_code == status

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from ..auth import requires
-from ..db import get_db
 from ..db import experiments as exp_db
+from ..db import get_db
 from . import comparison, experiments
 
 bp = Blueprint("compare", __name__)
