@@ -16,7 +16,9 @@ from devcluster.procs import wait_for
 from .conftest import SHOTS, Watched
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_cluster"), pytest.mark.timeout(600)]
-OFFSETS = (1.0, 2.0, 3.0)  # seconds after each experiment's start, the same for both
+# seconds after each experiment's start, the same for both (up to 30 s ahead of the leader's clock: the page
+# reads up to a minute ahead, for units whose clocks run a little fast)
+OFFSETS = (10.0, 20.0, 30.0)
 
 
 def _iso(t: float) -> str:
@@ -68,7 +70,11 @@ def test_two_experiments_overlay_on_elapsed_hours(ui: Watched, cluster: Cluster,
     body = {"units": ["unit1"], "move": True}
     assert cluster.api("PUT", "/api/experiments/cmp-b/units", json=body).status_code == 200
     assert cluster.api("PUT", "/api/experiments/cmp-b/units/unit1/label", json={"label": "glucose"}).ok
-    readings = [(u, "cmp-a", start_a + s, 0.01 * (i + 1)) for u in ("unit1", "unit2") for i, s in enumerate(OFFSETS)]
+    readings = [
+        (u, "cmp-a", start_a + s, 0.01 * (i + 1) + (0.004 if u == "unit2" else 0))
+        for u in ("unit1", "unit2")
+        for i, s in enumerate(OFFSETS)
+    ]
     readings += [("unit1", "cmp-b", start_b + s, 0.03 + 0.005 * i) for i, s in enumerate(OFFSETS)]
     _publish(cluster, readings)
     wait_for(lambda: _stored(cluster, "cmp-a", start_a) == 6, 30, 0.2, "cmp-a's 6 readings stored")
@@ -78,9 +84,10 @@ def test_two_experiments_overlay_on_elapsed_hours(ui: Watched, cluster: Cluster,
     ui.goto("/experiments")
     page.get_by_label("Compare cmp-a", exact=True).check()
     page.get_by_label("Compare cmp-b", exact=True).check()
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.locator("#experiments-list").screenshot(path=str(SHOTS / "compare-ticks-390.png"))
-    page.set_viewport_size({"width": 1440, "height": 900})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.locator("#experiments-list").screenshot(path=str(SHOTS / f"compare-ticks-{width}.png"))
     page.get_by_role("button", name="Compare selected").click()
     page.wait_for_url("**/experiments/compare?e=cmp-b&e=cmp-a")
 
@@ -115,7 +122,7 @@ def test_two_experiments_overlay_on_elapsed_hours(ui: Watched, cluster: Cluster,
     rows = (tmp_path / "compare.csv").read_text().strip().split("\n")
     assert rows[0] == "experiment,unit,label,time,elapsed_hours,avg,min,max"
     assert sorted(r.split(",")[0] for r in rows[1:]) == ["cmp-a"] * 3 + ["cmp-b"] * 3
-    assert {r.split(",")[4] for r in rows[1:]} == {"0.0003", "0.0006", "0.0008"}
+    assert {r.split(",")[4] for r in rows[1:]} == {"0.0028", "0.0056", "0.0083"}
     assert info.value.suggested_filename == "cmp-b_vs_cmp-a-od.csv"
     with page.expect_download() as info:
         page.get_by_role("button", name="PNG").click()

@@ -10,6 +10,7 @@ const el = document.querySelector("[data-chart][data-compare]");
 const box = el?.closest("[data-chart-box]");
 const zone = document.querySelector('meta[name="lab-timezone"]')?.content || "UTC";
 const DASHES = [undefined, [7, 3], [2, 3], [10, 3, 2, 3], [1, 2], [14, 4]];
+const LEGEND_DASHES = ["solid", "dashed", "dotted", "dashed", "dotted", "dashed"]; // the nearest CSS border
 const experiments = el ? JSON.parse(el.dataset.compare) : []; // [{name, start, labels, url}]
 const series = new Map(); // series key -> {exp, unit, start, color, dash}
 const state = { el, box, rows: new Map(), units: [], hidden: new Set(), plot: null, zoomed: false };
@@ -81,8 +82,13 @@ function build() {
     },
     onCursor: () => {},
   });
+  if (elapsed) opts.scales.x.range = (u, min, max) => [Math.min(0, min), max]; // every start shown, at 0
   state.plot = new window.uPlot(opts, columns(plotted(), state.units), el);
   tidyLegend(state.plot);
+  // each legend entry's key as a short line in its series' dash (charts.css draws the line)
+  state.plot.root.querySelectorAll(".u-legend .u-series:not(.band-series) .u-marker").forEach((marker, i) => {
+    if (i > 0) marker.style.borderTopStyle = series.get(state.units[i - 1]).legendDash;
+  });
   describe();
 }
 
@@ -108,7 +114,7 @@ async function load() {
     units.sort(([a], [b]) => name(a).localeCompare(name(b), undefined, { numeric: true }));
     units.forEach(([unit, rows], j) => {
       const key = `${exp.name}/${unit}`; // no '/' in experiment names
-      series.set(key, { exp, unit, start: Date.parse(exp.start) / 1000, color: COLORS[i % COLORS.length], dash: DASHES[j % DASHES.length] });
+      series.set(key, { exp, unit, start: Date.parse(exp.start) / 1000, color: COLORS[i % COLORS.length], dash: DASHES[j % DASHES.length], legendDash: LEGEND_DASHES[j % DASHES.length] });
       state.rows.set(key, rows);
       state.units.push(key);
     });
@@ -144,7 +150,7 @@ function controls() {
     }
     if (event.target.closest("[data-reset-zoom]") && state.plot) {
       const xs = state.plot.data[0];
-      state.plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
+      state.plot.setScale("x", { min: elapsed ? Math.min(0, xs[0]) : xs[0], max: xs[xs.length - 1] });
     }
   });
   new ResizeObserver(() => state.plot?.setSize(size())).observe(el);
