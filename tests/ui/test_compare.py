@@ -45,7 +45,9 @@ def _publish(cluster: Cluster, readings: list[tuple[str, str, float, float]]) ->
 
 
 def _stored(cluster: Cluster, exp: str, start: float) -> int:
-    answer = cluster.api("GET", f"/api/experiments/{exp}/time_series/od?since={start - 60}&until={start + 600}")
+    answer = cluster.api(
+        "GET", f"/api/experiments/{exp}/time_series/od?since={start - 60}&until={start + 600}"
+    )
     return sum(len(rows) for rows in answer.json()["units"].values())
 
 
@@ -140,6 +142,8 @@ def test_two_experiments_overlay_on_elapsed_hours(ui: Watched, cluster: Cluster,
 
     # a missing experiment says so on the page (a 404, which the browser logs once as a failed load)
     ui.goto("/experiments/compare?e=cmp-a&e=nothing-here")
-    expect(page.locator("[data-compare-problem]")).to_contain_text("No experiment named 'nothing-here' at `e`")
+    expect(page.locator("[data-compare-problem]")).to_contain_text(
+        "No experiment named 'nothing-here' at `e`"
+    )
     page.screenshot(path=str(SHOTS / "compare-problem-1440.png"))
     ui.errors[:] = [e for e in ui.errors if "status of 404" not in e]
