@@ -86,6 +86,12 @@ def test_two_experiments_overlay_on_elapsed_hours(ui: Watched, cluster: Cluster,
     ui.goto("/experiments")
     page.get_by_label("Compare cmp-a", exact=True).check()
     page.get_by_label("Compare cmp-b", exact=True).check()
+    # the list follows the cluster's experiment events: rows fetched again keep their ticks
+    assert cluster.api("POST", "/api/experiments", json={"name": "cmp-later"}).status_code == 201
+    expect(page.locator('[data-experiment="cmp-later"]')).to_be_visible()
+    expect(page.get_by_label("Compare cmp-a", exact=True)).to_be_checked()
+    expect(page.get_by_label("Compare cmp-b", exact=True)).to_be_checked()
+    expect(page.get_by_label("Compare cmp-later", exact=True)).not_to_be_checked()
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in (390, 1440):
         page.set_viewport_size({"width": width, "height": 900})
