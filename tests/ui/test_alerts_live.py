@@ -1,0 +1,105 @@
+"""/alerts, live: on a page already open, an alert that opens appears at the top of the list and, when it
+resolves, moves to the resolved ones with its time, the counts following, without a reload and on the
+page's one stream of /api/events. A row drawn by the page is the row the server draws after a reload
+(phones stack it by the same `data-label`s). The alert is a threshold rule tripped by a published reading."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from devcluster.broker import Broker
+from devcluster.cluster import Cluster
+
+from .conftest import UNITS, Watched
+from .test_alerts_nav import LIVE, _publish_temperature, _streams
+
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_alerts_live"), pytest.mark.timeout(600)]
+SUMMARY = "temperature on unit2 (experiment exp) is 45"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
+    """As the shared one, with the worker evaluating alerts every second (not every 10)."""
+    c = Cluster(
+        tmp_path_factory.mktemp("ui-alerts-live"),
+        units=len(UNITS),
+        broker=mqtt_broker,
+        leader_settings={"ALERTS_INTERVAL": 1.0},
+    )
+    c.start()
+    try:
+        assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
+        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).status_code == 200
+        yield c
+    finally:
+        c.stop()
+
+
+def _html(ui: Watched, selector: str) -> str:
+    """A row's markup, whitespace between tags aside (the server's template indents, a script does not)."""
+    html = ui.page.locator(selector).evaluate("el => el.outerHTML")
+    return re.sub(r">\s+<", "><", html)
+
+
+def test_an_alert_appears_on_the_open_page_and_moves_to_the_resolved_ones(
+    ui: Watched, cluster: Cluster
+) -> None:
+    from playwright.sync_api import expect
+
+    page = ui.page
+    # an alert already recorded and resolved: the new one must go above it, then just above it again
+    assert cluster.api("POST", "/api/alerts/test").status_code in (200, 201)
+    streams = _streams(ui, "/alerts")
+    ui.goto("/alerts")
+    page.wait_for_load_state("load")
+    rows = page.locator("table[data-alerts] tbody tr[data-alert]")
+    expect(rows).to_have_count(1)
+    old = rows.first.get_attribute("data-alert")
+    summary = page.locator("[data-alerts-summary]")
+    expect(summary).to_have_text("0 open · 1 resolved")
+    page.evaluate("window.__notReloaded = true")
+
+    rule = {"experiment": "exp", "series": "temperature", "op": ">", "value": 40, "hold_seconds": 0}
+    assert cluster.api("POST", "/api/alerts/rules", json=rule).status_code == 201
+    _publish_temperature(cluster, 45.0)
+
+    # the new alert is the first row, open, its text the unit's, its fired time localized
+    expect(rows).to_have_count(2, timeout=LIVE)
+    first = rows.first
+    expect(first).to_have_attribute("data-alert-state", "open")
+    expect(first.locator('[data-cell="summary"]')).to_have_text(SUMMARY)
+    expect(first.locator('[data-cell="kind"]')).to_have_text("threshold · warning")
+    expect(first.locator('[data-cell="state"] .badge')).to_have_text("! open")
+    expect(first.locator('[data-cell="resolved"]')).to_have_text("—")
+    expect(first.locator('[data-cell="fired"] time[data-datetime]')).to_have_attribute("title", re.compile(r"\(UTC\)$"))
+    expect(rows.nth(1)).to_have_attribute("data-alert", old or "")
+    expect(summary).to_have_text("1 open · 1 resolved")
+    new = first.get_attribute("data-alert")
+    # on a phone the added row stacks like the others: the same labels on the same cells
+    for label in ("Fired", "Resolved", "Deliveries"):
+        expect(first.locator(f'td[data-label="{label}"]')).to_have_count(1)
+    ui.check("alerts-live-open")
+
+    _publish_temperature(cluster, 30.0)
+    row = page.locator(f'tr[data-alert="{new}"]')
+    expect(row).to_have_attribute("data-alert-state", "resolved", timeout=LIVE)
+    expect(row.locator('[data-cell="state"] .badge')).to_have_text("✓ resolved")
+    expect(row.locator('[data-cell="resolved"] time[data-datetime]')).to_have_count(1)
+    # resolved ones are newest first: the new one stays above the older one
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_attribute("data-alert", new or "")
+    expect(summary).to_have_text("0 open · 2 resolved")
+    expect(page.locator("#announce")).to_have_text(f"Alert resolved: {SUMMARY}")
+    assert page.evaluate("window.__notReloaded") is True
+    assert len(streams) == 1, streams
+    ui.check("alerts-live-resolved")
+
+    # what the page drew is what the server draws
+    drawn = _html(ui, f'tr[data-alert="{new}"]')
+    ui.goto("/alerts")
+    page.wait_for_load_state("load")
+    expect(page.locator("[data-alerts-summary]")).to_have_text("0 open · 2 resolved")
+    assert _html(ui, f'tr[data-alert="{new}"]') == drawn
