@@ -140,7 +140,8 @@ def _deliveries(ui: Watched, alert_id: str) -> str:
     html = _ATTEMPTS.sub("</span></li>", _BADGE.sub("BADGE", _html(ui, cell)))
     # the text between a badge and its words, which the markup's comparison leaves out
     nodes = ui.page.locator(f"{cell} li").evaluate_all(
-        "lis => lis.map(li => [...li.childNodes].map(n => n.nodeType === 3 ? `'${n.textContent}'` : n.tagName))"
+        "lis => lis.map(li => [...li.childNodes]"
+        ".map(n => n.nodeType === 3 ? `'${n.textContent}'` : n.tagName))"
     )
     return f"{html} {nodes}"
 
