@@ -105,7 +105,7 @@ async function redraw() {
 if (body && proto) {
   onClusterEvent("alert", (event) => {
     const alert = JSON.parse(event.data);
-    // the navigation's notice reads out an alert that opens; one that resolves here is said here
+    // the navigation's notice reads out an alert that opens; one seen open here that resolves is said here
     if (show(alert) && alert.resolved_at) announce(`Alert resolved: ${alert.summary}`);
   });
   onClusterEvent("reset", redraw);
