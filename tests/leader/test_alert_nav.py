@@ -161,3 +161,24 @@ def test_viewers_see_the_count_and_the_events_and_signed_out_pages_nothing(app: 
     login = anonymous.get("/login").get_data(as_text=True)
     assert "data-alerts-count" not in login and "cluster-events" not in login and "alerts_nav.js" not in login
     assert anonymous.get("/api/events").status_code == 401
+
+
+def test_the_alerts_page_gives_its_live_list_the_server_row_and_counts(app: Flask) -> None:
+    """/alerts draws live rows (static/js/alerts_live.js) from the server's own row macro, for viewers too."""
+    viewer = api_client(app, "viewer")
+    html = viewer.get("/alerts").get_data(as_text=True)
+    assert "js/alerts_live.js" in html and "js/alerts.js" not in html  # the settings' module: admins'
+    assert "<tr data-alerts-empty>" in html and "0 open · 0 resolved" in html
+    template = re.search(r"<template data-alert-row>(.*?)</template>", html, re.S)
+    assert template is not None
+    for cell in ("state", "summary", "kind", "fired", "resolved", "deliveries"):
+        assert f'data-cell="{cell}"' in template[1], cell
+    assert 'data-label="Fired"' in template[1] and '<ul class="plain deliveries">' in template[1]
+
+    _fire(app, "operation:x", one_off=True)
+    opened = _fire(app, "unit_offline:pio1")
+    html = viewer.get("/alerts").get_data(as_text=True)
+    assert "<tr data-alerts-empty>" not in html and "1 open · 1 resolved" in html
+    rows = re.findall(r'<tr data-alert="(\d+)" data-alert-kind="\w+" data-alert-state="(\w+)">', html)
+    assert rows[0] == (str(opened), "open") and rows[1][1] == "resolved"  # open first
+    assert "&lt;b&gt;unit_offline:pio1&lt;/b&gt; is offline" in html  # text, not markup

@@ -37,4 +37,5 @@ def index() -> str:
         experiments=experiments,
         series=series_keys(current_app),
         admin=admin,
+        shown=SHOWN,
     )

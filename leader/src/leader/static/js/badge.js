@@ -3,7 +3,8 @@ const SHAPES = {
   succeeded: ["ok", "✓"], done: ["ok", "✓"], ok: ["ok", "✓"], cancelled: ["off", "■"], pending: ["off", "◌"],
   queued: ["off", "◌"], skipped: ["off", "○"], running: ["busy", "↻"], partial: ["warn", "◐"],
   interrupted: ["warn", "!"], failed: ["bad", "✕"], warning: ["warn", "◐"], error: ["bad", "✕"],
-  synced: ["ok", "✓"], unsynced: ["warn", "!"],
+  synced: ["ok", "✓"], unsynced: ["warn", "!"], open: ["warn", "!"], resolved: ["ok", "✓"],
+  delivered: ["ok", "✓"], sending: ["busy", "↻"],
 };
 
 export function badge(status, word = status) {
