@@ -35,6 +35,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> It
     try:
         assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
         assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).status_code == 200
+        # every test trips this rule, whichever of them runs first (or alone)
+        rule = {"experiment": "exp", "series": "temperature", "op": ">", "value": 40, "hold_seconds": 0}
+        assert c.api("POST", "/api/alerts/rules", json=rule).status_code == 201
         yield c
     finally:
         c.stop()
@@ -102,8 +105,6 @@ def test_the_dashboard_follows_alerts_opening_and_resolving(ui: Watched, cluster
     page.evaluate("window.__notReloaded = true")
     page.get_by_role("link", name="Units", exact=True).focus()
 
-    rule = {"experiment": "exp", "series": "temperature", "op": ">", "value": 40, "hold_seconds": 0}
-    assert cluster.api("POST", "/api/alerts/rules", json=rule).status_code == 201
     _publish_temperature(cluster, 45.0)
 
     # the count rises and a notice of the alert appears: text, a link to /alerts, a dismiss button
