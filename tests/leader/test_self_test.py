@@ -104,6 +104,10 @@ def test_a_run_check_by_check_then_its_verdict_stays(api_and_unit: FlaskClient) 
         'hx-trigger="every 1s, action-done from:body"' in page and "Photodiodes respond to the IR LED" in page
     )
 
+    warning = b'{"source":"app","task":"self_test","message":"test all positive correlations between pds and leds: missing IR LED to PD correlations","level":"WARNING","timestamp":"%s"}'
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t0 + 15))
+    log = Message("pioreactor/pio0/$experiment/logs/app/warning", warning % stamp.encode(), t0 + 15)
+    ingest_in_order(api, [log])
     done = [(f"{ST}/{n}", "1") for n in rest] + [
         (f"{ST}/all_tests_passed", "0"),
         (f"{ST}/$state", "disconnected"),
@@ -112,6 +116,8 @@ def test_a_run_check_by_check_then_its_verdict_stays(api_and_unit: FlaskClient) 
     answer = api.get("/api/units/pio0/self_test").json
     assert answer["verdict"] == "failed" and (answer["passed"], answer["failed"]) == (10, 1)
     assert answer["started_at"] < answer["finished_at"]
+    (failed,) = [c for c in answer["checks"] if c["status"] == "failed"]
+    assert failed["reason"] == "missing IR LED to PD correlations"
     page = api.get("/units/pio0").get_data(as_text=True)
     assert 'data-self-test="failed"' in page and "1 of 11 checks failed" in page
     assert "every 1s" not in page  # nothing to follow any more

@@ -28,6 +28,7 @@ from cluster_schema.self_test import (
 from .db import activity
 from .db import operations as ops_db
 from .db.job_states import RUNNING_STATES
+from .db.logs import level_number
 
 KIND = "unit.self_test"
 VERDICT = "all_tests_passed"
@@ -122,8 +123,28 @@ def read(db: sqlite3.Connection, unit: str) -> SelfTest:
         failed=sum(c.status == "failed" for c in checks),
         checks=checks,
     )
+    if started is not None and answer.failed:
+        _reasons(db, unit, started, [c for c in checks if c.status == "failed"])
     _with_operation(db, answer, started)
     return answer
+
+
+REASON_SLACK = 5.0  # seconds: a log's time is the unit's clock, the run's start the leader's
+REASON_MAX = 300
+
+
+def _reasons(db: sqlite3.Connection, unit: str, started: float, failed: list[SelfTestCheck]) -> None:
+    """pio logs a failed check as WARNING "<its name with spaces>: <why>"; that is its reason."""
+    rows = db.execute(
+        "SELECT message FROM logs WHERE unit = ? AND experiment = ? AND job = ? AND level >= ? AND ts >= ? "
+        "ORDER BY ts",
+        (unit, UNIVERSAL_EXPERIMENT, SELF_TEST_JOB, level_number("warning"), (started - REASON_SLACK) * 1000),
+    ).fetchall()
+    for check in failed:
+        head = check.name.replace("_", " ") + ": "
+        said = [m[len(head) :] for (m,) in rows if m.startswith(head)]
+        if said:
+            check.reason = said[-1][:REASON_MAX]
 
 
 def _verdict(state: str | None, all_passed: object, seen: bool) -> Verdict:

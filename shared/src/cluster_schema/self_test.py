@@ -29,6 +29,7 @@ class SelfTestCheck(Wire):
     title: str  # what it checks, in words
     status: CheckStatus
     at: str | None = None  # when its outcome arrived (ISO 8601 UTC)
+    reason: str | None = None  # a failed check's own words (pio's WARNING log for it)
 
 
 class SelfTest(Wire):
