@@ -104,7 +104,10 @@ def test_a_run_check_by_check_then_its_verdict_stays(api_and_unit: FlaskClient) 
         'hx-trigger="every 1s, action-done from:body"' in page and "Photodiodes respond to the IR LED" in page
     )
 
-    warning = b'{"source":"app","task":"self_test","message":"test all positive correlations between pds and leds: missing IR LED to PD correlations","level":"WARNING","timestamp":"%s"}'
+    warning = (
+        b'{"source":"app","task":"self_test","level":"WARNING","timestamp":"%s","message":'
+        b'"test all positive correlations between pds and leds: missing IR LED to PD correlations"}'
+    )
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t0 + 15))
     log = Message("pioreactor/pio0/$experiment/logs/app/warning", warning % stamp.encode(), t0 + 15)
     ingest_in_order(api, [log])
