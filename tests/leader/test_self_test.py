@@ -74,6 +74,12 @@ def api_and_unit(api: FlaskClient, setup_done: None) -> FlaskClient:
     return api
 
 
+def test_the_leaders_checks_are_real_pios_in_order() -> None:
+    from unit_agent.sim.self_test import CHECKS as SIMULATED  # checked against real pio in tests/agent
+
+    assert list(CHECKS) == [name for name, _, _ in SIMULATED]
+
+
 def test_never_run(api_and_unit: FlaskClient) -> None:
     answer = api_and_unit.get("/api/units/pio0/self_test").json
     assert answer["verdict"] == "never" and answer["started_at"] is None
