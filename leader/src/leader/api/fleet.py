@@ -17,11 +17,14 @@ from cluster_schema.fleet import (
     PluginsByUnit,
 )
 from cluster_schema.leader import OperationAnswer
-from cluster_schema.names import ALL_UNITS
+from cluster_schema.names import ALL_UNITS, check_unit
 from cluster_schema.openapi import Route
+from cluster_schema.self_test import SelfTest
 
+from .. import self_test
 from ..auth import dangerous, requires
 from ..db import get_db
+from ..db import units as units_db
 from ..extensions import agents
 from ..fleet import calibrations, plugins
 from ..fleet.targets import targets_from, unit_or_all
@@ -47,6 +50,23 @@ def sync_clock(unit: str) -> Response:
 @requires("operator")
 def identify(unit: str) -> Response:
     return start("unit.identify", {}, unit_or_all(get_db(), unit))
+
+
+@bp.post("/units/<unit>/self_test")
+@requires("operator")
+def start_self_test(unit: str) -> Response:
+    """`pio run self_test` on the unit (`$all`: every active unit); 409 while a job it would disturb runs."""
+    db = get_db()
+    targets = unit_or_all(db, unit)
+    self_test.check_idle(db, targets)
+    return start(self_test.KIND, {}, targets)
+
+
+@bp.get("/units/<unit>/self_test")
+@requires("viewer")
+def get_self_test(unit: str) -> Response:
+    db = get_db()
+    return json_response(self_test.read(db, units_db.get(db, check_unit(unit)).name))
 
 
 @bp.get("/units/<unit>/calibrations")
@@ -113,6 +133,18 @@ def uninstall_plugin() -> Response:
 ROUTES = [
     Route("POST", "/api/units/<unit>/system/clock", None, OperationAnswer, 202, "Set clocks to the leader's"),
     Route("POST", "/api/units/<unit>/identify", None, OperationAnswer, 202, "Flicker the unit's LED"),
+    Route(
+        "POST",
+        "/api/units/<unit>/self_test",
+        None,
+        OperationAnswer,
+        202,
+        "Run the hardware self-test (`$all`: every active unit); 409 while OD, stirring or automations run",
+        errors=(409,),
+    ),
+    Route(
+        "GET", "/api/units/<unit>/self_test", None, SelfTest, summary="The latest self-test, check by check"
+    ),
     # asked of the one unit's agent: 502/504 when it fails or times out (the contract's one-unit answers)
     Route(
         "GET",

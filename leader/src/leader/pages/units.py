@@ -1,4 +1,5 @@
-"""`/units` and `/units/<unit>`: presence with last-seen age, versions when known, running jobs, actions."""
+"""`/units` and `/units/<unit>`: presence with last-seen age, versions when known, running jobs, actions,
+the latest self-test (its card kept live by htmx polling `/units/<unit>/self_test`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from cluster_schema.names import check_unit
 
 from .. import __version__, contrib
+from .. import self_test as self_test_read
 from ..auth import requires
 from ..db import activity, get_db
 from ..db import logs as logs_db
@@ -52,4 +54,14 @@ def show(unit: str) -> str:
         logs=logs_db.page(db, unit=found.name, limit=LOGS).logs,
         experiment=activity.experiment_of(db, found.name),
         job_descriptors=contrib.jobs(current_app.config["CONTRIB_DIR"]),
+        st=self_test_read.read(db, found.name),
     )
+
+
+@bp.get("/<unit>/self_test")
+@requires("viewer")
+def self_test(unit: str) -> str:
+    """The self-test card's body alone: htmx polls it while a self-test starts or runs."""
+    db = get_db()
+    found = units_db.get(db, check_unit(unit))
+    return render_template("_self_test.html", st=self_test_read.read(db, found.name))

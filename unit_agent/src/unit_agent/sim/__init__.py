@@ -7,6 +7,7 @@ MQTT topics and payloads, and job registry; `tests/conformance` runs the same sc
     pio-sim run temperature_automation --automation-name thermostat --target-temperature 30
     pio-sim run dosing_automation --automation-name chemostat --duration 20 --exchange-volume-ml 0.5
     pio-sim run led_automation --automation-name silent
+    pio-sim run self_test [-k NAME] [--retry-failed]   (the hardware self-test under `$experiment`)
     pio-sim kill --job-name stirring | --experiment E | --job-source S | --job-id N | --all-jobs
     pio-sim jobs list [running] | jobs set JOB SETTING VALUE | jobs purge --job-id N | jobs info --job-id N
     pio-sim version | plugins list [--json] | calibrations list

@@ -133,6 +133,14 @@ def monitor() -> None:
     _run_job("monitor")
 
 
+@run.command(name="self_test", short_help="Test the input/output in the Pioreactor")
+@click.option("-k", help="see pytest's -k argument", type=str)
+@click.option("--retry-failed", is_flag=True, help="retry only previous failed tests")
+def self_test(**options: Any) -> None:
+    """Test the input/output in the Pioreactor"""
+    _run_job("self_test", **options)
+
+
 for command in actions.commands(_run_job):
     run.add_command(command)
 

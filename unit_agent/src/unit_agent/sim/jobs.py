@@ -17,6 +17,7 @@ from .automations import DosingAutomation, LEDAutomation, TemperatureAutomation
 from .culture import Culture, GrowthRateEstimator, seeded_rng
 from .env import PIO_VERSION, UNIVERSAL_EXPERIMENT
 from .job import Job
+from .self_test import SelfTest
 from .values import Setting, reading_timestamp
 
 
@@ -248,6 +249,7 @@ JOBS: dict[str, type[Job]] = {
         DosingAutomation,
         LEDAutomation,
         Monitor,
+        SelfTest,
     )
 }
 JOBS.update(ACTIONS)  # the one-shot actions (add_media, led_intensity ...)

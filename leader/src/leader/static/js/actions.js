@@ -122,6 +122,8 @@ function after(el, answer) {
     window.location.assign(id ? then.replace("{operation}", encodeURIComponent(id)) : then);
   } else {
     showWarnings(); // no new page: shown here
+    // a live part of the page may want to look again at once (htmx: `hx-trigger="action-done from:body"`)
+    el.dispatchEvent(new CustomEvent("action-done", { bubbles: true, detail: answer }));
   }
 }
 
