@@ -15,8 +15,8 @@ from devcluster.cluster import Cluster
 from devcluster.procs import wait_for
 from tests.alert_receivers import Webhook
 
-from .conftest import SHOTS, UNITS, Watched
-from .test_alerts_nav import LIVE, _open, _publish_temperature, _streams
+from .conftest import SHOTS, Watched
+from .test_alerts_nav import LIVE, _open, _publish_temperature, _streams, alerting_cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("ui_alerts_live"), pytest.mark.timeout(600)]
 SUMMARY = "temperature on unit2 (experiment exp) is 45"
@@ -24,27 +24,7 @@ SUMMARY = "temperature on unit2 (experiment exp) is 45"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
-    """As the shared one, with the worker evaluating alerts every second (not every 10)."""
-    c = Cluster(
-        tmp_path_factory.mktemp("ui-alerts-live"),
-        units=len(UNITS),
-        broker=mqtt_broker,
-        leader_settings={"ALERTS_INTERVAL": 1.0},
-    )
-    c.start()
-    try:
-        assert c.api("POST", "/api/experiments", json={"name": "exp"}).status_code == 201
-        assert c.api("PUT", "/api/experiments/exp/units", json={"units": UNITS}).status_code == 200
-        yield c
-    finally:
-        c.stop()
-
-
-def _rule(cluster: Cluster) -> None:
-    """A threshold the readings published here trip at once (each test may run alone)."""
-    if not cluster.api("GET", "/api/alerts/rules").json()["thresholds"]:
-        rule = {"experiment": "exp", "series": "temperature", "op": ">", "value": 40, "hold_seconds": 0}
-        assert cluster.api("POST", "/api/alerts/rules", json=rule).status_code == 201
+    yield from alerting_cluster(tmp_path_factory, mqtt_broker, "ui-alerts-live")
 
 
 def _html(ui: Watched, selector: str) -> str:
@@ -68,7 +48,6 @@ def test_an_alert_appears_on_the_open_page_and_moves_to_the_resolved_ones(
 
     page = ui.page
     # an alert already recorded and resolved: the new one goes above it, and stays above it once resolved
-    _rule(cluster)
     _publish_temperature(cluster, 45.0)
     wait_for(lambda: len(_open(cluster)) == 1, LIVE / 1000, 0.2, "the first alert opened")
     _publish_temperature(cluster, 30.0)
@@ -153,7 +132,6 @@ def test_a_drawn_alert_lists_its_deliveries_as_the_server_does(ui: Watched, clus
     with Webhook() as hook:
         body = {"webhooks": [{"url": hook.url, "enabled": True}], "email": None}
         assert cluster.api("PUT", "/api/alerts/channels", json=body).status_code == 200
-        _rule(cluster)
         ui.goto("/alerts")
         page.wait_for_load_state("load")
         rows = page.locator("table[data-alerts] tbody tr[data-alert]")

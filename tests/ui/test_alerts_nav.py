@@ -22,13 +22,15 @@ LIVE = 45_000  # ms: an evaluation round (1 s here), the ingest, the stream's po
 TEMPERATURE = "temperature_automation/temperature"
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
-    """As the shared one, with the worker evaluating alerts every second (not every 10)."""
+def alerting_cluster(
+    tmp_path_factory: pytest.TempPathFactory, broker: Broker, name: str
+) -> Iterator[Cluster]:
+    """As the shared one, with the worker evaluating alerts every second (not every 10) and a threshold
+    rule on unit2's temperature that `_publish_temperature` trips and clears (also used by /alerts' tests)."""
     c = Cluster(
-        tmp_path_factory.mktemp("ui-alerts-nav"),
+        tmp_path_factory.mktemp(name),
         units=len(UNITS),
-        broker=mqtt_broker,
+        broker=broker,
         leader_settings={"ALERTS_INTERVAL": 1.0},
     )
     c.start()
@@ -41,6 +43,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> It
         yield c
     finally:
         c.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, mqtt_broker: Broker) -> Iterator[Cluster]:
+    yield from alerting_cluster(tmp_path_factory, mqtt_broker, "ui-alerts-nav")
 
 
 def _now() -> str:
