@@ -141,3 +141,37 @@ def test_figures_per_kind_and_per_day_in_the_lab_zone(app: Flask) -> None:
             assert sum(ok for _, ok, _ in days[:-1]) == 1, zone
     finally:
         db.close()
+
+
+def test_unit_page_activity_follows_new_operations_and_logs(app: Flask, api: FlaskClient) -> None:
+    """The unit page's recent logs and operations are a fragment htmx polls with the version it shows: the
+    same version answers 204 (nothing swapped), a new operation or log a new fragment with a new version."""
+    assert api.post("/api/units", json={"name": "unit1"}).status_code == 201
+    page = api.get("/units/unit1").get_data(as_text=True)
+    found = re.search(r'hx-get="(/units/unit1/activity\?v=([0-9a-f]+))"', page)
+    assert found, page
+    poll, version = found.group(1), found.group(2)
+    assert "No operations yet." in page
+    unchanged = api.get(poll)
+    assert unchanged.status_code == 204 and unchanged.data == b""
+
+    db = connect(app.config["DATABASE"])
+    try:
+        op = ops_db.create(db, "unit.self_test", {}, ["unit1"], "api")
+    finally:
+        db.close()
+    r = api.get(poll)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert f"/operations/{op.id}" in html and "unit.self_test" in html
+    again = re.search(r'hx-get="/units/unit1/activity\?v=([0-9a-f]+)"', html)
+    assert again and again.group(1) != version
+    assert api.get(f"/units/unit1/activity?v={again.group(1)}").status_code == 204
+
+    note = {"message": "<b>vial</b> swapped", "unit": "unit1"}
+    assert api.post("/api/experiments", json={"name": "exp"}).status_code == 201
+    assert api.put("/api/experiments/exp/units", json={"units": ["unit1"]}).status_code == 200
+    assert api.post("/api/experiments/exp/logs", json=note).status_code == 201
+    html = api.get(f"/units/unit1/activity?v={again.group(1)}").get_data(as_text=True)
+    assert "&lt;b&gt;vial&lt;/b&gt; swapped" in html  # text from people and units stays text
+    assert api.get("/units/nobody/activity").status_code == 404

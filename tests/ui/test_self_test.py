@@ -71,6 +71,12 @@ def test_self_test_checklist_fills_in_live_and_stays(
     expect(card.locator(f'[data-check="{FAILING}"]')).to_contain_text("Heater PCB is not connected")
     assert card.locator('[data-check-status="passed"]').count() == len(CHECKS) - 1
     expect(card.locator("time").first).to_be_visible()
+    # the page's recent operations and logs followed too, without a reload
+    expect(page.locator("#unit-ops")).to_contain_text("unit.self_test", timeout=30_000)
+    expect(page.locator("#unit-logs [data-logs]")).to_contain_text(
+        "Heater PCB is not connected", timeout=30_000
+    )
+    assert page.evaluate("window.__notReloaded") is True
     operator_ui.check("unit-self-test-done")
 
     # later: the last results and their time are still there, for anyone

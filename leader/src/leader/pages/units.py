@@ -1,10 +1,15 @@
 """`/units` and `/units/<unit>`: presence with last-seen age, versions when known, running jobs, actions,
-the latest self-test (its card kept live by htmx polling `/units/<unit>/self_test`)."""
+the latest self-test (its card kept live by htmx polling `/units/<unit>/self_test`), and the unit's recent
+logs and operations (kept live by htmx polling `/units/<unit>/activity`)."""
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from typing import Any
+
 import msgspec
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 
 from cluster_schema.names import check_unit
 
@@ -50,8 +55,7 @@ def show(unit: str) -> str:
         versions=versions,
         health=found.health,
         jobs=activity.running_on_unit(db, found.name),
-        recent=activity.operations(db, unit=found.name, limit=10),
-        logs=logs_db.page(db, unit=found.name, limit=LOGS).logs,
+        **_activity(db, found.name),
         experiment=activity.experiment_of(db, found.name),
         job_descriptors=contrib.jobs(current_app.config["CONTRIB_DIR"]),
         st=self_test_read.read(db, found.name),
@@ -65,3 +69,23 @@ def self_test(unit: str) -> str:
     db = get_db()
     found = units_db.get(db, check_unit(unit))
     return render_template("_self_test.html", st=self_test_read.read(db, found.name))
+
+
+@bp.get("/<unit>/activity")
+@requires("viewer")
+def activity_part(unit: str) -> Response | str:
+    """The recent logs and operations alone, for htmx; 204 (htmx swaps nothing) when the page's `v` is
+    what they are now."""
+    db = get_db()
+    found = units_db.get(db, check_unit(unit))
+    context = _activity(db, found.name)
+    if request.args.get("v") == context["version"]:
+        return Response(status=204)
+    return render_template("_unit_activity.html", unit=found, **context)
+
+
+def _activity(db: sqlite3.Connection, unit: str) -> dict[str, Any]:
+    recent = activity.operations(db, unit=unit, limit=10)
+    logs = logs_db.page(db, unit=unit, limit=LOGS).logs
+    version = hashlib.blake2b(msgspec.json.encode([recent, logs]), digest_size=8).hexdigest()
+    return {"recent": recent, "logs": logs, "version": version}
