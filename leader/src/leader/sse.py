@@ -75,3 +75,34 @@ def follow(poll_once: Callable[[], tuple[list[str], bool]]) -> Iterator[str]:
             yield ": keep-alive\n\n"
             last_sent = time.monotonic()
         time.sleep(poll)
+
+
+def numbered(
+    read: Callable[[int], tuple[list[str], int, bool]],
+    after: int,
+    *,
+    oldest: int,
+    latest: int,
+    resumed: bool,
+    reset: str,
+) -> Iterator[str]:
+    """A stream over a feed numbered in commit order (the change log, the log feed), from number `after`:
+    `read(after) -> (events, cursor, more)`. A resumed cursor whose next numbers were pruned (`oldest` and
+    `latest` as the stream starts) gets a `reset` event with the reason `reset`, then what is kept. Each
+    poll drains a backlog, a bounded one, before sleeping again."""
+    yield retry()
+    if resumed and after + 1 < oldest and after < latest:
+        yield event("reset", {"reason": reset})
+        after = oldest - 1
+
+    def poll_once() -> tuple[list[str], bool]:
+        nonlocal after
+        out: list[str] = []
+        for _ in range(10):
+            found, after, more = read(after)
+            out += found
+            if not more:
+                break
+        return out, False
+
+    yield from follow(poll_once)

@@ -57,24 +57,14 @@ def cluster_events() -> Response:
 def _stream(
     db: sqlite3.Connection, exp: str | tuple[str, ...], after: int, *, resumed: bool
 ) -> Iterator[str]:
-    yield sse.retry()
-    if resumed and after + 1 < changes.oldest(db) and after < changes.latest(db):
-        yield sse.event(
-            "reset", {"reason": "events after the given id were pruned; reload the current state"}
-        )
-        after = changes.oldest(db) - 1
+    def read(cursor: int) -> tuple[list[str], int, bool]:
+        found, cursor, more = changes.events(db, exp, cursor)
+        return [sse.event(e.name, e.data, e.seq) for e in found], cursor, more
 
-    def poll_once() -> tuple[list[str], bool]:
-        nonlocal after
-        out: list[str] = []
-        for _ in range(10):  # drain a backlog (a bounded one per poll) before sleeping again
-            found, after, more = changes.events(db, exp, after)
-            out += [sse.event(e.name, e.data, e.seq) for e in found]
-            if not more:
-                break
-        return out, False
-
-    yield from sse.follow(poll_once)
+    reset = "events after the given id were pruned; reload the current state"
+    yield from sse.numbered(
+        read, after, oldest=changes.oldest(db), latest=changes.latest(db), resumed=resumed, reset=reset
+    )
 
 
 EVENT_ID = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1, "description": "resume after this event"}

@@ -114,22 +114,14 @@ def log_events() -> Response:
 
 
 def _stream(db: sqlite3.Connection, f: logs_db.Filters, after: int, *, resumed: bool) -> Iterator[str]:
-    yield sse.retry()
-    if resumed and after + 1 < log_feed.oldest(db) and after < log_feed.latest(db):
-        yield sse.event("reset", {"reason": "logs after the given id were pruned; some lines were missed"})
-        after = log_feed.oldest(db) - 1
+    def read(cursor: int) -> tuple[list[str], int, bool]:
+        found, cursor, more = log_feed.read(db, f, cursor)
+        return [sse.event("log", entry, seq) for seq, entry in found], cursor, more
 
-    def poll_once() -> tuple[list[str], bool]:
-        nonlocal after
-        out: list[str] = []
-        for _ in range(10):  # drain a backlog (a bounded one per poll) before sleeping again
-            found, after, more = log_feed.read(db, f, after)
-            out += [sse.event("log", entry, seq) for seq, entry in found]
-            if not more:
-                break
-        return out, False
-
-    yield from sse.follow(poll_once)
+    reset = "logs after the given id were pruned; some lines were missed"
+    yield from sse.numbered(
+        read, after, oldest=log_feed.oldest(db), latest=log_feed.latest(db), resumed=resumed, reset=reset
+    )
 
 
 def _text(name: str, description: str) -> dict[str, object]:
